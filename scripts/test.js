@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// `npm test`: everything CI checks, in order, failing on the first failed stage:
+// contracts build (and the committed TypeScript artifacts match it), forge tests, the gas snapshot,
+// the type check, then the TypeScript tests against real devnets.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildContracts } from './build-contracts.js';
+import { forgeBin } from './forge.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const contracts = path.join(root, 'contracts');
+const started = Date.now();
+
+function stage(name, fn) {
+  const t = Date.now();
+  process.stdout.write(`\n== ${name}\n`);
+  const ok = fn();
+  process.stdout.write(`== ${name}: ${ok ? 'ok' : 'FAILED'} (${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
+  if (!ok) process.exit(1);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  return r.status === 0;
+}
+
+stage('contracts: build', () => {
+  buildContracts({ quiet: true });
+  // The generated ABIs are committed; a difference means someone changed a contract without regenerating.
+  const diff = spawnSync('git', ['status', '--porcelain', '--', 'src/chain/artifacts'], { cwd: root, encoding: 'utf8' });
+  if (diff.status === 0 && diff.stdout.trim() !== '' && process.env.CI) {
+    process.stdout.write(`generated artifacts differ from the committed ones (run npm run build:contracts and commit):\n${diff.stdout}`);
+    return false;
+  }
+  return true;
+});
+
+stage('contracts: forge test (unit, fuzz, invariant)', () => {
+  const r = spawnSync(forgeBin, ['test'], { cwd: contracts, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stdout.write(r.stdout);
+  const m = /(\d+) tests passed, (\d+) failed, (\d+) skipped/.exec(r.stdout);
+  if (m) process.stdout.write(`forge: ${m[1]} passed, ${m[2]} failed\n`);
+  return r.status === 0;
+});
+
+stage('contracts: gas snapshot matches .gas-snapshot', () => run(forgeBin, ['snapshot', '--check', '--match-test', '^test_'], { cwd: contracts }));
+
+stage('typescript: type check', () => run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root]));
+
+stage('typescript: tests', () =>
+  run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=300000', 'test/**/*.test.ts']),
+);
+
+process.stdout.write(`\nall stages passed in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);

@@ -1,0 +1,46 @@
+// viem clients for one chain, with the settings that local chains need (fast polling).
+import { createPublicClient, createWalletClient, defineChain, http, webSocket, type Account, type Chain, type PublicClient, type Transport, type WalletClient } from 'viem';
+import { MachinaError } from '../errors/index.ts';
+
+export type MachinaPublicClient = PublicClient<Transport, Chain>;
+export type MachinaWalletClient = WalletClient<Transport, Chain, Account>;
+
+function transportFor(rpcUrl: string): Transport {
+  return rpcUrl.startsWith('ws') ? webSocket(rpcUrl) : http(rpcUrl, { retryCount: 1, timeout: 30_000 });
+}
+
+function isLocal(rpcUrl: string): boolean {
+  const host = new URL(rpcUrl).hostname;
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || host === '::1';
+}
+
+/**
+ * Connects to `rpcUrl`, reads its chain id and returns a public client for it.
+ * @example
+ * const client = await connectChain('http://127.0.0.1:8545')
+ */
+export async function connectChain(rpcUrl: string): Promise<MachinaPublicClient> {
+  const probe = createPublicClient({ transport: transportFor(rpcUrl) });
+  let chainId: number;
+  try {
+    chainId = await probe.getChainId();
+  } catch {
+    throw new MachinaError(`cannot reach a chain at ${rpcUrl} (is \`machina up\` running, or is MACHINA_RPC_URL right?)`, {
+      code: 'CHAIN_UNREACHABLE',
+      field: 'MACHINA_RPC_URL',
+    });
+  }
+  const chain = defineChain({
+    id: chainId,
+    name: chainId === 31337 ? 'Machina devnet' : `chain ${chainId}`,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+  });
+  return createPublicClient({ chain, transport: transportFor(rpcUrl), pollingInterval: isLocal(rpcUrl) ? 50 : 2_000 }) as MachinaPublicClient;
+}
+
+/** A wallet client on the same chain and transport as `client`, signing locally with `account`. */
+export function walletFor(client: MachinaPublicClient, account: Account): MachinaWalletClient {
+  const rpcUrl = client.chain.rpcUrls.default.http[0]!;
+  return createWalletClient({ chain: client.chain, account, transport: transportFor(rpcUrl), pollingInterval: client.pollingInterval });
+}

@@ -1,0 +1,74 @@
+// `machina up` (= `npm start`): the whole machine on one command, down cleanly on Ctrl-C/SIGTERM.
+import type { Command } from 'commander';
+import { loadSettings } from '../../config/settings.ts';
+import { ensureContractsBuilt } from '../../protocol/build.ts';
+import { startMachine } from '../../runtime/machine.ts';
+import { emit, type OutputMode } from '../output.ts';
+import { VERSION } from '../version.ts';
+import { addChainOptions, type GlobalOptions } from './options.ts';
+
+export function addUpCommand(program: Command) {
+  const cmd = program
+    .command('up')
+    .description('boot the local devnet (or attach to MACHINA_RPC_URL), deploy the protocol and start the node')
+    .option('--port <port>', 'node service port (env MACHINA_NODE_PORT, default 8787)')
+    .option('--devnet-port <port>', 'devnet JSON-RPC port (env MACHINA_DEVNET_PORT, default 8545)')
+    .option('--host <host>', 'address every listener binds to (env MACHINA_HOST, default 127.0.0.1)')
+    .option('--data-dir <dir>', 'local state: devnet chain state (env MACHINA_DATA_DIR, default .machina)')
+    .option('--fresh', 'start the devnet from an empty chain instead of the saved state')
+    .action(async (opts: GlobalOptions) => {
+      const mode: OutputMode = { json: !!opts.json };
+      const log = (line: string) => !mode.json && process.stderr.write(`${line}\n`);
+      const settings = loadSettings(opts);
+      await ensureContractsBuilt(log);
+      const { protocolPlan } = await import('../../protocol/plan.ts');
+      log(settings.rpcUrl ? `attaching to ${new URL(settings.rpcUrl).origin} ...` : `starting devnet on ${settings.host}:${settings.devnetPort} ...`);
+      const machine = await startMachine({
+        settings,
+        plan: protocolPlan,
+        version: VERSION,
+        onDeployEvent: (e) => {
+          if (e.kind === 'deployed') log(`  deployed ${e.name.padEnd(20)} ${e.address}  (block ${e.blockNumber}, ${e.gasUsed} gas)`);
+          if (e.kind === 'wired') log(`  wired    ${e.description}`);
+        },
+      });
+      const rpcUrl = machine.devnet?.rpcUrl ?? settings.rpcUrl!;
+      const summary = {
+        status: 'running',
+        chainId: machine.deployment.chainId,
+        rpcUrl: machine.devnet ? rpcUrl : new URL(rpcUrl).origin,
+        nodeUrl: machine.node.url,
+        deploymentFile: machine.deploymentFile,
+        contracts: machine.deployment.contracts,
+      };
+      emit(mode, summary, () => [
+        '',
+        `Machina is running on chain ${summary.chainId}`,
+        `  chain RPC   ${summary.rpcUrl}`,
+        `  node        ${summary.nodeUrl}  (${summary.nodeUrl}/health, ${summary.nodeUrl}/v1/contracts)`,
+        `  deployment  ${summary.deploymentFile}`,
+        ...Object.entries(summary.contracts).map(([n, c]) => `    ${n.padEnd(20)} ${c.address}`),
+        '',
+        'Try, in another terminal:',
+        '  npx machina agent register --name "my-agent" --description "My first agent" --service MCP=https://example.com/mcp',
+        '',
+        'Ctrl-C stops everything.',
+      ]);
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: string) => {
+          log(`\n${signal}: stopping ...`);
+          process.off('SIGINT', onInt);
+          process.off('SIGTERM', onTerm);
+          machine.stop().then(() => {
+            log('stopped.');
+            resolve();
+          });
+        };
+        const onInt = () => shutdown('SIGINT');
+        const onTerm = () => shutdown('SIGTERM');
+        process.on('SIGINT', onInt);
+        process.on('SIGTERM', onTerm);
+      });
+    });
+  addChainOptions(cmd);
+}

@@ -1,0 +1,129 @@
+// Every setting Machina reads (flags, environment, files), validated once at start. A wrong value
+// stops the program with one line naming the setting and the reason.
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Hex } from 'viem';
+import { InvalidSettingError, registerSecret } from '../errors/index.ts';
+
+export type Settings = {
+  /** RPC URL of an external EVM chain; unset means the embedded devnet. */
+  rpcUrl: string | undefined;
+  /** Signer key for an external chain (never printed). */
+  privateKey: Hex | undefined;
+  /** Encrypted keystore (Web3 Secret Storage v3) for an external chain. */
+  keystore: string | undefined;
+  keystorePassword: string | undefined;
+  /** Host every local listener binds to. */
+  host: string;
+  devnetPort: number;
+  nodePort: number;
+  /** Where `deployments/<chainId>.json` live. */
+  deploymentsDir: string;
+  /** Local state (devnet state, node database). */
+  dataDir: string;
+  /** Start the devnet from an empty chain instead of the saved state. */
+  fresh: boolean;
+};
+
+/** Flag values as commander hands them over (strings or booleans). */
+export type SettingFlags = Partial<Record<'rpcUrl' | 'keystore' | 'host' | 'devnetPort' | 'port' | 'deploymentsDir' | 'dataDir', string>> & {
+  fresh?: boolean;
+};
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates every setting; flags win over the environment.
+ * @example
+ * const settings = loadSettings({ port: '9000' }, process.env)
+ */
+export function loadSettings(flags: SettingFlags = {}, env: Env = process.env): Settings {
+  const pick = (flag: keyof SettingFlags, envName: string): [string, string | undefined] => {
+    const fromFlag = flags[flag];
+    if (typeof fromFlag === 'string') return [`--${kebab(flag)}`, fromFlag];
+    return [envName, env[envName] === '' ? undefined : env[envName]];
+  };
+
+  const [rpcName, rpcRaw] = pick('rpcUrl', 'MACHINA_RPC_URL');
+  const rpcUrl = rpcRaw === undefined ? undefined : parseUrl(rpcName, rpcRaw);
+
+  const keyRaw = env.MACHINA_PRIVATE_KEY === '' ? undefined : env.MACHINA_PRIVATE_KEY;
+  const privateKey = keyRaw === undefined ? undefined : parsePrivateKey('MACHINA_PRIVATE_KEY', keyRaw);
+
+  const [ksName, ksRaw] = pick('keystore', 'MACHINA_KEYSTORE');
+  const keystore = ksRaw === undefined ? undefined : parseExistingFile(ksName, ksRaw);
+  const keystorePassword = env.MACHINA_KEYSTORE_PASSWORD || undefined;
+  if (keystorePassword) registerSecret(keystorePassword);
+  if (privateKey && keystore) {
+    throw new InvalidSettingError('MACHINA_PRIVATE_KEY', `give either a private key or a keystore (${ksName}), not both`);
+  }
+
+  const [hostName, hostRaw] = pick('host', 'MACHINA_HOST');
+  const host = hostRaw === undefined ? '127.0.0.1' : parseHost(hostName, hostRaw);
+
+  const [devName, devRaw] = pick('devnetPort', 'MACHINA_DEVNET_PORT');
+  const devnetPort = devRaw === undefined ? 8545 : parsePort(devName, devRaw);
+  const [nodeName, nodeRaw] = pick('port', 'MACHINA_NODE_PORT');
+  const nodePort = nodeRaw === undefined ? 8787 : parsePort(nodeName, nodeRaw);
+  if (!rpcUrl && devnetPort === nodePort && devnetPort !== 0) {
+    throw new InvalidSettingError(nodeName, `port ${nodePort} is already the devnet's port (${devName})`);
+  }
+
+  const [depName, depRaw] = pick('deploymentsDir', 'MACHINA_DEPLOYMENTS_DIR');
+  const deploymentsDir = parseDirectory(depName, depRaw ?? 'deployments');
+  const [dataName, dataRaw] = pick('dataDir', 'MACHINA_DATA_DIR');
+  const dataDir = parseDirectory(dataName, dataRaw ?? '.machina');
+
+  return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true };
+}
+
+function kebab(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+export function parseUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new InvalidSettingError(name, `not a URL (got "${raw}")`);
+  }
+  if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
+    throw new InvalidSettingError(name, `must be an http(s) or ws(s) URL (got "${url.protocol}")`);
+  }
+  return raw;
+}
+
+export function parsePrivateKey(name: string, raw: string): Hex {
+  registerSecret(raw);
+  const key = raw.startsWith('0x') ? raw : `0x${raw}`;
+  // The value itself is never echoed: it is a secret even when malformed.
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new InvalidSettingError(name, 'must be 32 bytes of hex (64 hex digits, optional 0x)');
+  if (/^0x0{64}$/.test(key)) throw new InvalidSettingError(name, 'must not be zero');
+  registerSecret(key);
+  return key as Hex;
+}
+
+export function parsePort(name: string, raw: string): number {
+  if (!/^\d+$/.test(raw)) throw new InvalidSettingError(name, `must be an integer port 0-65535 (got "${raw}")`);
+  const port = Number(raw);
+  if (port > 65535) throw new InvalidSettingError(name, `must be an integer port 0-65535 (got ${port})`);
+  return port;
+}
+
+function parseHost(name: string, raw: string): string {
+  if (!/^[A-Za-z0-9.:-]+$/.test(raw)) throw new InvalidSettingError(name, `not a host name or IP address (got "${raw}")`);
+  return raw;
+}
+
+function parseExistingFile(name: string, raw: string): string {
+  const file = path.resolve(raw);
+  if (!existsSync(file) || !statSync(file).isFile()) throw new InvalidSettingError(name, `no such file: ${raw}`);
+  return file;
+}
+
+function parseDirectory(name: string, raw: string): string {
+  const dir = path.resolve(raw);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new InvalidSettingError(name, `not a directory: ${raw}`);
+  return dir;
+}

@@ -1,0 +1,3 @@
+export * from './base.ts';
+export * from './secrets.ts';
+export { formatError } from './format.ts';

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { loadSettings } from '../src/config/settings.ts';
+import { InvalidSettingError, formatError } from '../src/errors/index.ts';
+
+const KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
+
+function failure(fn: () => unknown): InvalidSettingError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof InvalidSettingError, `expected InvalidSettingError, got ${err}`);
+    assert.ok(!err.message.includes('\n'), 'one line');
+    return err;
+  }
+  assert.fail('expected a failure');
+}
+
+describe('settings', () => {
+  it('defaults to the embedded devnet on 8545 and the node on 8787', () => {
+    const s = loadSettings({}, {});
+    assert.equal(s.rpcUrl, undefined);
+    assert.equal(s.devnetPort, 8545);
+    assert.equal(s.nodePort, 8787);
+    assert.equal(s.host, '127.0.0.1');
+    assert.ok(s.deploymentsDir.endsWith('deployments'));
+  });
+
+  it('flags win over the environment', () => {
+    const s = loadSettings({ port: '9001', devnetPort: '9002' }, { MACHINA_NODE_PORT: '7000', MACHINA_DEVNET_PORT: '7001' });
+    assert.equal(s.nodePort, 9001);
+    assert.equal(s.devnetPort, 9002);
+  });
+
+  it('names the setting and the reason for each wrong value', () => {
+    assert.match(failure(() => loadSettings({}, { MACHINA_NODE_PORT: 'abc' })).message, /^MACHINA_NODE_PORT: must be an integer port/);
+    assert.match(failure(() => loadSettings({ port: '70000' }, {})).message, /^--port: must be an integer port 0-65535 \(got 70000\)/);
+    assert.match(failure(() => loadSettings({}, { MACHINA_DEVNET_PORT: '-1' })).message, /^MACHINA_DEVNET_PORT:/);
+    assert.match(failure(() => loadSettings({}, { MACHINA_RPC_URL: 'not a url' })).message, /^MACHINA_RPC_URL: not a URL/);
+    assert.match(failure(() => loadSettings({}, { MACHINA_RPC_URL: 'ftp://x' })).message, /^MACHINA_RPC_URL: must be an http/);
+    assert.match(failure(() => loadSettings({ keystore: '/nonexistent/key.json' }, {})).message, /^--keystore: no such file/);
+    assert.match(failure(() => loadSettings({}, { MACHINA_HOST: 'bad host!' })).message, /^MACHINA_HOST:/);
+    assert.match(failure(() => loadSettings({}, { MACHINA_NODE_PORT: '8545' })).message, /^MACHINA_NODE_PORT: port 8545 is already the devnet's port/);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'machina-')), 'file');
+    writeFileSync(file, 'x');
+    assert.match(failure(() => loadSettings({ dataDir: file }, {})).message, /^--data-dir: not a directory/);
+  });
+
+  it('never echoes a private key, even a malformed one', () => {
+    const bad = `${KEY.slice(0, 60)}zz`;
+    const err = failure(() => loadSettings({}, { MACHINA_PRIVATE_KEY: bad }));
+    assert.match(err.message, /^MACHINA_PRIVATE_KEY: must be 32 bytes of hex/);
+    assert.ok(!err.message.includes(bad.slice(2, 40)));
+    // Anything that later quotes the key is redacted.
+    loadSettings({}, { MACHINA_PRIVATE_KEY: KEY });
+    assert.equal(formatError(new Error(`boom ${KEY}`)), 'boom [redacted]');
+    assert.equal(formatError(new Error(`boom ${KEY.slice(2).toUpperCase()}`)), 'boom [redacted]');
+  });
+
+  it('refuses a private key and a keystore together', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'machina-'));
+    const ks = path.join(dir, 'k.json');
+    writeFileSync(ks, '{}');
+    assert.match(failure(() => loadSettings({ keystore: ks }, { MACHINA_PRIVATE_KEY: KEY })).message, /not both/);
+  });
+});
