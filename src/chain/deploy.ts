@@ -1,7 +1,7 @@
 // Deploys a plan of contracts to any chain, resuming where a previous run stopped: each contract is
 // recorded in deployments/<chainId>.json as soon as it is mined, and wiring steps check the chain
 // before they act, so running it twice never deploys or configures anything twice.
-import type { Abi, Address, Hash, Hex } from 'viem';
+import { getAddress, type Abi, type Address, type Hash, type Hex } from 'viem';
 import { MachinaError } from '../errors/index.ts';
 import type { MachinaPublicClient, MachinaWalletClient } from './clients.ts';
 import { readDeployment, writeDeployment, type Deployment } from './deployments.ts';
@@ -91,11 +91,12 @@ export async function deployPlan({ client, wallet, deploymentsDir, plan, onEvent
     if (receipt.status !== 'success' || !receipt.contractAddress) {
       throw new MachinaError(`deploying ${planned.name} failed (tx ${hash})`, { code: 'DEPLOY_FAILED' });
     }
-    addresses[planned.name] = receipt.contractAddress;
-    deployment.contracts[planned.name] = { address: receipt.contractAddress, blockNumber: Number(receipt.blockNumber) };
+    const address = getAddress(receipt.contractAddress);
+    addresses[planned.name] = address;
+    deployment.contracts[planned.name] = { address, blockNumber: Number(receipt.blockNumber) };
     writeDeployment(deploymentsDir, deployment);
     deployedCount++;
-    onEvent?.({ kind: 'deployed', name: planned.name, address: receipt.contractAddress, blockNumber: Number(receipt.blockNumber), gasUsed: receipt.gasUsed });
+    onEvent?.({ kind: 'deployed', name: planned.name, address, blockNumber: Number(receipt.blockNumber), gasUsed: receipt.gasUsed });
   }
 
   for (const step of plan.wiring) {

@@ -23,11 +23,15 @@ import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 ///      Gas design (no behavioural difference is observable through the ABI):
 ///      - A self-contained ERC-721 core that keeps, per agent, ONE packed storage word:
 ///            bits   0..159  owner
-///            bits 160..167  agentWallet mode (NONE / OWNER / EXPLICIT)
-///            bits 168..199  agentURI length in bytes
-///            bits 200..255  the first 7 bytes of the agentURI
-///        The rest of the URI lives in 32-byte chunks (`_uriTail`), with no separate length slot. A 66-character
-///        `ipfs://` URI therefore takes 3 slots including the owner, against 5 for owner + ERC721URIStorage string.
+///            bits 160..161  agentWallet mode (NONE / OWNER / EXPLICIT)
+///            bit  162       agentURI encoding (0 = raw bytes, 1 = packed "ipfs://" + base32 body)
+///            bits 168..199  agentURI length (raw: bytes; packed: body characters)
+///            bits 200..255  the first 56 bits of the encoded agentURI
+///        The rest of the encoded URI lives in 32-byte chunks (`_uriTail`), with no separate length slot.
+///      - URIs of the form "ipfs://" + [a-z2-7]* (CIDv1 in base32, the default for current IPFS tooling) are stored
+///        5 bits per body character, without the prefix: a 66-character "ipfs://bafy..." URI takes 2 slots including
+///        the owner (vs 5 for owner + ERC721URIStorage string). Any other URI is stored raw: 3 slots for 66 bytes.
+///        `tokenURI` rebuilds the exact original string in both cases.
 ///      - The default agentWallet (the registrant) is not stored: mode OWNER means "the wallet is the owner", which is
 ///        exact because every ownership change resets the mode to NONE. Only a proven wallet different from the owner
 ///        takes a slot (`_explicitWallet`). `getAgentWallet` / `getMetadata(id, "agentWallet")` return exactly what
@@ -48,7 +52,7 @@ contract IdentityRegistry is IIdentityRegistry, IERC4906, IERC721Errors, EIP712 
     string private constant AGENT_WALLET_KEY = "agentWallet";
     bytes32 private constant AGENT_WALLET_KEY_HASH = keccak256("agentWallet");
 
-    /// @dev agentWallet modes (bits 160..167 of the agent word).
+    /// @dev agentWallet modes (bits 160..161 of the agent word).
     uint256 private constant WALLET_NONE = 0; // cleared: getAgentWallet() == address(0)
     uint256 private constant WALLET_OWNER = 1; // the wallet is the current owner (set at registration)
     uint256 private constant WALLET_EXPLICIT = 2; // the wallet is `_explicitWallet[agentId]`
@@ -56,12 +60,44 @@ contract IdentityRegistry is IIdentityRegistry, IERC4906, IERC721Errors, EIP712 
     /// @dev Agent word layout.
     uint256 private constant OWNER_MASK = (1 << 160) - 1;
     uint256 private constant MODE_SHIFT = 160;
-    uint256 private constant MODE_MASK = uint256(0xff) << MODE_SHIFT;
+    uint256 private constant MODE_MASK = uint256(3) << MODE_SHIFT;
+    uint256 private constant URI_PACKED = 1 << 162;
     uint256 private constant URI_LENGTH_SHIFT = 168;
-    uint256 private constant URI_LENGTH_MASK = uint256(0xffffffff) << URI_LENGTH_SHIFT;
-    /// @dev Number of URI bytes kept in the agent word; URI byte `i >= URI_HEAD_BYTES` lives in tail chunk
-    ///      `(i - URI_HEAD_BYTES) / 32`.
+    /// @dev Bytes of the encoded URI kept in the agent word (its top 56 bits). Encoded byte `i >= 7` lives in tail
+    ///      chunk `(i - 7) / 32`.
     uint256 private constant URI_HEAD_BYTES = 7;
+
+    /// @dev URI codec: "ipfs://" as the top 7 bytes of a word, and the constants of the SWAR 5-bit packing
+    ///      (32 ASCII characters of [a-z2-7], RFC 4648 base32 lowercase <-> 32 five-bit symbols <-> 160 contiguous
+    ///      bits). Inline assembly only accepts literal constants, hence the spelled-out byte patterns.
+    uint256 private constant IPFS_PREFIX = 0x697066733a2f2f; // "ipfs://"
+    uint256 private constant BYTES_HI = 0x8080808080808080808080808080808080808080808080808080808080808080;
+    uint256 private constant BYTES_ONE = 0x0101010101010101010101010101010101010101010101010101010101010101;
+    uint256 private constant BYTES_LOW5 = 0x1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f;
+    uint256 private constant FILL_A = 0x6161616161616161616161616161616161616161616161616161616161616161; // "aa..a"
+    // Per-byte range tests for bytes < 0x80: (b + (0x80 - lo)) has bit 7 set iff b >= lo.
+    uint256 private constant ADD_A = 0x1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f; // 0x80 - 'a'
+    uint256 private constant ADD_Z1 = 0x0505050505050505050505050505050505050505050505050505050505050505; // 0x80 - '{'
+    uint256 private constant ADD_2 = 0x4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e; // 0x80 - '2'
+    uint256 private constant ADD_8 = 0x4848484848484848484848484848484848484848484848484848484848484848; // 0x80 - '8'
+    uint256 private constant ADD_26 = 0x6666666666666666666666666666666666666666666666666666666666666666; // 0x80 - 26
+    // Lane masks: LANE<k> keeps the low k bits of each 2k-bit lane (k = 5 in 16-bit lanes, ..., 80 in the word);
+    // LANE<k>_PACK is the same mask shifted up by k bits, LANE<k>_UNPACK shifted up by the lane half-width.
+    uint256 private constant LANE5 = 0x001f001f001f001f001f001f001f001f001f001f001f001f001f001f001f001f;
+    uint256 private constant LANE10 = 0x000003ff000003ff000003ff000003ff000003ff000003ff000003ff000003ff;
+    uint256 private constant LANE20 = 0x00000000000fffff00000000000fffff00000000000fffff00000000000fffff;
+    uint256 private constant LANE40 = 0x0000000000000000000000ffffffffff0000000000000000000000ffffffffff;
+    uint256 private constant LANE80 = 0x00000000000000000000000000000000000000000000ffffffffffffffffffff;
+    uint256 private constant LANE5_PACK = 0x03e003e003e003e003e003e003e003e003e003e003e003e003e003e003e003e0;
+    uint256 private constant LANE10_PACK = 0x000ffc00000ffc00000ffc00000ffc00000ffc00000ffc00000ffc00000ffc00;
+    uint256 private constant LANE20_PACK = 0x000000fffff00000000000fffff00000000000fffff00000000000fffff00000;
+    uint256 private constant LANE40_PACK = 0x000000000000ffffffffff0000000000000000000000ffffffffff0000000000;
+    uint256 private constant LANE80_PACK = 0x000000000000000000000000ffffffffffffffffffff00000000000000000000;
+    uint256 private constant LANE5_UNPACK = 0x1f001f001f001f001f001f001f001f001f001f001f001f001f001f001f001f00;
+    uint256 private constant LANE10_UNPACK = 0x03ff000003ff000003ff000003ff000003ff000003ff000003ff000003ff0000;
+    uint256 private constant LANE20_UNPACK = 0x000fffff00000000000fffff00000000000fffff00000000000fffff00000000;
+    uint256 private constant LANE40_UNPACK = 0x000000ffffffffff0000000000000000000000ffffffffff0000000000000000;
+    uint256 private constant LANE80_UNPACK = 0x000000000000ffffffffffffffffffff00000000000000000000000000000000;
 
     // ---------------------------------------------------------------------------------------------------------------
     // Storage
@@ -73,7 +109,7 @@ contract IdentityRegistry is IIdentityRegistry, IERC4906, IERC721Errors, EIP712 
     /// @dev agentId => packed agent word (see layout above). Zero for unknown agents.
     mapping(uint256 agentId => uint256 word) private _agents;
 
-    /// @dev agentId => chunk index => 32 bytes of the agentURI following its 7-byte head (right-padded with zeros).
+    /// @dev agentId => chunk index => 32 bytes of the encoded agentURI following its 7-byte head (zero-padded).
     ///      Chunks beyond the current length may hold stale bytes of a longer previous URI; they are never read.
     mapping(uint256 agentId => mapping(uint256 chunk => bytes32)) private _uriTail;
 
@@ -101,7 +137,8 @@ contract IdentityRegistry is IIdentityRegistry, IERC4906, IERC721Errors, EIP712 
 
     /// @inheritdoc IIdentityRegistry
     function register() external returns (uint256 agentId) {
-        agentId = _mint(0);
+        agentId = _nextId();
+        _mint(agentId, 0);
         emit Registered(agentId, "", msg.sender);
         _emitDefaultWallet(agentId);
         ERC721Utils.checkOnERC721Received(msg.sender, address(0), msg.sender, agentId, "");
@@ -109,8 +146,8 @@ contract IdentityRegistry is IIdentityRegistry, IERC4906, IERC721Errors, EIP712 
 
     /// @inheritdoc IIdentityRegistry
     function register(string calldata agentURI) external returns (uint256 agentId) {
-        agentId = _mint(_packURI(agentURI));
-        _storeURITail(agentId, agentURI);
+        agentId = _nextId();
+        _mint(agentId, _storeURI(agentId, agentURI));
         emit MetadataUpdate(agentId);
         emit Registered(agentId, agentURI, msg.sender);
         _emitDefaultWallet(agentId);
@@ -118,12 +155,9 @@ contract IdentityRegistry is IIdentityRegistry, IERC4906, IERC721Errors, EIP712 
     }
 
     /// @inheritdoc IIdentityRegistry
-    function register(string calldata agentURI, MetadataEntry[] calldata metadata)
-        external
-        returns (uint256 agentId)
-    {
-        agentId = _mint(_packURI(agentURI));
-        _storeURITail(agentId, agentURI);
+    function register(string calldata agentURI, MetadataEntry[] calldata metadata) external returns (uint256 agentId) {
+        agentId = _nextId();
+        _mint(agentId, _storeURI(agentId, agentURI));
         emit MetadataUpdate(agentId);
         emit Registered(agentId, agentURI, msg.sender);
         _emitDefaultWallet(agentId);
@@ -143,8 +177,7 @@ contract IdentityRegistry is IIdentityRegistry, IERC4906, IERC721Errors, EIP712 
     /// @inheritdoc IIdentityRegistry
     function setAgentURI(uint256 agentId, string calldata newURI) external {
         uint256 word = _authorizedWord(agentId);
-        _agents[agentId] = (word & (OWNER_MASK | MODE_MASK)) | _packURI(newURI);
-        _storeURITail(agentId, newURI);
+        _agents[agentId] = (word & (OWNER_MASK | MODE_MASK)) | _storeURI(agentId, newURI);
         emit MetadataUpdate(agentId);
         emit URIUpdated(agentId, newURI, msg.sender);
     }
@@ -279,24 +312,47 @@ contract IdentityRegistry is IIdentityRegistry, IERC4906, IERC721Errors, EIP712 
     /// @return uri The agent registration-file URI.
     function tokenURI(uint256 agentId) external view returns (string memory uri) {
         uint256 word = _agents[agentId];
-        if (word == 0) revert ERC721NonexistentToken(agentId);
-        uint256 length = (word & URI_LENGTH_MASK) >> URI_LENGTH_SHIFT;
-        uint256 chunks = length > URI_HEAD_BYTES ? (length - URI_HEAD_BYTES + 31) >> 5 : 0;
+        if (address(uint160(word)) == address(0)) revert ERC721NonexistentToken(agentId);
+        uint256 count = uint32(word >> URI_LENGTH_SHIFT);
+        bool packed = word & URI_PACKED != 0;
+        // Length of the encoded URI (the byte stream split between the word head and the tail chunks).
+        uint256 encodedLength = packed ? (count * 5 + 7) >> 3 : count;
+        uint256 length = packed ? count + 7 : count;
+        uint256 chunks = encodedLength > URI_HEAD_BYTES ? (encodedLength - URI_HEAD_BYTES + 31) >> 5 : 0;
         mapping(uint256 => bytes32) storage tail = _uriTail[agentId];
         assembly ("memory-safe") {
             uri := mload(0x40)
             mstore(uri, length)
             let data := add(uri, 0x20)
-            // Head: the first 7 bytes of the word; the owner/mode/length bytes after it are overwritten by the first
-            // chunk or by the zero padding below.
-            mstore(data, word)
+            // Raw URIs are reassembled in place; packed ones in scratch memory past the output, then expanded.
+            let buf := data
+            if packed { buf := add(data, add(length, 0x40)) }
+            // Head = top 7 bytes of the word; the bytes after it are overwritten by chunk 0 or ignored.
+            mstore(buf, word)
             mstore(0x20, tail.slot)
             for { let i := 0 } lt(i, chunks) { i := add(i, 1) } {
                 mstore(0x00, i)
-                mstore(add(data, add(7, shl(5, i))), sload(keccak256(0x00, 0x40)))
+                mstore(add(buf, add(URI_HEAD_BYTES, shl(5, i))), sload(keccak256(0x00, 0x40)))
             }
-            // Zero the padding after the string (the last chunk may extend up to 38 bytes past `length`; those bytes
-            // lie beyond the new free memory pointer, which memory-safe code may use as scratch space).
+            if packed {
+                mstore(data, shl(200, IPFS_PREFIX))
+                for { let j := 0 } lt(shl(5, j), count) { j := add(j, 1) } {
+                    // 20 encoded bytes = 32 symbols -> 32 characters.
+                    mstore(add(data, add(URI_HEAD_BYTES, shl(5, j))), unpack32(shr(96, mload(add(buf, mul(20, j))))))
+                }
+            }
+            // 160 bits = 32 five-bit symbols -> 32 characters [a-z2-7] (one symbol per byte, then to ASCII).
+            function unpack32(v) -> w {
+                v := or(and(shl(48, v), LANE80_UNPACK), and(v, LANE80))
+                v := or(and(shl(24, v), LANE40_UNPACK), and(v, LANE40))
+                v := or(and(shl(12, v), LANE20_UNPACK), and(v, LANE20))
+                v := or(and(shl(6, v), LANE10_UNPACK), and(v, LANE10))
+                v := or(and(shl(3, v), LANE5_UNPACK), and(v, LANE5))
+                // 0..25 -> 'a'..'z' (+0x61), 26..31 -> '2'..'7' (+0x18).
+                w := sub(add(v, FILL_A), mul(shr(7, and(add(v, ADD_26), BYTES_HI)), 0x49))
+            }
+            // Zero the padding after the string (the writes above may run up to 38 bytes past `length`, into memory
+            // beyond the new free memory pointer, which memory-safe code may use as scratch space).
             mstore(add(data, length), 0)
             mstore(0x40, add(data, and(add(length, 31), not(31))))
         }
@@ -407,31 +463,91 @@ contract IdentityRegistry is IIdentityRegistry, IERC4906, IERC721Errors, EIP712 
     // Internals
     // ---------------------------------------------------------------------------------------------------------------
 
-    /// @dev Mints the next agent to the caller with the given URI bits and wallet mode OWNER; emits `Transfer`.
-    ///      The caller emits the ERC-8004 events and runs the receiver check last (checks-effects-interactions).
-    function _mint(uint256 uriBits) private returns (uint256 agentId) {
+    /// @dev Allocates the next sequential agentId.
+    function _nextId() private returns (uint256 agentId) {
         unchecked {
             agentId = _nextAgentId++;
+        }
+    }
+
+    /// @dev Mints `agentId` to the caller with the given URI bits and wallet mode OWNER; emits `Transfer`.
+    ///      The caller emits the ERC-8004 events and runs the receiver check last (checks-effects-interactions).
+    function _mint(uint256 agentId, uint256 uriBits) private {
+        unchecked {
             ++_balances[msg.sender];
         }
         _agents[agentId] = uriBits | (WALLET_OWNER << MODE_SHIFT) | uint160(msg.sender);
         emit Transfer(address(0), msg.sender, agentId);
     }
 
-    /// @dev The URI length and 7-byte head, positioned as in the agent word.
-    ///      (A URI longer than 2^32-1 bytes cannot be sent: its calldata alone would cost > 68 billion gas.)
-    function _packURI(string calldata uri) private pure returns (uint256) {
-        return uint256(bytes32(bytes7(bytes(uri)))) | (bytes(uri).length << URI_LENGTH_SHIFT);
-    }
-
-    /// @dev Writes the URI bytes after the 7-byte head into consecutive 32-byte chunks (last one zero-padded).
-    function _storeURITail(uint256 agentId, string calldata uri) private {
-        uint256 length = bytes(uri).length;
-        if (length <= URI_HEAD_BYTES) return;
+    /// @dev Encodes `uri`, writes its tail chunks and returns the URI bits of the agent word (flag, length, head).
+    ///      Encoding: "ipfs://" followed by a body made only of [a-z2-7] is packed 5 bits per body character (the
+    ///      prefix is implied); anything else is kept as raw bytes. Chunks past the new length keep stale data of a
+    ///      longer previous URI; they are never read. (A URI of 2^32 bytes or more cannot be sent: its calldata alone
+    ///      would cost over 68 billion gas, so the 32-bit length field cannot overflow.)
+    function _storeURI(uint256 agentId, string calldata uri) private returns (uint256 uriBits) {
         mapping(uint256 => bytes32) storage tail = _uriTail[agentId];
-        uint256 chunk;
-        for (uint256 offset = URI_HEAD_BYTES; offset < length; offset += 32) {
-            tail[chunk++] = bytes32(bytes(uri)[offset:]);
+        assembly ("memory-safe") {
+            let length := uri.length
+            let buf := mload(0x40) // scratch: the encoded URI is assembled past the free memory pointer
+            let encodedLength := 0
+            if gt(length, URI_HEAD_BYTES) {
+                if eq(shr(200, calldataload(uri.offset)), IPFS_PREFIX) {
+                    let end := add(uri.offset, length)
+                    let rejected := 0
+                    let q := buf
+                    for { let p := add(uri.offset, URI_HEAD_BYTES) } and(lt(p, end), iszero(rejected)) {
+                        p := add(p, 32)
+                    } {
+                        // 32 body characters per round; a partial last block is padded with 'a' (symbol 0).
+                        let w := calldataload(p)
+                        let left := sub(end, p)
+                        if lt(left, 32) {
+                            let keep := not(shr(shl(3, left), not(0)))
+                            w := or(and(w, keep), and(FILL_A, not(keep)))
+                        }
+                        let v, bad := pack32(w)
+                        rejected := or(rejected, bad)
+                        mstore(q, shl(96, v))
+                        q := add(q, 20)
+                    }
+                    if iszero(rejected) {
+                        let n := sub(length, URI_HEAD_BYTES)
+                        encodedLength := shr(3, add(mul(n, 5), 7))
+                        uriBits := or(URI_PACKED, shl(URI_LENGTH_SHIFT, n))
+                    }
+                }
+            }
+            if iszero(uriBits) {
+                calldatacopy(buf, uri.offset, length)
+                encodedLength := length
+                uriBits := shl(URI_LENGTH_SHIFT, length)
+            }
+            mstore(add(buf, encodedLength), 0) // zero everything a chunk may read past the end
+            uriBits := or(uriBits, and(mload(buf), not(sub(shl(200, 1), 1))))
+            if gt(encodedLength, URI_HEAD_BYTES) {
+                mstore(0x20, tail.slot)
+                let chunk := 0
+                for { let offset := URI_HEAD_BYTES } lt(offset, encodedLength) { offset := add(offset, 32) } {
+                    mstore(0x00, chunk)
+                    sstore(keccak256(0x00, 0x40), mload(add(buf, offset)))
+                    chunk := add(chunk, 1)
+                }
+            }
+            // 32 characters -> 160 bits (32 five-bit symbols, first character in the top bits); `bad` is non-zero
+            // iff a character is outside [a-z2-7].
+            function pack32(w) -> v, bad {
+                let letters := and(and(add(w, ADD_A), not(add(w, ADD_Z1))), BYTES_HI) // 'a' <= b <= 'z'
+                let digits := and(and(add(w, ADD_2), not(add(w, ADD_8))), BYTES_HI) // '2' <= b <= '7'
+                bad := and(or(w, not(or(letters, digits))), BYTES_HI)
+                // 'a'..'z' -> (b & 31) - 1 = 0..25; '2'..'7' -> (b & 31) - 1 + 9 = 26..31.
+                v := add(sub(and(w, BYTES_LOW5), BYTES_ONE), mul(shr(7, digits), 9))
+                v := or(and(shr(3, v), LANE5_PACK), and(v, LANE5))
+                v := or(and(shr(6, v), LANE10_PACK), and(v, LANE10))
+                v := or(and(shr(12, v), LANE20_PACK), and(v, LANE20))
+                v := or(and(shr(24, v), LANE40_PACK), and(v, LANE40))
+                v := or(and(shr(48, v), LANE80_PACK), and(v, LANE80))
+            }
         }
     }
 

@@ -15,7 +15,7 @@ export function addDeployCommand(program: Command) {
     .description('deploy the Machina protocol contracts (reuses an existing deployment file for the chain)')
     .action(async (opts: GlobalOptions) => {
       const settings = loadSettings(opts);
-      const log = (line: string) => !opts.json && process.stderr.write(`${line}\n`);
+      const log = (line: string) => process.stderr.write(`${line}\n`);
       await ensureContractsBuilt(log);
       const { protocolPlan } = await import('../../protocol/plan.ts');
       const client = await connectChain(rpcUrlOf(settings));

@@ -18,7 +18,8 @@ export function addUpCommand(program: Command) {
     .option('--fresh', 'start the devnet from an empty chain instead of the saved state')
     .action(async (opts: GlobalOptions) => {
       const mode: OutputMode = { json: !!opts.json };
-      const log = (line: string) => !mode.json && process.stderr.write(`${line}\n`);
+      // Progress goes to stderr, so stdout stays one JSON document under --json.
+      const log = (line: string) => process.stderr.write(`${line}\n`);
       const settings = loadSettings(opts);
       await ensureContractsBuilt(log);
       const { protocolPlan } = await import('../../protocol/plan.ts');

@@ -4,7 +4,7 @@ import { type Address, type Hash, type Hex, keccak256, toHex, zeroHash } from 'v
 import { validationRegistryAbi } from '../../chain/artifacts/index.ts';
 import type { MachinaPublicClient, MachinaWalletClient } from '../../chain/clients.ts';
 import { writeAndWait } from '../../chain/write.ts';
-import { InvalidArgumentError, NotFoundError } from '../../errors/index.ts';
+import { InvalidArgumentError, NotFoundError, formatError } from '../../errors/index.ts';
 
 /**
  * Requests validation of an agent's work. Without `requestHash`, the keccak256 of the request URI
@@ -56,17 +56,16 @@ export type ValidationStatus = {
 
 /** The latest state of a validation request; NotFoundError for an unknown hash. */
 export async function getValidationStatus(client: MachinaPublicClient, p: { validationRegistry: Address; requestHash: Hex }): Promise<ValidationStatus> {
-  const [validator, agentId, response, responseHash, tag, lastUpdate] = await client.readContract({
-    address: p.validationRegistry,
-    abi: validationRegistryAbi,
-    functionName: 'getValidationStatus',
-    args: [p.requestHash],
-  }).catch((err: unknown) => {
-    if (/Unknown|NotFound|unknown/i.test(String((err as Error).message))) throw new NotFoundError(`validation request ${p.requestHash}`, 'requestHash');
+  const base = { address: p.validationRegistry, abi: validationRegistryAbi } as const;
+  const [[validator, agentId, response, responseHash, tag, lastUpdate], responded] = await Promise.all([
+    client.readContract({ ...base, functionName: 'getValidationStatus', args: [p.requestHash] }),
+    client.readContract({ ...base, functionName: 'hasResponse', args: [p.requestHash] }),
+  ]).catch((err: unknown) => {
+    // The registry reverts for a hash that was never requested.
+    if (formatError(err).includes('RequestNotFound')) throw new NotFoundError(`validation request ${p.requestHash}`, 'requestHash');
     throw err;
   });
-  if (validator === '0x0000000000000000000000000000000000000000') throw new NotFoundError(`validation request ${p.requestHash}`, 'requestHash');
-  return { requestHash: p.requestHash, validator, agentId, response: Number(response), responseHash, tag, lastUpdate, responded: RESPONDED };
+  return { requestHash: p.requestHash, validator, agentId, response: Number(response), responseHash, tag, lastUpdate, responded };
 }
 
 /** Request hashes filed for an agent. */

@@ -155,12 +155,10 @@ interface IReputationRegistry {
     /// @notice Average of the non-revoked feedback of `clientAddresses` (required, non-empty) matching the
     ///         tags (empty tag = any). Values are normalised to 18 decimals, averaged (truncating), and scaled
     ///         to the most frequent `valueDecimals` (lowest on ties).
-    function getSummary(
-        uint256 agentId,
-        address[] calldata clientAddresses,
-        string calldata tag1,
-        string calldata tag2
-    ) external view returns (uint64 count, int128 summaryValue, uint8 summaryValueDecimals);
+    function getSummary(uint256 agentId, address[] calldata clientAddresses, string calldata tag1, string calldata tag2)
+        external
+        view
+        returns (uint64 count, int128 summaryValue, uint8 summaryValueDecimals);
 
     /// @notice Every feedback of `clientAddresses` (all clients if empty) matching the tags, revoked ones
     ///         only if `includeRevoked`. Ordered by client, then index.
