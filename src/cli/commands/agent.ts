@@ -1,11 +1,12 @@
 // `machina agent register|show|list|pay`: agent identities on the ERC-8004 IdentityRegistry.
 import type { Command } from 'commander';
 import { formatEther, formatUnits } from 'viem';
-import { registerAgent as registerAgentOnChain, getAgent, getAgentCount, listAgents, setAgentURI } from '../../identity/actions/agents.ts';
+import { registerAgent as registerAgentOnChain, getAgent, listAgents } from '../../identity/actions/agents.ts';
+import { registerAgentWithFile } from '../../identity/actions/registerWithFile.ts';
 import { getReputationSummary } from '../../identity/actions/feedback.ts';
 import { getTrustScore } from '../../identity/actions/trust.ts';
 import { getValidationSummary } from '../../identity/actions/validation.ts';
-import { buildRegistrationFile, fetchRegistrationFile, parseServiceFlag, toDataUri, type RegistrationFile } from '../../identity/registrationFile.ts';
+import { fetchRegistrationFile, parseServiceFlag, type RegistrationFile } from '../../identity/registrationFile.ts';
 import { payAgent } from '../../pay/payAgent.ts';
 import { collect, parseAgentId, parseEtherAmount, parseIntIn } from '../args.ts';
 import { openContext } from '../context.ts';
@@ -26,37 +27,23 @@ function addRegisterCommand(agent: Command) {
     .option('--x402', 'the agent accepts x402 payments')
     .option('--uri <agentURI>', 'use this agentURI (ipfs://, https://, data:) instead of building a registration file')
     .action(async (opts: RegisterOptions) => {
+      // Arguments are checked before anything touches the chain.
+      if (opts.uri !== undefined && (opts.name || opts.description || opts.service)) {
+        throw new InvalidArgumentError('--uri', 'give either --uri or --name/--description/--service, not both');
+      }
+      if (opts.uri === undefined && !opts.name) throw new InvalidArgumentError('--name', 'required (or give --uri)');
+      const services = (opts.service ?? []).map(parseServiceFlag);
       const ctx = await openContext(opts);
       const identityRegistry = ctx.address('IdentityRegistry');
       const wallet = ctx.wallet();
-      let file: RegistrationFile | undefined;
-      let agentURI: string;
-      if (opts.uri !== undefined) {
-        if (opts.name || opts.description || opts.service) throw new InvalidArgumentError('--uri', 'give either --uri or --name/--description/--service, not both');
-        agentURI = opts.uri;
-      } else {
-        if (!opts.name) throw new InvalidArgumentError('--name', 'required (or give --uri)');
-        // The file names its own agentId; ids are sequential, so the next one is the count.
-        const predicted = await getAgentCount(ctx.client, { identityRegistry });
-        const build = (agentId: bigint) =>
-          buildRegistrationFile({
-            name: opts.name!,
-            description: opts.description ?? '',
-            image: opts.image,
-            services: (opts.service ?? []).map(parseServiceFlag),
-            x402Support: !!opts.x402,
-            registration: { agentId, chainId: ctx.client.chain.id, registry: identityRegistry },
-          });
-        file = build(predicted);
-        agentURI = toDataUri(file);
-      }
-      const result = await registerAgentOnChain(ctx.client, wallet, { identityRegistry, agentURI });
-      if (file && BigInt(file.registrations?.[0]?.agentId ?? -1) !== result.agentId) {
-        // Someone registered in between: rewrite the file with the id we actually got.
-        file = { ...file, registrations: [{ agentId: Number(result.agentId), agentRegistry: file.registrations![0]!.agentRegistry }] };
-        agentURI = toDataUri(file);
-        await setAgentURI(ctx.client, wallet, { identityRegistry, agentId: result.agentId, agentURI });
-      }
+      const result: { agentId: bigint; owner: `0x${string}`; agentURI: string; hash: `0x${string}`; blockNumber: bigint; file?: RegistrationFile } =
+        opts.uri !== undefined
+          ? await registerAgentOnChain(ctx.client, wallet, { identityRegistry, agentURI: opts.uri })
+          : await registerAgentWithFile(ctx.client, wallet, {
+              identityRegistry,
+              file: { name: opts.name!, description: opts.description ?? '', image: opts.image, services, x402Support: !!opts.x402 },
+            });
+      const { agentURI, file } = result;
       const out = { agentId: result.agentId, owner: result.owner, agentURI, registration: file, tx: result.hash, blockNumber: result.blockNumber };
       emit({ json: !!opts.json }, out, () => [`registered agent ${result.agentId}`, ...table([['owner', result.owner], ['tx', result.hash], ['name', file?.name], ['agentURI', agentURI.length > 80 ? `${agentURI.slice(0, 77)}...` : agentURI]])]);
     });
