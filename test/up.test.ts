@@ -2,7 +2,7 @@
 // cleanly on SIGTERM; a second start reuses the deployment; external chains are attached, not redeployed.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -81,10 +81,12 @@ describe('machina up', () => {
     const reg = await runCli(['agent', 'register', '--name', 'up-test', '--json'], { ...env, MACHINA_DEVNET_PORT: rpcPort });
     assert.equal(reg.code, 0, reg.stderr);
 
-    const anvilPid = await childPids(up.child.pid!);
+    const anvilPids = childPids(up.child.pid!, 'anvil');
+    assert.equal(anvilPids.length, 1, 'the devnet runs as a child process');
     up.child.kill('SIGTERM');
     assert.equal(await up.exit, 0);
-    for (const pid of anvilPid) assert.ok(!pidAlive(pid), `child ${pid} still running`);
+    // machina waits for anvil to exit before it exits itself; allow the kernel a moment to reap it.
+    for (const pid of anvilPids) assert.ok(await gone(pid), `anvil ${pid} still running`);
     await assert.rejects(fetch(`${s.nodeUrl}/health`));
     assert.ok(existsSync(path.join(cwd, '.machina', 'devnet', 'state.json')), 'devnet state saved');
 
@@ -146,19 +148,34 @@ describe('machina up', () => {
   });
 });
 
-/** PIDs of the direct children of `pid` (the anvil process), read from /proc. */
-async function childPids(pid: number): Promise<number[]> {
-  const { readdirSync, readFileSync: read } = await import('node:fs');
+/** PIDs of the direct children of `pid` whose command is `comm`, read from /proc. */
+function childPids(pid: number, comm: string): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = read(`/proc/${entry}/stat`, 'utf8');
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) out.push(Number(entry));
+      if (ppid === pid && name === comm) out.push(Number(entry));
     } catch {
       // process went away
     }
   }
   return out;
+}
+
+/** True once `pid` no longer runs (gone, or a zombie waiting to be reaped), polling up to 2 s. */
+async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 40; i++) {
+    if (!pidAlive(pid)) return true;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return true;
+    } catch {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { ensureContractsBuilt } from '../../protocol/build.ts';
-import { startMachine } from '../../runtime/machine.ts';
+import { startMachine, type Machine } from '../../runtime/machine.ts';
 import { emit, type OutputMode } from '../output.ts';
 import { VERSION } from '../version.ts';
 import { addChainOptions, type GlobalOptions } from './options.ts';
@@ -21,55 +21,71 @@ export function addUpCommand(program: Command) {
       // Progress goes to stderr, so stdout stays one JSON document under --json.
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const settings = loadSettings(opts);
-      await ensureContractsBuilt(log);
-      const { protocolPlan } = await import('../../protocol/plan.ts');
-      log(settings.rpcUrl ? `attaching to ${new URL(settings.rpcUrl).origin} ...` : `starting devnet on ${settings.host}:${settings.devnetPort} ...`);
-      const machine = await startMachine({
-        settings,
-        plan: protocolPlan,
-        version: VERSION,
-        onDeployEvent: (e) => {
-          if (e.kind === 'deployed') log(`  deployed ${e.name.padEnd(20)} ${e.address}  (block ${e.blockNumber}, ${e.gasUsed} gas)`);
-          if (e.kind === 'wired') log(`  wired    ${e.description}`);
-        },
-      });
-      const rpcUrl = machine.devnet?.rpcUrl ?? settings.rpcUrl!;
-      const summary = {
-        status: 'running',
-        chainId: machine.deployment.chainId,
-        rpcUrl: machine.devnet ? rpcUrl : new URL(rpcUrl).origin,
-        nodeUrl: machine.node.url,
-        deploymentFile: machine.deploymentFile,
-        contracts: machine.deployment.contracts,
+      // Signals are caught from the start: one that arrives while booting stops the machine as soon
+      // as it is up, instead of killing the process half-way and leaving anvil running.
+      let stopSignal: string | undefined;
+      let wake = () => {};
+      const onSignal = (signal: string) => {
+        stopSignal ??= signal;
+        wake();
       };
-      emit(mode, summary, () => [
-        '',
-        `Machina is running on chain ${summary.chainId}`,
-        `  chain RPC   ${summary.rpcUrl}`,
-        `  node        ${summary.nodeUrl}  (${summary.nodeUrl}/health, ${summary.nodeUrl}/v1/contracts)`,
-        `  deployment  ${summary.deploymentFile}`,
-        ...Object.entries(summary.contracts).map(([n, c]) => `    ${n.padEnd(20)} ${c.address}`),
-        '',
-        'Try, in another terminal:',
-        '  npx machina agent register --name "my-agent" --description "My first agent" --service MCP=https://example.com/mcp',
-        '',
-        'Ctrl-C stops everything.',
-      ]);
-      await new Promise<void>((resolve) => {
-        const shutdown = (signal: string) => {
-          log(`\n${signal}: stopping ...`);
-          process.off('SIGINT', onInt);
-          process.off('SIGTERM', onTerm);
-          machine.stop().then(() => {
-            log('stopped.');
-            resolve();
+      const onInt = () => onSignal('SIGINT');
+      const onTerm = () => onSignal('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      try {
+        await ensureContractsBuilt(log);
+        const { protocolPlan } = await import('../../protocol/plan.ts');
+        log(settings.rpcUrl ? `attaching to ${new URL(settings.rpcUrl).origin} ...` : `starting devnet on ${settings.host}:${settings.devnetPort} ...`);
+        const machine = await startMachine({
+          settings,
+          plan: protocolPlan,
+          version: VERSION,
+          onDeployEvent: (e) => {
+            if (e.kind === 'deployed') log(`  deployed ${e.name.padEnd(20)} ${e.address}  (block ${e.blockNumber}, ${e.gasUsed} gas)`);
+            if (e.kind === 'wired') log(`  wired    ${e.description}`);
+          },
+        });
+        if (!stopSignal) {
+          printSummary(mode, machine, settings.rpcUrl);
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            if (stopSignal) resolve();
           });
-        };
-        const onInt = () => shutdown('SIGINT');
-        const onTerm = () => shutdown('SIGTERM');
-        process.on('SIGINT', onInt);
-        process.on('SIGTERM', onTerm);
-      });
+        }
+        log(`\n${stopSignal}: stopping ...`);
+        await machine.stop();
+        log('stopped.');
+      } finally {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+      }
     });
   addChainOptions(cmd);
+}
+
+function printSummary(mode: OutputMode, machine: Machine, externalRpcUrl: string | undefined) {
+  // An external RPC URL may carry an API key in its path: only its origin is shown.
+  const rpcUrl = machine.devnet ? machine.devnet.rpcUrl : new URL(externalRpcUrl!).origin;
+  const summary = {
+    status: 'running',
+    chainId: machine.deployment.chainId,
+    rpcUrl,
+    nodeUrl: machine.node.url,
+    deploymentFile: machine.deploymentFile,
+    contracts: machine.deployment.contracts,
+  };
+  emit(mode, summary, () => [
+    '',
+    `Machina is running on chain ${summary.chainId}`,
+    `  chain RPC   ${summary.rpcUrl}`,
+    `  node        ${summary.nodeUrl}  (${summary.nodeUrl}/health, ${summary.nodeUrl}/v1/contracts)`,
+    `  deployment  ${summary.deploymentFile}`,
+    ...Object.entries(summary.contracts).map(([n, c]) => `    ${n.padEnd(20)} ${c.address}`),
+    '',
+    'Try, in another terminal:',
+    '  npx machina agent register --name "my-agent" --description "My first agent" --service MCP=https://example.com/mcp',
+    '',
+    'Ctrl-C stops everything.',
+  ]);
 }
