@@ -6,7 +6,7 @@ export type MachinaPublicClient = PublicClient<Transport, Chain>;
 export type MachinaWalletClient = WalletClient<Transport, Chain, Account>;
 
 function transportFor(rpcUrl: string): Transport {
-  return rpcUrl.startsWith('ws') ? webSocket(rpcUrl) : http(rpcUrl, { retryCount: 1, timeout: 30_000 });
+  return rpcUrl.startsWith('ws') ? webSocket(rpcUrl) : http(rpcUrl, { retryCount: 1, timeout: 30_000, batch: { batchSize: 200, wait: 0 } });
 }
 
 function isLocal(rpcUrl: string): boolean {

@@ -11,7 +11,6 @@ export async function ensureContractsBuilt(log: (line: string) => void = () => {
   const index = path.join(root, 'src', 'chain', 'artifacts', 'index.ts');
   const sources = path.join(root, 'contracts', 'src');
   if (!existsSync(sources)) return false;
-  // @ts-ignore -- plain JS build script shared with npm scripts
   const { buildContracts, newestSourceTime } = await import('../../scripts/build-contracts.js');
   if (existsSync(index) && statSync(index).mtimeMs >= newestSourceTime()) return false;
   log('contracts changed: compiling ...');

@@ -104,15 +104,12 @@ export async function listFeedback(
     functionName: 'readAllFeedback',
     args: [p.agentId, [...clients], p.tag1 ?? '', p.tag2 ?? '', p.includeRevoked ?? false],
   });
-  const receipts = await client.multicall({
-    allowFailure: false,
-    contracts: addrs.map((c, i) => ({ ...base, functionName: 'feedbackReceipt', args: [p.agentId, c, indexes[i]!] }) as const),
-  }).catch(async () =>
-    // Chains without Multicall3 (a fresh devnet may lack it): one call each.
-    Promise.all(addrs.map((c, i) => client.readContract({ ...base, functionName: 'feedbackReceipt', args: [p.agentId, c, indexes[i]!] }))),
+  // One read per entry; the transport batches them into a single JSON-RPC request.
+  const receipts = await Promise.all(
+    addrs.map((c, i) => client.readContract({ ...base, functionName: 'feedbackReceipt', args: [p.agentId, c, indexes[i]!] })),
   );
   return addrs.map((c, i) => {
-    const [source, receiptId] = receipts[i] as readonly [Address, Hex];
+    const [source, receiptId] = receipts[i]!;
     return {
       client: c,
       feedbackIndex: BigInt(indexes[i]!),
