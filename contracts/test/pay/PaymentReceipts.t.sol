@@ -210,8 +210,10 @@ contract PaymentReceiptsTest is RepTestBase {
     function testFuzz_pay(uint96 amount, bytes32 memo, address payer) public {
         vm.assume(payer != address(0) && payer.code.length == 0 && uint160(payer) > 0xff);
         amount = uint96(bound(amount, 1, type(uint96).max));
-        vm.deal(payer, amount);
         address payee = payments.payeeOf(agentId);
+        // Paying oneself moves nothing: the balance check below would not hold.
+        vm.assume(payer != payee);
+        vm.deal(payer, amount);
         uint256 before = payee.balance;
         vm.prank(payer);
         bytes32 id = payments.pay{value: amount}(agentId, memo);
