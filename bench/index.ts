@@ -1,15 +1,38 @@
-// `npm run bench`: every benchmark, each figure printed with its ratio to a baseline measured in
-// the same run (or, for gas, to the canonical contracts on the same call set). `--json` for programs.
+// `npm run bench [gas|indexer|api ...] [--json]`: every benchmark, each figure printed with its
+// ratio to a baseline measured in the same run (for gas: the canonical contracts on the same calls).
+// Progress goes to stderr; `--json` prints one JSON document on stdout for programs.
 import { gasTable, measureGas } from './gas.ts';
+import { apiReport, measureApi } from './api.ts';
+import { indexerReport, measureIndexer } from './indexer.ts';
 
 const json = process.argv.includes('--json');
-const rows = await measureGas();
-if (json) {
-  process.stdout.write(`${JSON.stringify({ gas: rows.map((r) => ({ ...r, ours: Number(r.ours), ratio: r.canonical ? Number(r.ours) / r.canonical : null })) }, null, 2)}\n`);
-} else {
-  process.stdout.write('ERC-8004 gas per transaction (21k base + calldata included)\n\n');
-  process.stdout.write(`${gasTable(rows)}\n`);
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const wanted = (name: string) => only.length === 0 || only.includes(name);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const out = (text: string) => !json && process.stdout.write(`${text}\n`);
+const results: Record<string, unknown> = {};
+
+if (wanted('gas')) {
+  log('gas: running the ERC-8004 call set on a fresh devnet ...');
+  const rows = await measureGas();
+  results.gas = rows.map((r) => ({ ...r, ours: Number(r.ours), ratio: r.canonical ? Number(r.ours) / r.canonical : null }));
   const compared = rows.filter((r) => r.canonical !== undefined);
   const met = compared.filter((r) => Number(r.ours) <= r.canonical! * 0.8).length;
-  process.stdout.write(`\n${met}/${compared.length} calls at least 20% below the canonical contracts (the goal)\n`);
+  out(`ERC-8004 gas per transaction (21k base + calldata included)\n\n${gasTable(rows)}\n\n${met}/${compared.length} calls at least 20% below the canonical contracts (the goal)\n`);
 }
+
+if (wanted('indexer')) {
+  log('indexer: building a devnet with 10k registrations and 50k feedbacks ...');
+  const r = await measureIndexer({ log });
+  results.indexer = r;
+  out(`${indexerReport(r)}\n`);
+}
+
+if (wanted('api')) {
+  log('api: measuring GET /v1/agents/{id} ...');
+  const r = await measureApi({ log });
+  results.api = r;
+  out(`${apiReport(r)}\n`);
+}
+
+if (json) process.stdout.write(`${JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);

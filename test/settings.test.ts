@@ -60,6 +60,19 @@ describe('settings', () => {
     assert.equal(formatError(new Error(`boom ${KEY.slice(2).toUpperCase()}`)), 'boom [redacted]');
   });
 
+  it('validates the node settings only where a node runs', () => {
+    assert.equal(loadSettings({}, { DATABASE_URL: 'mysql://x' }).databaseUrl, undefined);
+    assert.match(failure(() => loadSettings({}, { DATABASE_URL: 'mysql://x' }, { node: true })).message, /^DATABASE_URL: must be a postgres:\/\/ URL/);
+    const pg = loadSettings({}, { DATABASE_URL: 'postgres://root:s3cretpass@127.0.0.1:5432/test' }, { node: true });
+    assert.equal(pg.databaseUrl, 'postgres://root:s3cretpass@127.0.0.1:5432/test');
+    assert.equal(formatError(new Error('cannot connect with s3cretpass')), 'cannot connect with [redacted]');
+    assert.equal(loadSettings({}, {}, { node: true }).nodeSigner, true, 'on by default on the devnet');
+    assert.equal(loadSettings({}, { MACHINA_RPC_URL: 'http://x:1' }, { node: true }).nodeSigner, false, 'off by default elsewhere');
+    assert.match(failure(() => loadSettings({}, { MACHINA_RPC_URL: 'http://x:1', MACHINA_NODE_SIGNER: 'on' }, { node: true })).message, /^MACHINA_NODE_SIGNER: is on, but no key is configured/);
+    assert.match(failure(() => loadSettings({ nodeSigner: 'maybe' }, {}, { node: true })).message, /^--node-signer: must be on or off/);
+    assert.match(failure(() => loadSettings({}, { MACHINA_PUBLIC_URL: 'nope' }, { node: true })).message, /^MACHINA_PUBLIC_URL: not a URL/);
+  });
+
   it('refuses a private key and a keystore together', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'machina-'));
     const ks = path.join(dir, 'k.json');

@@ -8,6 +8,7 @@ import { addStatusCommand } from './commands/status.ts';
 import { addAgentCommands } from './commands/agent.ts';
 import { addFeedbackCommands } from './commands/feedback.ts';
 import { addValidationCommands } from './commands/validation.ts';
+import { addMcpCommand } from './commands/mcp.ts';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   addAgentCommands(program);
   addFeedbackCommands(program);
   addValidationCommands(program);
+  addMcpCommand(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   return program;
 }

@@ -23,10 +23,16 @@ export type Settings = {
   dataDir: string;
   /** Start the devnet from an empty chain instead of the saved state. */
   fresh: boolean;
+  /** PostgreSQL for the node's index (DATABASE_URL); unset means the embedded database. */
+  databaseUrl: string | undefined;
+  /** Whether the node signs writes (register, feedback, validation) itself. */
+  nodeSigner: boolean;
+  /** The URL the node is reached at from outside, when it differs from where it listens. */
+  publicUrl: string | undefined;
 };
 
 /** Flag values as commander hands them over (strings or booleans). */
-export type SettingFlags = Partial<Record<'rpcUrl' | 'keystore' | 'host' | 'devnetPort' | 'port' | 'deploymentsDir' | 'dataDir', string>> & {
+export type SettingFlags = Partial<Record<'rpcUrl' | 'keystore' | 'host' | 'devnetPort' | 'port' | 'deploymentsDir' | 'dataDir' | 'databaseUrl' | 'nodeSigner' | 'publicUrl', string>> & {
   fresh?: boolean;
 };
 
@@ -35,9 +41,9 @@ type Env = Record<string, string | undefined>;
 /**
  * Reads and validates every setting; flags win over the environment.
  * @example
- * const settings = loadSettings({ port: '9000' }, process.env)
+ * const settings = loadSettings({ port: '9000' }, process.env, { node: true })
  */
-export function loadSettings(flags: SettingFlags = {}, env: Env = process.env): Settings {
+export function loadSettings(flags: SettingFlags = {}, env: Env = process.env, { node = false }: { node?: boolean } = {}): Settings {
   const pick = (flag: keyof SettingFlags, envName: string): [string, string | undefined] => {
     const fromFlag = flags[flag];
     if (typeof fromFlag === 'string') return [`--${kebab(flag)}`, fromFlag];
@@ -74,7 +80,25 @@ export function loadSettings(flags: SettingFlags = {}, env: Env = process.env): 
   const [dataName, dataRaw] = pick('dataDir', 'MACHINA_DATA_DIR');
   const dataDir = parseDirectory(dataName, dataRaw ?? '.machina');
 
-  return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true };
+  // The node's own settings are read only by the command that runs a node: an unrelated
+  // DATABASE_URL in the environment must not stop `machina agent list`.
+  if (!node) {
+    return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true, databaseUrl: undefined, nodeSigner: false, publicUrl: undefined };
+  }
+  const [dbName, dbRaw] = pick('databaseUrl', 'DATABASE_URL');
+  const databaseUrl = dbRaw === undefined ? undefined : parsePostgresUrl(dbName, dbRaw);
+
+  // On the devnet the node signs with a public development account; on any other chain only when
+  // its operator turns it on, since the key configured there may hold real money.
+  const [signerName, signerRaw] = pick('nodeSigner', 'MACHINA_NODE_SIGNER');
+  const nodeSigner = signerRaw === undefined ? !rpcUrl : parseOnOff(signerName, signerRaw);
+  if (nodeSigner && rpcUrl && !privateKey && !keystore) {
+    throw new InvalidSettingError(signerName, 'is on, but no key is configured (set MACHINA_PRIVATE_KEY or MACHINA_KEYSTORE)');
+  }
+  const [publicName, publicRaw] = pick('publicUrl', 'MACHINA_PUBLIC_URL');
+  const publicUrl = publicRaw === undefined ? undefined : parseUrl(publicName, publicRaw);
+
+  return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true, databaseUrl, nodeSigner, publicUrl };
 }
 
 function kebab(s: string): string {
@@ -92,6 +116,27 @@ export function parseUrl(name: string, raw: string): string {
     throw new InvalidSettingError(name, `must be an http(s) or ws(s) URL (got "${url.protocol}")`);
   }
   return raw;
+}
+
+function parsePostgresUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // The URL may hold a password: it is not echoed.
+    throw new InvalidSettingError(name, 'not a URL (expected postgres://user@host:port/database)');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new InvalidSettingError(name, `must be a postgres:// URL (got "${url.protocol}")`);
+  }
+  if (url.password) registerSecret(decodeURIComponent(url.password));
+  return raw;
+}
+
+function parseOnOff(name: string, raw: string): boolean {
+  if (/^(on|true|1|yes)$/i.test(raw)) return true;
+  if (/^(off|false|0|no)$/i.test(raw)) return false;
+  throw new InvalidSettingError(name, `must be on or off (got "${raw}")`);
 }
 
 export function parsePrivateKey(name: string, raw: string): Hex {

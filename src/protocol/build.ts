@@ -1,5 +1,5 @@
 // "Builds what needs building": when a contract source is newer than the generated artifacts,
-// recompile before deploying, so an edited contract is never deployed stale.
+// recompile before deploying, so an edited contract is never deployed stale; likewise the dashboard.
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,5 +15,15 @@ export async function ensureContractsBuilt(log: (line: string) => void = () => {
   if (existsSync(index) && statSync(index).mtimeMs >= newestSourceTime()) return false;
   log('contracts changed: compiling ...');
   buildContracts({ quiet: true });
+  return true;
+}
+
+/** Builds the dashboard (web/) when its sources are newer than web/dist; returns true when it did. */
+export async function ensureDashboardBuilt(log: (line: string) => void = () => {}): Promise<boolean> {
+  if (!existsSync(path.join(root, 'web', 'index.html'))) return false;
+  const { buildWeb, isWebBuildFresh } = await import('../../scripts/build-web.js');
+  if (isWebBuildFresh()) return false;
+  log('dashboard changed: building ...');
+  await buildWeb({ quiet: true });
   return true;
 }

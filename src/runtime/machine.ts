@@ -1,20 +1,36 @@
 // `machina up`: boots the chain (embedded devnet unless an RPC URL is set), makes sure the protocol
-// is deployed, and starts the node service; `stop` takes it all down in reverse order.
+// is deployed, opens the node's index and follows the chain into it, and serves the API, the MCP
+// endpoint and the dashboard; `stop` takes it all down in reverse order.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { connectChain, walletFor, type MachinaPublicClient } from '../chain/clients.ts';
 import { deployPlan, type DeployEvent, type DeployPlan } from '../chain/deploy.ts';
 import type { Deployment } from '../chain/deployments.ts';
 import { startDevnet, type Devnet } from '../chain/devnet.ts';
 import { resolveSigner } from '../chain/signer.ts';
 import type { Settings } from '../config/settings.ts';
+import { formatError } from '../errors/index.ts';
+import { createMcpHttpHandler } from '../mcp/index.ts';
+import { nodeHosting } from '../node/app.ts';
+import { openNodeStore, type NodeStore } from '../node/db/store.ts';
+import { startIndexer, type RunningIndexer } from '../node/indexer/indexer.ts';
+import type { IndexerProgress } from '../node/indexer/progress.ts';
 import { startNode, type RunningNode } from '../node/server.ts';
+import { createChainWriter } from '../node/service/chainWriter.ts';
+
+const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
 
 export type Machine = {
   client: MachinaPublicClient;
   devnet: Devnet | undefined;
   deployment: Deployment;
   deploymentFile: string;
+  store: NodeStore;
+  indexer: RunningIndexer;
   node: RunningNode;
+  /** The address the node signs with, when it has a signer. */
+  nodeSigner: `0x${string}` | undefined;
   stop: () => Promise<void>;
 };
 
@@ -23,14 +39,17 @@ export type StartMachineParameters = {
   plan: DeployPlan;
   version: string;
   onDeployEvent?: (event: DeployEvent) => void;
+  onIndexProgress?: (progress: IndexerProgress) => void;
+  /** One-line messages (indexer retries, reorgs). */
+  log?: (line: string) => void;
 };
 
 /**
- * Starts a whole Machina node: chain, deployment, service.
+ * Starts a whole Machina node: chain, deployment, index, service.
  * @example
  * const machine = await startMachine({ settings: loadSettings(), plan: protocolPlan, version })
  */
-export async function startMachine({ settings, plan, version, onDeployEvent }: StartMachineParameters): Promise<Machine> {
+export async function startMachine({ settings, plan, version, onDeployEvent, onIndexProgress, log = () => {} }: StartMachineParameters): Promise<Machine> {
   let devnet: Devnet | undefined;
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -50,9 +69,45 @@ export async function startMachine({ settings, plan, version, onDeployEvent }: S
     const account = resolveSigner({ settings, chainId: client.chain.id });
     const wallet = account ? walletFor(client, account) : undefined;
     const { deployment, file } = await deployPlan({ client, wallet, deploymentsDir: settings.deploymentsDir, plan, onEvent: onDeployEvent });
-    const node = await startNode({ host: settings.host, port: settings.nodePort, context: { client, deployment, version } });
+
+    // One index per chain, so pointing the same data directory at another chain never mixes them.
+    const store = await openNodeStore({ databaseUrl: settings.databaseUrl, dataDir: path.join(settings.dataDir, 'node', String(client.chain.id)) });
+    stops.push(store.close);
+    const indexer = await startIndexer({
+      client,
+      deployment,
+      store,
+      pollIntervalMs: devnet ? 100 : 2_000,
+      onProgress: onIndexProgress,
+      onError: (err) => log(`indexer: ${formatError(err)} (retrying)`),
+      onReorg: (r) => log(r.reindex ? `indexer: the chain no longer matches the index; re-indexing from block ${r.ancestor + 1}` : `indexer: reorg at block ${r.ancestor + 1}, ${r.undoneChanges} change(s) rolled back`),
+    });
+    stops.push(indexer.stop);
+
+    const nodeWallet = settings.nodeSigner && wallet ? wallet : undefined;
+    const node = await startNode({
+      host: settings.host,
+      port: settings.nodePort,
+      deps: (url) => {
+        const publicUrl = settings.publicUrl ?? url;
+        const writer = nodeWallet ? createChainWriter({ client, wallet: nodeWallet, deployment, hosting: nodeHosting({ publicUrl, hosted: store }) }) : undefined;
+        return {
+          client,
+          deployment,
+          version,
+          queries: store.queries,
+          feed: store.feed,
+          writer,
+          hosted: store,
+          publicUrl,
+          mcp: createMcpHttpHandler({ queries: store.queries, writer, version }),
+          webRoot: existsSync(WEB_DIST) ? WEB_DIST : undefined,
+          log,
+        };
+      },
+    });
     stops.push(node.close);
-    return { client, devnet, deployment, deploymentFile: file, node, stop };
+    return { client, devnet, deployment, deploymentFile: file, store, indexer, node, nodeSigner: nodeWallet?.account.address, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,7 +1,8 @@
 // `machina up` (= `npm start`): the whole machine on one command, down cleanly on Ctrl-C/SIGTERM.
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
-import { ensureContractsBuilt } from '../../protocol/build.ts';
+import { ensureContractsBuilt, ensureDashboardBuilt } from '../../protocol/build.ts';
+import { formatProgress } from '../../node/indexer/progress.ts';
 import { startMachine, type Machine } from '../../runtime/machine.ts';
 import { emit, type OutputMode } from '../output.ts';
 import { VERSION } from '../version.ts';
@@ -16,11 +17,14 @@ export function addUpCommand(program: Command) {
     .option('--host <host>', 'address every listener binds to (env MACHINA_HOST, default 127.0.0.1)')
     .option('--data-dir <dir>', 'local state: devnet chain state (env MACHINA_DATA_DIR, default .machina)')
     .option('--fresh', 'start the devnet from an empty chain instead of the saved state')
+    .option('--database-url <url>', 'PostgreSQL for the node index (env DATABASE_URL; default: embedded, in the data dir)')
+    .option('--node-signer <on|off>', 'let the node sign writes itself (env MACHINA_NODE_SIGNER; default on for the devnet only)')
+    .option('--public-url <url>', 'URL the node is reached at from outside (env MACHINA_PUBLIC_URL)')
     .action(async (opts: GlobalOptions) => {
       const mode: OutputMode = { json: !!opts.json };
       // Progress goes to stderr, so stdout stays one JSON document under --json.
       const log = (line: string) => process.stderr.write(`${line}\n`);
-      const settings = loadSettings(opts);
+      const settings = loadSettings(opts, process.env, { node: true });
       // Signals are caught from the start: one that arrives while booting stops the machine as soon
       // as it is up, instead of killing the process half-way and leaving anvil running.
       let stopSignal: string | undefined;
@@ -35,6 +39,7 @@ export function addUpCommand(program: Command) {
       process.on('SIGTERM', onTerm);
       try {
         await ensureContractsBuilt(log);
+        await ensureDashboardBuilt(log);
         const { protocolPlan } = await import('../../protocol/plan.ts');
         log(settings.rpcUrl ? `attaching to ${new URL(settings.rpcUrl).origin} ...` : `starting devnet on ${settings.host}:${settings.devnetPort} ...`);
         const machine = await startMachine({
@@ -45,6 +50,8 @@ export function addUpCommand(program: Command) {
             if (e.kind === 'deployed') log(`  deployed ${e.name.padEnd(20)} ${e.address}  (block ${e.blockNumber}, ${e.gasUsed} gas)`);
             if (e.kind === 'wired') log(`  wired    ${e.description}`);
           },
+          onIndexProgress: (p) => log(`  ${formatProgress(p)}`),
+          log,
         });
         if (!stopSignal) {
           printSummary(mode, machine, settings.rpcUrl);
@@ -72,6 +79,12 @@ function printSummary(mode: OutputMode, machine: Machine, externalRpcUrl: string
     chainId: machine.deployment.chainId,
     rpcUrl,
     nodeUrl: machine.node.url,
+    dashboardUrl: `${machine.node.url}/`,
+    apiUrl: `${machine.node.url}/v1`,
+    openapiUrl: `${machine.node.url}/v1/openapi.json`,
+    mcpUrl: `${machine.node.url}/mcp`,
+    nodeSigner: machine.nodeSigner ?? null,
+    database: machine.store.kind,
     deploymentFile: machine.deploymentFile,
     contracts: machine.deployment.contracts,
   };
@@ -79,7 +92,10 @@ function printSummary(mode: OutputMode, machine: Machine, externalRpcUrl: string
     '',
     `Machina is running on chain ${summary.chainId}`,
     `  chain RPC   ${summary.rpcUrl}`,
-    `  node        ${summary.nodeUrl}  (${summary.nodeUrl}/health, ${summary.nodeUrl}/v1/contracts)`,
+    `  dashboard   ${summary.dashboardUrl}`,
+    `  API         ${summary.apiUrl}  (OpenAPI: ${summary.openapiUrl})`,
+    `  MCP         ${summary.mcpUrl}  (streamable HTTP; stdio: npx machina mcp)`,
+    `  index       ${summary.database === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : 'embedded database'}${summary.nodeSigner ? `, node signs as ${summary.nodeSigner}` : ', node signer off'}`,
     `  deployment  ${summary.deploymentFile}`,
     ...Object.entries(summary.contracts).map(([n, c]) => `    ${n.padEnd(20)} ${c.address}`),
     '',

@@ -1,0 +1,116 @@
+// `machina mcp`: an MCP server on stdio for an LLM agent's client (Claude Desktop, an IDE, an agent
+// framework). It reads through the node's HTTP API and signs its writes with the local key, which
+// never leaves this process. stdout is the MCP channel; every human line goes to stderr.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { parseDeployment, writeDeployment } from '../../chain/deployments.ts';
+import { parseUrl, loadSettings } from '../../config/settings.ts';
+import { MachinaError, formatError } from '../../errors/index.ts';
+import { serveMcpStdio } from '../../mcp/stdio.ts';
+import { MCP_TOOL_NAMES } from '../../mcp/server.ts';
+import { createChainWriter } from '../../node/service/chainWriter.ts';
+import { createHttpQueries } from '../../node/service/httpQueries.ts';
+import type { NodeWriter } from '../../node/service/types.ts';
+import { openContext, type CommandContext, type GlobalOptions } from '../context.ts';
+import { VERSION } from '../version.ts';
+
+type McpOptions = GlobalOptions & { nodeUrl?: string };
+
+/**
+ * Adds `machina mcp` to the program.
+ * @example
+ * addMcpCommand(program) // then: machina mcp --node-url http://127.0.0.1:8787
+ */
+export function addMcpCommand(program: Command): Command {
+  return program
+    .command('mcp')
+    .description('run an MCP server on stdio: tools to register agents, read agents and trust scores, give feedback and request validation')
+    .option('--node-url <url>', 'node to read from (env MACHINA_NODE_URL; default http://127.0.0.1:8787, following MACHINA_HOST and MACHINA_NODE_PORT)')
+    .option('--rpc-url <url>', 'JSON-RPC URL of the chain to write to (env MACHINA_RPC_URL; default: the local devnet)')
+    .option('--keystore <file>', 'encrypted keystore to sign with (env MACHINA_KEYSTORE, password in MACHINA_KEYSTORE_PASSWORD)')
+    .option('--deployments-dir <dir>', 'where deployments/<chainId>.json live (env MACHINA_DEPLOYMENTS_DIR)')
+    .option('--account <index>', 'devnet only: sign with development account 0-9 (default 0)')
+    .action(async (opts: McpOptions) => {
+      const log = (line: string) => process.stderr.write(`machina mcp: ${line}\n`);
+      const settings = loadSettings(opts);
+      const nodeUrl = opts.nodeUrl
+        ? parseUrl('--node-url', opts.nodeUrl)
+        : process.env.MACHINA_NODE_URL
+          ? parseUrl('MACHINA_NODE_URL', process.env.MACHINA_NODE_URL)
+          : `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.nodePort}`;
+
+      // Reads need only the node; a chain that is down or not deployed disables the write tools
+      // (they answer with the reason) instead of the whole server. Bad settings still stop it.
+      let writer: NodeWriter | undefined;
+      let writerError: MachinaError | undefined;
+      let chainId: number | undefined;
+      try {
+        const ctx = await openContextOrNodeDeployment(opts, nodeUrl);
+        chainId = ctx.client.chain.id;
+        if (ctx.account) writer = createChainWriter({ client: ctx.client, wallet: ctx.wallet(), deployment: ctx.deployment });
+      } catch (err) {
+        if (!(err instanceof MachinaError) || err.code === 'INVALID_SETTING') throw err;
+        writerError = new MachinaError(`writes are unavailable: ${err.message}`, { code: err.code, field: err.field });
+        log(`${formatError(writerError)}; serving read tools only`);
+      }
+
+      const queries = createHttpQueries({ baseUrl: nodeUrl });
+      await checkNode(nodeUrl, chainId, log);
+      log(
+        `serving ${MCP_TOOL_NAMES.length} tools on stdio; reading from ${nodeUrl}` +
+          (writer ? `; signing as ${writer.address} on chain ${chainId}` : writerError ? '' : '; no signer (write tools answer SIGNER_NOT_CONFIGURED)'),
+      );
+      await serveMcpStdio({ queries, writer, writerError, version: VERSION });
+    });
+}
+
+/**
+ * openContext, except that without a local deployments file the node's deployment is used: an MCP
+ * client spawns `machina mcp` from a directory of its choosing, and the node already knows where
+ * the contracts are (its /v1/contracts). The file exists only while openContext reads it.
+ */
+async function openContextOrNodeDeployment(opts: McpOptions, nodeUrl: string): Promise<CommandContext> {
+  try {
+    return await openContext(opts);
+  } catch (err) {
+    if (!(err instanceof MachinaError) || err.code !== 'NO_DEPLOYMENT') throw err;
+    const source = `${nodeUrl.replace(/\/+$/, '')}/v1/contracts`;
+    let json: unknown;
+    try {
+      const res = await fetch(source, { signal: AbortSignal.timeout(5_000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      json = await res.json();
+    } catch {
+      throw err;
+    }
+    const chainId = (json as { chainId?: unknown }).chainId;
+    const deployment = parseDeployment(json, source, typeof chainId === 'number' ? chainId : -1);
+    const dir = mkdtempSync(path.join(tmpdir(), 'machina-mcp-'));
+    try {
+      writeDeployment(dir, deployment);
+      const ctx = await openContext({ ...opts, deploymentsDir: dir });
+      process.stderr.write(`machina mcp: no local deployment for chain ${ctx.client.chain.id}; using the node's (${source})\n`);
+      return ctx;
+    } catch (retryErr) {
+      // The node indexes another chain than the one configured: the first error says it best.
+      throw retryErr instanceof MachinaError && retryErr.code === 'NO_DEPLOYMENT' ? err : retryErr;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+// A node that is down now may be up by the first tool call, so this only warns.
+async function checkNode(nodeUrl: string, chainId: number | undefined, log: (line: string) => void): Promise<void> {
+  try {
+    const res = await fetch(`${nodeUrl.replace(/\/+$/, '')}/health`, { signal: AbortSignal.timeout(2000) });
+    const health = (await res.json()) as { chainId?: unknown };
+    if (chainId !== undefined && typeof health.chainId === 'number' && health.chainId !== chainId) {
+      log(`warning: the node indexes chain ${health.chainId} but writes go to chain ${chainId}; written changes will not show up in reads`);
+    }
+  } catch {
+    log(`warning: no node answers at ${nodeUrl} yet (start it with \`machina up\`, or set MACHINA_NODE_URL / --node-url)`);
+  }
+}

@@ -1,0 +1,39 @@
+// What every route module of the node API is given: the app to register on and the node's parts.
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { MachinaPublicClient } from '../../chain/clients.ts';
+import type { Deployment } from '../../chain/deployments.ts';
+import type { AgentRecord, EventFeed, NodeQueries, NodeWriter } from '../service/types.ts';
+import type { HostedRegistrations } from './hosting.ts';
+
+/** The node's parts the HTTP API serves; everything but the chain client reads the index. */
+export type NodeAppDeps = {
+  client: MachinaPublicClient;
+  deployment: Deployment;
+  version: string;
+  queries: NodeQueries;
+  feed: EventFeed;
+  /** The node's own signer; without it every POST answers 403 SIGNER_NOT_CONFIGURED. */
+  writer?: NodeWriter | undefined;
+  hosted: HostedRegistrations;
+  /** The URL the node is reached at from outside (agentURIs and cards point there). */
+  publicUrl: string;
+  /** The streamable-HTTP MCP handler, mounted at /mcp. */
+  mcp?: ((request: Request) => Promise<Response>) | undefined;
+  /** The dashboard's build directory, served at /. */
+  webRoot?: string | undefined;
+  /** Where the node logs (one redacted line each); stderr by default. */
+  log?: ((line: string) => void) | undefined;
+  /** SSE heartbeat period; 15 s by default. */
+  heartbeatMs?: number | undefined;
+  /** How long a read of one agent may be served from memory (cleared by every indexed batch); 0 turns it off. 1 s by default. */
+  agentCacheMs?: number | undefined;
+};
+
+export type ApiContext = NodeAppDeps & {
+  log: (line: string) => void;
+  startedAt: number;
+  /** queries.getAgent behind the read cache. */
+  getAgent: (agentId: bigint) => Promise<AgentRecord | undefined>;
+};
+
+export type Api = OpenAPIHono;

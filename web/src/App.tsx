@@ -1,0 +1,82 @@
+// The dashboard's frame: header with navigation and the live link state, then the routed page.
+import { Agent } from './pages/Agent.tsx';
+import { Agents } from './pages/Agents.tsx';
+import { Events } from './pages/Events.tsx';
+import { Overview } from './pages/Overview.tsx';
+import { Empty } from './components/common.tsx';
+import { useLiveStatus, type LiveStatus } from './live.tsx';
+import { href, useRoute, type Route } from './router.ts';
+
+const liveLabel: Record<LiveStatus, string> = { connecting: 'connecting…', live: 'live', offline: 'offline' };
+
+export function App() {
+  const route = useRoute();
+  const status = useLiveStatus();
+  const section = route.page === 'agent' ? 'agents' : route.page;
+  return (
+    <>
+      <header className="topbar">
+        <div className="topbar-inner">
+          <a className="brand" href={href('/')}>
+            <span className="brand-mark" aria-hidden>
+              M
+            </span>
+            Machina <span className="brand-sub">node</span>
+          </a>
+          <nav className="nav">
+            <NavLink to="/" active={section === 'overview'} testId="nav-overview">
+              Overview
+            </NavLink>
+            <NavLink to="/agents" active={section === 'agents'} testId="nav-agents">
+              Agents
+            </NavLink>
+            <NavLink to="/events" active={section === 'events'} testId="nav-events">
+              Event log
+            </NavLink>
+          </nav>
+          <span className={`live-status ${status}`} data-testid="live-status" data-status={status} title="link to the node's event stream">
+            <span className="dot" />
+            {liveLabel[status]}
+          </span>
+        </div>
+      </header>
+      <main className="main">
+        <Page route={route} />
+      </main>
+      <footer className="footer">
+        <a href="/v1/openapi.json">OpenAPI</a> · <a href="/health">health</a> · <a href="/.well-known/agent-card.json">agent card</a>
+      </footer>
+    </>
+  );
+}
+
+function NavLink({ to, active, testId, children }: { to: string; active: boolean; testId: string; children: string }) {
+  return (
+    <a href={href(to)} className={active ? 'active' : ''} data-testid={testId} aria-current={active ? 'page' : undefined}>
+      {children}
+    </a>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  switch (route.page) {
+    case 'overview':
+      return <Overview />;
+    case 'agents':
+      return <Agents initialQuery={route.q} />;
+    case 'agent':
+      // A new key per agent: nothing (paging, loaded data) carries over from the previous agent.
+      return <Agent key={route.agentId} agentId={route.agentId} />;
+    case 'events':
+      return <Events contract={route.contract} event={route.event} />;
+    case 'notFound':
+      return (
+        <div className="page">
+          <h1>Not found</h1>
+          <Empty>
+            Nothing at “{route.path}”. <a href={href('/')}>Back to the overview</a>
+          </Empty>
+        </div>
+      );
+  }
+}

@@ -1,0 +1,113 @@
+// Protocol events as a table: what happened in one line, the agent it concerns, where on chain.
+import { useState } from 'react';
+import type { EventRecord } from '../api.ts';
+import { feedbackValue, shortAddress, shortHash, timeAgo, dateTime } from '../format.ts';
+import { useNow } from '../hooks.ts';
+import { href } from '../router.ts';
+
+const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+
+/** One line a person can read; unknown events fall back to their arguments. */
+export function describeEvent(e: EventRecord): string {
+  const a = e.args;
+  switch (e.event) {
+    case 'Registered':
+      return `agent #${str(a.agentId)} registered by ${shortAddress(str(a.owner))}`;
+    case 'URIUpdated':
+      return `agent #${str(a.agentId)} changed its registration file`;
+    case 'MetadataSet':
+      return `agent #${str(a.agentId)} set metadata "${str(a.metadataKey)}"`;
+    case 'Transfer':
+      return /^0x0{40}$/.test(str(a.from))
+        ? `agent #${str(a.tokenId)} minted to ${shortAddress(str(a.to))}`
+        : `agent #${str(a.tokenId)} moved ${shortAddress(str(a.from))} → ${shortAddress(str(a.to))}`;
+    case 'MetadataUpdate':
+      return `token metadata of agent #${str(a._tokenId)} changed`;
+    case 'OwnershipTransferred':
+      return `${e.contract} now administered by ${shortAddress(str(a.newOwner))}`;
+    case 'NewFeedback':
+      return `${shortAddress(str(a.clientAddress))} rated agent #${str(a.agentId)} ${feedbackValue(str(a.value), Number(a.valueDecimals ?? 0))}${a.tag1 ? ` (${str(a.tag1)})` : ''}`;
+    case 'VerifiedFeedback':
+      return `feedback #${str(a.feedbackIndex)} from ${shortAddress(str(a.clientAddress))} verified by a receipt`;
+    case 'FeedbackRevoked':
+      return `${shortAddress(str(a.clientAddress))} revoked feedback #${str(a.feedbackIndex)} on agent #${str(a.agentId)}`;
+    case 'ResponseAppended':
+      return `${shortAddress(str(a.responder))} responded to feedback #${str(a.feedbackIndex)}`;
+    case 'ValidationRequest':
+      return `validation of agent #${str(a.agentId)} requested from ${shortAddress(str(a.validatorAddress))}`;
+    case 'ValidationResponse':
+      return `${shortAddress(str(a.validatorAddress))} answered ${str(a.response)}/100 for agent #${str(a.agentId)}`;
+    case 'PaymentSettled':
+      return `${shortAddress(str(a.client))} paid agent #${str(a.agentId)}`;
+    case 'ReceiptSourceSet':
+      return `receipt source ${shortAddress(str(a.source))} ${a.allowed === true || a.allowed === 'true' ? 'allowed' : 'removed'}`;
+    default: {
+      const parts = Object.entries(a)
+        .slice(0, 3)
+        .map(([k, v]) => `${k}=${typeof v === 'string' && v.startsWith('0x') ? shortHash(v) : str(v)}`);
+      return parts.join(' ');
+    }
+  }
+}
+
+const contractTone: Record<string, string> = {
+  IdentityRegistry: 'info',
+  ReputationRegistry: 'good',
+  ValidationRegistry: 'mid',
+  PaymentReceipts: 'pay',
+};
+
+export function EventList({ events, showAgent = true, fresh }: { events: EventRecord[]; showAgent?: boolean; fresh?: ReadonlySet<number> }) {
+  const now = useNow();
+  const [open, setOpen] = useState<number | null>(null);
+  return (
+    <table className="table events-table" data-testid="event-list">
+      <thead>
+        <tr>
+          <th>Event</th>
+          <th>What happened</th>
+          {showAgent && <th>Agent</th>}
+          <th className="num">Block</th>
+          <th>When</th>
+        </tr>
+      </thead>
+      <tbody>
+        {events.map((e) => (
+          <EventRow key={e.id} e={e} now={now} showAgent={showAgent} isFresh={fresh?.has(e.id) ?? false} open={open === e.id} onToggle={() => setOpen(open === e.id ? null : e.id)} />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function EventRow({ e, now, showAgent, isFresh, open, onToggle }: { e: EventRecord; now: number; showAgent: boolean; isFresh: boolean; open: boolean; onToggle: () => void }) {
+  const cols = showAgent ? 5 : 4;
+  return (
+    <>
+      <tr className={`event-row clickable ${isFresh ? 'fresh' : ''}`} data-testid="event-row" data-event={e.event} data-event-id={e.id} onClick={onToggle} title="show the event's arguments">
+        <td>
+          <span className={`event-name tone-${contractTone[e.contract] ?? 'neutral'}`}>{e.event}</span>
+          <div className="sub">{e.contract}</div>
+        </td>
+        <td className="event-summary">{describeEvent(e)}</td>
+        {showAgent && <td>{e.agentId !== null ? <a href={href(`/agents/${e.agentId}`)} onClick={(ev) => ev.stopPropagation()}>#{e.agentId}</a> : <span className="muted">—</span>}</td>}
+        <td className="num">
+          <code title={e.txHash}>{e.blockNumber}</code>
+        </td>
+        <td className="when" title={dateTime(e.timestamp)}>
+          {timeAgo(e.timestamp, now)}
+        </td>
+      </tr>
+      {open && (
+        <tr className="event-detail">
+          <td colSpan={cols}>
+            <div className="sub">
+              tx <code>{e.txHash}</code> · log {e.logIndex} · chain {e.chainId}
+            </div>
+            <pre>{JSON.stringify(e.args, null, 2)}</pre>
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}

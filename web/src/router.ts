@@ -1,0 +1,43 @@
+// Hash routing (#/agents/3): works behind any server and base path, needs no fallback route, and
+// keeps the dashboard's paths apart from the node's own (/agents/{id}/registration.json).
+import { useEffect, useState } from 'react';
+
+export type Route =
+  | { page: 'overview' }
+  | { page: 'agents'; q: string }
+  | { page: 'agent'; agentId: string }
+  | { page: 'events'; contract: string; event: string }
+  | { page: 'notFound'; path: string };
+
+export function parseRoute(hash: string): Route {
+  const [rawPath = '', rawQuery = ''] = hash.replace(/^#/, '').split('?');
+  const parts = rawPath.split('/').filter(Boolean).map(decodeURIComponent);
+  const q = new URLSearchParams(rawQuery);
+  if (parts.length === 0) return { page: 'overview' };
+  if (parts[0] === 'agents' && parts.length === 1) return { page: 'agents', q: q.get('q') ?? '' };
+  if (parts[0] === 'agents' && parts.length === 2 && /^\d+$/.test(parts[1]!)) return { page: 'agent', agentId: parts[1]! };
+  if (parts[0] === 'events' && parts.length === 1) return { page: 'events', contract: q.get('contract') ?? '', event: q.get('event') ?? '' };
+  return { page: 'notFound', path: rawPath };
+}
+
+/** `#/path?k=v` with only the non-empty values. */
+export function href(path: string, params: Record<string, string> = {}): string {
+  const q = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== ''));
+  const s = q.toString();
+  return `#${path}${s ? `?${s}` : ''}`;
+}
+
+/** Replaces the URL without a history entry (typing in a search box is not navigation). */
+export function replaceHash(target: string): void {
+  if (location.hash !== target) history.replaceState(history.state, '', target);
+}
+
+export function useRoute(): Route {
+  const [hash, setHash] = useState(() => location.hash);
+  useEffect(() => {
+    const on = () => setHash(location.hash);
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return parseRoute(hash);
+}
