@@ -75,7 +75,18 @@ export function createNodeApp(deps: NodeAppDeps): NodeApp {
     },
   });
 
+  // DNS rebinding: a web page can make a browser send requests to this node under the page's own
+  // domain name. Reads are public anyway; anything else (writes, MCP) must come under the node's
+  // public host, `localhost`, or an IP address (which no page can rebind), so a rebound page
+  // cannot make the node's signer act.
+  const publicHost = new URL(deps.publicUrl).host.toLowerCase();
+  const trustedHost = (host: string) =>
+    host === publicHost || /^(localhost|\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\])(:\d{1,5})?$/.test(host);
   app.use('*', async (c, next) => {
+    const host = c.req.header('host')?.toLowerCase();
+    if (host !== undefined && !['GET', 'HEAD', 'OPTIONS'].includes(c.req.method) && !trustedHost(host)) {
+      return errorResponse(403, 'FOREIGN_HOST', `this node accepts ${c.req.method} requests only under its own host names, not "${host.slice(0, 100)}"`, 'host');
+    }
     // Headers are set before the handler runs: touching a finished response's headers (as
     // hono/cors does) makes the server adapter rebuild it as a full Response on every request.
     c.header('x-content-type-options', 'nosniff');

@@ -128,6 +128,29 @@ describe('node HTTP API', () => {
     assert.equal(stats.json.feedback, 1);
   });
 
+  it('refuses writes and MCP under a foreign host name (DNS rebinding), serves reads under any', async () => {
+    const { request } = await import('node:http');
+    const raw = (method: string, path: string, host: string, body?: string) =>
+      new Promise<{ status: number; json: any }>((resolve, reject) => {
+        const u = new URL(api.url);
+        const req = request({ host: u.hostname, port: u.port, method, path, headers: { host, 'content-type': 'application/json', ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) } }, (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const rebound = await raw('POST', '/v1/agents', 'attacker.example:80', JSON.stringify({ name: 'x', description: 'y' }));
+    assert.equal(rebound.status, 403);
+    assert.equal(rebound.json.error.code, 'FOREIGN_HOST');
+    assert.equal(rebound.json.error.field, 'host');
+    assert.equal((await raw('POST', '/mcp', 'attacker.example', '{}')).status, 403);
+    assert.equal((await raw('GET', '/v1/stats', 'attacker.example')).status, 200);
+    // Loopback names and IP addresses cannot be rebound: they pass the guard.
+    assert.notEqual((await raw('POST', '/v1/agents', `localhost:${new URL(api.url).port}`, '{}')).json?.error?.code, 'FOREIGN_HOST');
+  });
+
   it('lists agents with paging, filters and sorting, each record exactly the Agent schema', async () => {
     const all = await get('/v1/agents');
     assert.equal(all.status, 200);
