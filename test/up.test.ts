@@ -80,6 +80,26 @@ describe('machina up', () => {
     const rpcPort = new URL(s.rpcUrl).port;
     const reg = await runCli(['agent', 'register', '--name', 'up-test', '--json'], { ...env, MACHINA_DEVNET_PORT: rpcPort });
     assert.equal(reg.code, 0, reg.stderr);
+    // The node indexes it: the API serves it within 2 s of the CLI returning.
+    const registeredAt = Date.now();
+    let indexed: any;
+    while (Date.now() - registeredAt < 2_000) {
+      const res = await fetch(`${s.nodeUrl}/v1/agents/${reg.json().agentId}`);
+      if (res.status === 200) {
+        indexed = await res.json();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(indexed?.name, 'up-test', 'agent in the API within 2 s');
+    // The dashboard is served at / (built by `machina up` on a fresh clone).
+    const page = await fetch(`${s.nodeUrl}/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    const html = await page.text();
+    assert.match(html, /<script[^>]+src="[^"]*\/assets\/[^"]+\.js"/);
+    const script = /<script[^>]+src="([^"]+)"/.exec(html)![1]!;
+    assert.equal((await fetch(new URL(script, s.nodeUrl))).status, 200);
 
     const anvilPids = childPids(up.child.pid!, 'anvil');
     assert.equal(anvilPids.length, 1, 'the devnet runs as a child process');
