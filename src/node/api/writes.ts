@@ -16,7 +16,7 @@ const JSON_MEDIA = /^application\/([\w.-]+\+)?json$/i;
 /** 403 unless the node has a signer: checked first, since nothing else matters without one. */
 function requireSigner(ctx: ApiContext): MiddlewareHandler {
   return async (_c, next) => {
-    if (!ctx.writer) throw new ApiError(403, 'SIGNER_NOT_CONFIGURED', 'this node has no signer configured for writes (set MACHINA_PRIVATE_KEY or MACHINA_KEYSTORE)');
+    if (!ctx.writer) throw new ApiError(403, 'SIGNER_NOT_CONFIGURED', 'this node has no signer for writes (start it with MACHINA_NODE_SIGNER=on and MACHINA_PRIVATE_KEY or MACHINA_KEYSTORE)');
     await next();
   };
 }
