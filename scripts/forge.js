@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the native forge binary in contracts/ and passes its exit code through.
-// The npm launcher (node_modules/.bin/forge) exits 0 even when tests fail, so it is never used.
+// forge's npm launcher script exits 0 even when tests fail, so it is never used.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
