@@ -14,8 +14,11 @@ import { startNode, type RunningNode } from '../../src/node/server.ts';
 import { createChainWriter } from '../../src/node/service/chainWriter.ts';
 import type { EventFeed, NodeWriter } from '../../src/node/service/types.ts';
 import type { TestChain } from '../helpers/chain.ts';
+import { PG_URL, postgresReachable } from './fixtures/stores.ts';
 
-export const PG_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
+// The fuzz test asks the same question the indexer tests do.
+export { PG_URL, postgresReachable as postgresAvailable };
+
 
 export type ApiNode = {
   store: NodeStore;
@@ -43,18 +46,6 @@ export type StartApiNodeParameters = {
   heartbeatMs?: number;
 };
 
-/** Is PostgreSQL reachable at PG_URL? */
-export async function postgresAvailable(): Promise<boolean> {
-  const pg = (await import('pg')).default;
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export type ServedNode = { node: RunningNode; url: string; writer: NodeWriter | undefined; logs: string[] };
 

@@ -3,6 +3,7 @@
 // Big integers (agentId, values, amounts) travel as decimal strings, addresses checksummed.
 import type { Address, Hex } from 'viem';
 import type { RegistrationFile } from '../../identity/registrationFile.ts';
+import type { TrustScore } from '../../identity/trustScore.ts';
 
 export type BlockRef = { blockNumber: number; txHash: Hex; timestamp: number };
 
@@ -30,15 +31,8 @@ export type AgentRecord = {
   trust: TrustRecord;
 };
 
-export type TrustRecord = {
-  score: number;
-  confidence: number;
-  clients: number;
-  verifiedClients: number;
-  unbackedClients: number;
-  feedbackCount: number;
-  revokedCount: number;
-};
+/** The trust score as the node stores and serves it (src/identity/trustScore.ts computes it). */
+export type TrustRecord = Omit<TrustScore, 'evidenceWeight'>;
 
 export type FeedbackRecord = {
   agentId: string;
