@@ -1,9 +1,11 @@
-// `npm run bench [gas|indexer|api ...] [--json]`: every benchmark, each figure printed with its
+// `npm run bench [gas|paygas|indexer|api|x402 ...] [--json]`: every benchmark, each figure printed with its
 // ratio to a baseline measured in the same run (for gas: the canonical contracts on the same calls).
 // Progress goes to stderr; `--json` prints one JSON document on stdout for programs.
 import { gasTable, measureGas } from './gas.ts';
+import { batchGoalMet, measurePayGas, payGasTable } from './payGas.ts';
 import { apiReport, measureApi } from './api.ts';
 import { indexerReport, measureIndexer } from './indexer.ts';
+import { measureX402, x402Report } from './x402.ts';
 
 const json = process.argv.includes('--json');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -21,6 +23,13 @@ if (wanted('gas')) {
   out(`ERC-8004 gas per transaction (21k base + calldata included)\n\n${gasTable(rows)}\n\n${met}/${compared.length} calls at least 20% below the canonical contracts (the goal)\n`);
 }
 
+if (wanted('paygas')) {
+  log('paygas: agent account and x402 settlement on a fresh devnet ...');
+  const rows = await measurePayGas();
+  results.paygas = rows;
+  out(`Agent account and settlement gas (whole transactions, ratios to each group's first row)\n\n${payGasTable(rows)}\n\nbatched settlement at most 0.5x of a lone transferWithAuthorization per payment (the goal): ${batchGoalMet(rows) ? 'met' : 'NOT met'}\n`);
+}
+
 if (wanted('indexer')) {
   log('indexer: building a devnet with 10k registrations and 50k feedbacks ...');
   const r = await measureIndexer({ log });
@@ -33,6 +42,13 @@ if (wanted('api')) {
   const r = await measureApi({ log });
   results.api = r;
   out(`${apiReport(r)}\n`);
+}
+
+if (wanted('x402')) {
+  log('x402: Machina gateway vs the official middleware ...');
+  const r = await measureX402({ log });
+  results.x402 = r;
+  out(`${x402Report(r)}\n`);
 }
 
 if (json) process.stdout.write(`${JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);

@@ -19,6 +19,12 @@ export type PlannedContract = {
   abi: Abi;
   bytecode: Hex;
   args?: (ctx: DeployContext) => readonly unknown[];
+  /**
+   * An instance the chain already has and the plan should use instead of deploying its own (e.g. the
+   * canonical ERC-4337 EntryPoint, or a settlement token named in the settings). Checked only while
+   * the deployment does not record the contract yet.
+   */
+  existing?: (ctx: DeployContext) => Promise<Address | undefined>;
 };
 
 export type WiringStep = {
@@ -86,6 +92,16 @@ export async function deployPlan({ client, wallet, deploymentsDir, plan, onEvent
       continue;
     }
     const ctx: DeployContext = { client, wallet: wallet!, addresses };
+    const found = await planned.existing?.(ctx);
+    if (found) {
+      const address = getAddress(found);
+      addresses[planned.name] = address;
+      // Indexing of a pre-existing contract starts from now: its history before Machina is not ours.
+      deployment.contracts[planned.name] = { address, blockNumber: Number(await client.getBlockNumber()) };
+      writeDeployment(deploymentsDir, deployment);
+      onEvent?.({ kind: 'reused', name: planned.name, address });
+      continue;
+    }
     const hash = await wallet!.deployContract({ abi: planned.abi, bytecode: planned.bytecode, args: planned.args?.(ctx) ?? [] } as Parameters<MachinaWalletClient['deployContract']>[0]);
     const receipt = await client.waitForTransactionReceipt({ hash });
     if (receipt.status !== 'success' || !receipt.contractAddress) {

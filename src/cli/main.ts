@@ -9,6 +9,8 @@ import { addAgentCommands } from './commands/agent.ts';
 import { addFeedbackCommands } from './commands/feedback.ts';
 import { addValidationCommands } from './commands/validation.ts';
 import { addMcpCommand } from './commands/mcp.ts';
+import { addPayCommands } from './commands/pay.ts';
+import { addWalletCommands } from './commands/wallet.ts';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   addAgentCommands(program);
   addFeedbackCommands(program);
   addValidationCommands(program);
+  addWalletCommands(program);
+  addPayCommands(program);
   addMcpCommand(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   return program;

@@ -9,6 +9,7 @@ import { InvalidArgumentError, MachinaError, NotFoundError, redact } from '../er
 import type { AgentRecord, NodeQueries, NodeWriter, TrustRecord, ValidationRecord } from '../node/service/types.ts';
 import * as s from './schemas.ts';
 import { toolError, toolResult } from './results.ts';
+import { registerWalletTools, type WalletToolDeps } from './wallet.ts';
 
 export type CreateMcpServerParameters = {
   /** Read side: the node's index (in process, or over HTTP). */
@@ -19,6 +20,8 @@ export type CreateMcpServerParameters = {
   writerError?: MachinaError | undefined;
   /** Version reported to clients. */
   version: string;
+  /** Agent wallets: adds the wallet tools (wallet_balance, wallet_policy, pending_approvals, pay). */
+  wallet?: WalletToolDeps | undefined;
 };
 
 /** The names of the tools, in the order tools/list shows them. */
@@ -47,7 +50,7 @@ const INSTRUCTIONS = [
  * const server = createMcpServer({ queries: createHttpQueries({ baseUrl: 'http://127.0.0.1:8787' }), writer, version: '0.1.0' })
  * await server.connect(transport)
  */
-export function createMcpServer({ queries, writer, writerError, version }: CreateMcpServerParameters): McpServer {
+export function createMcpServer({ queries, writer, writerError, version, wallet }: CreateMcpServerParameters): McpServer {
   const server = new McpServer({ name: 'machina', title: 'Machina', version }, { instructions: INSTRUCTIONS });
 
   const needWriter = (): NodeWriter => {
@@ -257,6 +260,7 @@ export function createMcpServer({ queries, writer, writerError, version }: Creat
     }),
   );
 
+  if (wallet) registerWalletTools(server, wallet);
   return server;
 }
 

@@ -11,6 +11,8 @@ import { registerPublic } from './api/public.ts';
 import { registerReads } from './api/reads.ts';
 import { registerStream } from './api/stream.ts';
 import { registerWrites } from './api/writes.ts';
+import { registerWalletRoutes } from './wallet/routes.ts';
+import { registerPay } from './pay/routes.ts';
 import type { AgentRecord } from './service/types.ts';
 
 export type { NodeAppDeps } from './api/context.ts';
@@ -113,9 +115,12 @@ export function createNodeApp(deps: NodeAppDeps): NodeApp {
     const raw = c.req.raw;
     if (raw.body && !raw.bodyUsed && !(await discardBody(raw.body))) c.header('connection', 'close');
   });
+  // First: a route priced by settings must meet the x402 gateway before its own handler.
+  registerPay(app, ctx);
   registerReads(app, ctx);
   const streams = registerStream(app, ctx);
   registerWrites(app, ctx);
+  registerWalletRoutes(app, ctx);
   registerPublic(app, ctx);
 
   app.all('/mcp', async (c) => {

@@ -18,6 +18,9 @@ import { startIndexer, type RunningIndexer } from '../node/indexer/indexer.ts';
 import type { IndexerProgress } from '../node/indexer/progress.ts';
 import { startNode, type RunningNode } from '../node/server.ts';
 import { createChainWriter } from '../node/service/chainWriter.ts';
+import { identityModule } from '../node/identity/module.ts';
+import { walletModules, walletNodeParts } from '../node/wallet/wiring.ts';
+import { startNodePay } from '../node/pay/wiring.ts';
 
 const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
 
@@ -71,7 +74,11 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
     const { deployment, file } = await deployPlan({ client, wallet, deploymentsDir: settings.deploymentsDir, plan, onEvent: onDeployEvent });
 
     // One index per chain, so pointing the same data directory at another chain never mixes them.
-    const store = await openNodeStore({ databaseUrl: settings.databaseUrl, dataDir: path.join(settings.dataDir, 'node', String(client.chain.id)) });
+    const store = await openNodeStore({
+      databaseUrl: settings.databaseUrl,
+      dataDir: path.join(settings.dataDir, 'node', String(client.chain.id)),
+      modules: [identityModule(), ...walletModules(deployment)],
+    });
     stops.push(store.close);
     const indexer = await startIndexer({
       client,
@@ -85,11 +92,15 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
     stops.push(indexer.stop);
 
     const nodeWallet = settings.nodeSigner && wallet ? wallet : undefined;
+    // x402: the pay service (facilitator, gateway, batched settlement) when the node signs and the token is deployed.
+    const pay = await startNodePay({ client, deployment, db: store.db, schema: store.schema, signer: nodeWallet, log });
+    if (pay) stops.push(pay.stop);
     const node = await startNode({
       host: settings.host,
       port: settings.nodePort,
       deps: (url) => {
         const publicUrl = settings.publicUrl ?? url;
+        const walletParts = walletNodeParts({ client, deployment, db: store.db, signer: nodeWallet });
         const writer = nodeWallet ? createChainWriter({ client, wallet: nodeWallet, deployment, hosting: nodeHosting({ publicUrl, hosted: store }) }) : undefined;
         return {
           client,
@@ -100,7 +111,10 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
           writer,
           hosted: store,
           publicUrl,
-          mcp: createMcpHttpHandler({ queries: store.queries, writer, version }),
+          wallets: walletParts.wallets,
+          signerWallet: walletParts.signerWallet,
+          pay: pay?.parts,
+          mcp: createMcpHttpHandler({ queries: store.queries, writer, version, wallet: walletParts.mcpWallet }),
           webRoot: existsSync(WEB_DIST) ? WEB_DIST : undefined,
           log,
         };

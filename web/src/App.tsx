@@ -3,6 +3,9 @@ import { Agent } from './pages/Agent.tsx';
 import { Agents } from './pages/Agents.tsx';
 import { Events } from './pages/Events.tsx';
 import { Overview } from './pages/Overview.tsx';
+import { Payments } from './pages/Payments.tsx';
+import { Wallet } from './pages/Wallet.tsx';
+import { Wallets } from './pages/Wallets.tsx';
 import { Empty } from './components/common.tsx';
 import { useLiveStatus, type LiveStatus } from './live.tsx';
 import { href, useRoute, type Route } from './router.ts';
@@ -12,7 +15,7 @@ const liveLabel: Record<LiveStatus, string> = { connecting: 'connecting…', liv
 export function App() {
   const route = useRoute();
   const status = useLiveStatus();
-  const section = route.page === 'agent' ? 'agents' : route.page;
+  const section = route.page === 'agent' ? 'agents' : route.page === 'wallet' ? 'wallets' : route.page;
   return (
     <>
       <header className="topbar">
@@ -29,6 +32,12 @@ export function App() {
             </NavLink>
             <NavLink to="/agents" active={section === 'agents'} testId="nav-agents">
               Agents
+            </NavLink>
+            <NavLink to="/wallets" active={section === 'wallets'} testId="nav-wallets">
+              Wallets
+            </NavLink>
+            <NavLink to="/payments" active={section === 'payments'} testId="nav-payments">
+              Payments
             </NavLink>
             <NavLink to="/events" active={section === 'events'} testId="nav-events">
               Event log
@@ -67,6 +76,12 @@ function Page({ route }: { route: Route }) {
     case 'agent':
       // A new key per agent: nothing (paging, loaded data) carries over from the previous agent.
       return <Agent key={route.agentId} agentId={route.agentId} />;
+    case 'wallets':
+      return <Wallets />;
+    case 'wallet':
+      return <Wallet key={route.address.toLowerCase()} address={route.address} />;
+    case 'payments':
+      return <Payments />;
     case 'events':
       return <Events contract={route.contract} event={route.event} />;
     case 'notFound':

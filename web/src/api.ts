@@ -2,7 +2,10 @@
 // shape every route answers with on failure. The record types are the node's own (service/types.ts).
 import type { AgentRecord, EventRecord, FeedbackRecord, NodeStats, Page, TrustRecord, ValidationRecord } from '../../src/node/service/types.ts';
 
+import type { ActivityRecord, PendingRecord, WalletRecord, WalletSummary } from '../../src/node/wallet/types.ts';
+
 export type { AgentRecord, EventRecord, FeedbackRecord, NodeStats, Page, TrustRecord, ValidationRecord };
+export type { ActivityRecord, PendingRecord, WalletRecord, WalletSummary };
 
 export type Health = {
   status: 'ok' | 'degraded';
@@ -38,8 +41,8 @@ function query(params: Record<string, string | number | boolean | undefined>): s
   return s ? `?${s}` : '';
 }
 
-async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(path, { signal, headers: { accept: 'application/json' } });
+async function getJson<T>(path: string, signal?: AbortSignal, init?: RequestInit): Promise<T> {
+  const res = await fetch(path, { signal, ...init, headers: { accept: 'application/json', ...init?.headers } });
   const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string; field?: string | null } } | null;
   if (!res.ok) {
     const e = body?.error;
@@ -61,6 +64,41 @@ export const api = {
     getJson<Page<ValidationRecord>>(`/v1/agents/${encodeURIComponent(agentId)}/validations${query(p)}`, signal),
   events: (p: EventFilter & { limit?: number; beforeId?: number; afterId?: number }, signal?: AbortSignal) =>
     getJson<{ items: EventRecord[] }>(`/v1/events${query(p)}`, signal),
+};
+
+/** An x402 payment the node took, with its signed receipt (GET /v1/payments). */
+export type PaymentRecord = {
+  paymentId: string;
+  payer: string;
+  payTo: string;
+  amount: string;
+  asset: string;
+  network: string;
+  status: 'pending' | 'settled' | 'failed' | 'expired';
+  txHash: string | null;
+  receiptId: string | null;
+  batchId: string | null;
+  signature: string;
+  signer: string;
+  resource: string;
+};
+
+/** Agent wallets and payments (/v1/wallets, /v1/payments). */
+export const walletApi = {
+  wallets: (p: { owner?: string; agentId?: string; offset?: number; limit?: number }, signal?: AbortSignal) => getJson<Page<WalletSummary>>(`/v1/wallets${query(p)}`, signal),
+  wallet: (address: string, signal?: AbortSignal) => getJson<WalletRecord>(`/v1/wallets/${encodeURIComponent(address)}`, signal),
+  pending: (address: string, p: { status?: string; offset?: number; limit?: number }, signal?: AbortSignal) =>
+    getJson<Page<PendingRecord>>(`/v1/wallets/${encodeURIComponent(address)}/pending${query(p)}`, signal),
+  activity: (address: string, p: { kind?: string; offset?: number; limit?: number }, signal?: AbortSignal) =>
+    getJson<Page<ActivityRecord>>(`/v1/wallets/${encodeURIComponent(address)}/activity${query(p)}`, signal),
+  /** Approves or rejects a queued action through the node's signer (which must own the account). */
+  decide: (address: string, pendingId: string, decision: 'approve' | 'reject') =>
+    getJson<{ decision: string; txHash: string }>(`/v1/wallets/${encodeURIComponent(address)}/pending/${encodeURIComponent(pendingId)}/${decision}`, undefined, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    }),
+  payments: (p: { payer?: string; payTo?: string; status?: string; offset?: number; limit?: number }, signal?: AbortSignal) => getJson<Page<PaymentRecord>>(`/v1/payments${query(p)}`, signal),
 };
 
 /** Does a live event pass the event log's filter (the same one the API applies)? */

@@ -7,6 +7,9 @@ export type Route =
   | { page: 'agents'; q: string }
   | { page: 'agent'; agentId: string }
   | { page: 'events'; contract: string; event: string }
+  | { page: 'wallets' }
+  | { page: 'wallet'; address: string }
+  | { page: 'payments' }
   | { page: 'notFound'; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -16,6 +19,9 @@ export function parseRoute(hash: string): Route {
   if (parts.length === 0) return { page: 'overview' };
   if (parts[0] === 'agents' && parts.length === 1) return { page: 'agents', q: q.get('q') ?? '' };
   if (parts[0] === 'agents' && parts.length === 2 && /^\d+$/.test(parts[1]!)) return { page: 'agent', agentId: parts[1]! };
+  if (parts[0] === 'wallets' && parts.length === 1) return { page: 'wallets' };
+  if (parts[0] === 'wallets' && parts.length === 2 && /^0x[0-9a-fA-F]{40}$/.test(parts[1]!)) return { page: 'wallet', address: parts[1]! };
+  if (parts[0] === 'payments' && parts.length === 1) return { page: 'payments' };
   if (parts[0] === 'events' && parts.length === 1) return { page: 'events', contract: q.get('contract') ?? '', event: q.get('event') ?? '' };
   return { page: 'notFound', path: rawPath };
 }

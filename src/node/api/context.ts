@@ -1,9 +1,11 @@
 // What every route module of the node API is given: the app to register on and the node's parts.
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { MachinaPublicClient } from '../../chain/clients.ts';
+import type { MachinaPublicClient, MachinaWalletClient } from '../../chain/clients.ts';
 import type { Deployment } from '../../chain/deployments.ts';
 import type { AgentRecord, EventFeed, NodeQueries, NodeWriter } from '../service/types.ts';
+import type { WalletQueries } from '../wallet/types.ts';
 import type { HostedRegistrations } from './hosting.ts';
+import type { NodePay } from '../pay/routes.ts';
 
 /** The node's parts the HTTP API serves; everything but the chain client reads the index. */
 export type NodeAppDeps = {
@@ -17,6 +19,12 @@ export type NodeAppDeps = {
   hosted: HostedRegistrations;
   /** The URL the node is reached at from outside (agentURIs and cards point there). */
   publicUrl: string;
+  /** Agent wallets (the wallet module's read side); without it /v1/wallets answers 404. */
+  wallets?: WalletQueries | undefined;
+  /** The node's signer as a wallet client, for owner actions on agent accounts it owns (approve / reject). */
+  signerWallet?: MachinaWalletClient | undefined;
+  /** x402: the pay service (facilitator, gateway, settlement) and the priced routes; without it no /x402 or /v1/payments routes. */
+  pay?: NodePay | undefined;
   /** The streamable-HTTP MCP handler, mounted at /mcp. */
   mcp?: ((request: Request) => Promise<Response>) | undefined;
   /** The dashboard's build directory, served at /. */

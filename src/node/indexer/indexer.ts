@@ -2,19 +2,19 @@
 // each module's handlers and stores the events, committing every batch in ONE transaction with
 // the checkpoint, so a crash (even kill -9) resumes at the last committed block with nothing lost
 // or counted twice. Near the head, changes are journaled per block so that reorgs can be undone.
-import type { Address, Hex } from 'viem';
+import { getAddress, hexToNumber, zeroAddress, type Address, type Hex } from 'viem';
 import type { MachinaPublicClient } from '../../chain/clients.ts';
 import type { Deployment } from '../../chain/deployments.ts';
 import { MachinaError, NotFoundError } from '../../errors/index.ts';
 import type { NodeStore } from '../db/store.ts';
 import type { EventRecord } from '../service/types.ts';
 import { insertEvents } from './events.ts';
-import { decodeLogs, getHeaders, getRawLogs, watchedContract, type BlockHeader, type WatchedContract } from './logs.ts';
-import type { BatchContext, IndexedEvent, ModuleWorker, NodeModule } from './module.ts';
+import { decodeLogs, getHeaders, getRawLogs, getTopicLogs, watchedContract, type BlockHeader, type RpcLog, type WatchedContract } from './logs.ts';
+import type { BatchContext, ChildContracts, IndexedEvent, ModuleWorker, NodeModule } from './module.ts';
 import type { IndexerProgress } from './progress.ts';
 import { chainHashAt, findCommonAncestor } from './reorg.ts';
 import { JOURNAL_BLOCK_SETTING } from './schema.ts';
-import { pruneFinal, readState, rollbackTo, storeBlockHashes, wipeIndexedState, writeState, type IndexerState } from './state.ts';
+import { pruneFinal, readChildren, readState, rollbackTo, storeBlockHashes, storeChildren, wipeIndexedState, writeState, type ChildRow, type IndexerState } from './state.ts';
 import { sql, type Kysely } from 'kysely';
 
 const LOGS_PER_REQUEST = 2_000;
@@ -83,7 +83,69 @@ export async function startIndexer(p: StartIndexerParameters): Promise<RunningIn
   }
   const addresses = [...contracts.values()].map((c) => c.address) as Address[];
   const startBlock = Math.min(...[...contracts.values()].map((c) => deployment.contracts[c.name]!.blockNumber));
-  const fingerprint = JSON.stringify({ chainId, contracts: [...contracts.values()].map((c) => [c.name, c.address, deployment.contracts[c.name]!.blockNumber]).sort() });
+
+  // Factory children: each kind's decoders, and the factory event that announces a new one.
+  type ChildSpec = ChildContracts & { module: NodeModule; template: WatchedContract };
+  const childSpecs = new Map<string, ChildSpec>();
+  const announcers = new Map<string, ChildSpec>();
+  for (const m of store.modules) {
+    for (const c of m.children ?? []) {
+      if (!m.contracts.some((x) => x.name === c.factory.contract)) {
+        throw new MachinaError(`node module ${m.name}: the factory ${c.factory.contract} of ${c.name} must be one of its contracts`, { code: 'INVALID_MODULE' });
+      }
+      const spec: ChildSpec = { ...c, module: m, template: watchedContract(c.name, zeroAddress, c.abi, m) };
+      childSpecs.set(c.name, spec);
+      announcers.set(`${c.factory.contract}:${c.factory.event}`, spec);
+    }
+  }
+  const childTopics = [...new Set([...childSpecs.values()].flatMap((c) => [...c.template.events.keys()]))];
+  /** Children created in committed batches, by lowercase address. */
+  const children = new Map<string, ChildRow>();
+  /** The module of each decoded child event (child addresses are not in `contracts`). */
+  const childModule = new WeakMap<IndexedEvent, NodeModule>();
+  const moduleOf = (e: IndexedEvent) => contracts.get(e.address.toLowerCase())?.module ?? childModule.get(e);
+  const loadChildren = async () => {
+    children.clear();
+    if (childSpecs.size === 0) return;
+    for (const c of await readChildren(db)) if (childSpecs.has(c.name)) children.set(c.address, c);
+  };
+  /** The children that `events` announce, in chain order. */
+  const createdBy = (events: IndexedEvent[]): ChildRow[] => {
+    if (announcers.size === 0) return [];
+    const out: ChildRow[] = [];
+    for (const e of events) {
+      const spec = announcers.get(`${e.contract}:${e.event}`);
+      const a = spec ? e.args[spec.factory.parameter] : undefined;
+      if (spec && typeof a === 'string') out.push({ address: a.toLowerCase(), name: spec.name, blockNumber: e.blockNumber, logIndex: e.logIndex, txHash: e.txHash });
+    }
+    return out;
+  };
+  /** Decodes the logs of children (known, or created in this range before the log or in its transaction) and merges them in. */
+  const withChildren = (events: IndexedEvent[], childLogs: RpcLog[], headers: Map<number, BlockHeader>): IndexedEvent[] => {
+    if (childLogs.length === 0) return events;
+    const fresh = new Map<string, ChildRow>();
+    for (const c of createdBy(events)) if (!fresh.has(c.address)) fresh.set(c.address, c);
+    const watched = new Map<string, WatchedContract>();
+    const mine = childLogs.filter((l) => {
+      const a = l.address.toLowerCase();
+      const c = children.get(a) ?? fresh.get(a);
+      if (!c) return false;
+      const n = hexToNumber(l.blockNumber);
+      if (!(c.blockNumber < n || (c.blockNumber === n && (c.txHash === l.transactionHash || c.logIndex < hexToNumber(l.logIndex))))) return false;
+      if (!watched.has(a)) watched.set(a, { ...childSpecs.get(c.name)!.template, address: getAddress(a) });
+      return true;
+    });
+    if (mine.length === 0) return events;
+    const decoded = decodeLogs(mine, watched, chainId, (n) => headers.get(n)?.timestamp);
+    for (const e of decoded) childModule.set(e, watched.get(e.address.toLowerCase())!.module);
+    return [...events, ...decoded].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+  };
+
+  const fingerprint = JSON.stringify({
+    chainId,
+    contracts: [...contracts.values()].map((c) => [c.name, c.address, deployment.contracts[c.name]!.blockNumber]).sort(),
+    ...(childSpecs.size > 0 ? { children: [...childSpecs.values()].map((c) => [c.name, c.factory.contract, c.factory.event, c.factory.parameter]).sort() } : {}),
+  });
 
   let state = await db.transaction().execute(async (tx) => {
     const s = await readState(tx);
@@ -94,6 +156,7 @@ export async function startIndexer(p: StartIndexerParameters): Promise<RunningIn
     await writeState(tx, fresh);
     return fresh;
   });
+  await loadChildren();
 
   const workers: ModuleWorker[] = store.modules.flatMap((m) => (m.startWorker ? [m.startWorker(db)] : []));
   let head = state.headBlock;
@@ -145,15 +208,17 @@ export async function startIndexer(p: StartIndexerParameters): Promise<RunningIn
         // Stamp each block's changes with its number, so a reorg can undo exactly the lost blocks.
         for (const [block, blockEvents] of groupByBlock(events)) {
           await setJournalBlock(tx, String(block));
-          await applyModules(tx, store.modules, contracts, blockEvents, ctx);
+          await storeChildren(tx, createdBy(blockEvents));
+          await applyModules(tx, store.modules, moduleOf, blockEvents, ctx);
         }
         await setJournalBlock(tx, '');
         await storeBlockHashes(tx, hashes.filter((h) => h.number > safe));
       } else {
-        await applyModules(tx, store.modules, contracts, events, ctx);
+        await storeChildren(tx, createdBy(events));
+        await applyModules(tx, store.modules, moduleOf, events, ctx);
         await storeBlockHashes(tx, [{ number: toBlock, hash: toHash }]);
       }
-      const records = await insertEvents(tx, events, (e) => agentIdOf(contracts, e));
+      const records = await insertEvents(tx, events, (e) => agentIdOf(moduleOf(e), e));
       // Journal entries of final blocks are dropped; a batch indexed without journal cannot be undone.
       const undoFloor = journaled ? Math.max(state.undoFloor, safe) : toBlock;
       const next: IndexerState = { ...state, blockNumber: toBlock, blockHash: toHash, headBlock: head, undoFloor };
@@ -163,6 +228,7 @@ export async function startIndexer(p: StartIndexerParameters): Promise<RunningIn
       return { records, next };
     });
     state = next;
+    for (const c of createdBy(events)) if (!children.has(c.address)) children.set(c.address, c);
     run.events += records.length;
     store.feed.publish(records as EventRecord[]);
     if (ctx.touched.size > 0) for (const w of workers) w.nudge();
@@ -172,14 +238,16 @@ export async function startIndexer(p: StartIndexerParameters): Promise<RunningIn
 
   /** A range's logs, decoded, with the headers it needs (every recent block's, for the reorg checks). */
   const fetchRange = async (from: number, to: number) => {
-    const logs = await getRawLogs(client, addresses, from, to);
+    // Children's logs are fetched by topic and sorted out at indexing time, once the batches
+    // before (which may create children) have committed.
+    const [logs, childLogs] = await Promise.all([getRawLogs(client, addresses, from, to), getTopicLogs(client, childTopics, from, to)]);
     const safe = head - finalityDepth;
     const recent: number[] = [];
     for (let n = Math.max(from, safe + 1); n <= to; n++) recent.push(n);
-    const missingTime = logs.filter((l) => !l.blockTimestamp).map((l) => Number(l.blockNumber));
+    const missingTime = [...logs, ...childLogs].filter((l) => !l.blockTimestamp).map((l) => Number(l.blockNumber));
     const headers = await getHeaders(client, [...recent, ...missingTime, to]);
     const events = decodeLogs(logs, contracts, chainId, (n) => headers.get(n)?.timestamp);
-    return { logs, recent, headers, events };
+    return { logs, childLogs, recent, headers, events };
   };
   // While a batch of final blocks commits (in the database thread), the next range is fetched and
   // decoded here: final blocks cannot change, so nothing fetched ahead goes stale.
@@ -213,11 +281,12 @@ export async function startIndexer(p: StartIndexerParameters): Promise<RunningIn
       }
       throw err;
     }
-    const { logs, recent, headers, events } = fetched;
+    const { logs, childLogs, recent, headers } = fetched;
     // Aim the next request at about LOGS_PER_REQUEST logs (responses stay well below body limits).
-    range = Math.max(1, Math.min(maxBlockRange, Math.floor(((to - from + 1) * LOGS_PER_REQUEST) / Math.max(1, logs.length))));
+    range = Math.max(1, Math.min(maxBlockRange, Math.floor(((to - from + 1) * LOGS_PER_REQUEST) / Math.max(1, logs.length + childLogs.length))));
     // Near the head the parent links and the logs' block hashes must agree with the headers.
-    if (!isConsistent(headers, recent, logs, from - 1, state.blockHash)) return 'moved';
+    if (!isConsistent(headers, recent, childLogs.length > 0 ? [...logs, ...childLogs] : logs, from - 1, state.blockHash)) return 'moved';
+    const events = withChildren(fetched.events, childLogs, headers);
     const hashes = new Map<number, Hex>();
     for (const h of headers.values()) hashes.set(h.number, h.hash);
     for (const e of events) hashes.set(e.blockNumber, e.blockHash);
@@ -250,6 +319,8 @@ export async function startIndexer(p: StartIndexerParameters): Promise<RunningIn
     if (ancestor) {
       const undone = await db.transaction().execute(async (tx) => rollbackTo(tx, ancestor.number, ancestor.hash));
       state = { ...state, blockNumber: ancestor.number, blockHash: ancestor.hash };
+      // The journal forgot the children created in the undone blocks; so must we.
+      await loadChildren();
       p.onReorg?.({ checkpoint, ancestor: ancestor.number, undoneChanges: undone, reindex: false });
     } else {
       // Deeper than anything the journal can undo (or another chain behind the same URL).
@@ -259,6 +330,7 @@ export async function startIndexer(p: StartIndexerParameters): Promise<RunningIn
         await writeState(tx, fresh);
       });
       state = fresh;
+      children.clear();
       p.onReorg?.({ checkpoint, ancestor: startBlock - 1, undoneChanges: 0, reindex: true });
     }
     run.startBlock = Math.min(run.startBlock, state.blockNumber);
@@ -340,16 +412,15 @@ async function setJournalBlock(tx: Kysely<any>, value: string) {
   await sql`select set_config(${JOURNAL_BLOCK_SETTING}, ${value}, true)`.execute(tx);
 }
 
-async function applyModules(tx: Kysely<any>, modules: readonly NodeModule[], contracts: Map<string, WatchedContract>, events: IndexedEvent[], ctx: BatchContext) {
+async function applyModules(tx: Kysely<any>, modules: readonly NodeModule[], moduleOf: (e: IndexedEvent) => NodeModule | undefined, events: IndexedEvent[], ctx: BatchContext) {
   for (const m of modules) {
     if (!m.applyBatch) continue;
-    const mine = events.filter((e) => contracts.get(e.address.toLowerCase())?.module === m);
+    const mine = events.filter((e) => moduleOf(e) === m);
     if (mine.length > 0) await m.applyBatch(tx, mine, ctx);
   }
 }
 
-function agentIdOf(contracts: Map<string, WatchedContract>, e: IndexedEvent): bigint | null {
-  const m = contracts.get(e.address.toLowerCase())?.module;
+function agentIdOf(m: NodeModule | undefined, e: IndexedEvent): bigint | null {
   if (m?.agentIdOf) return m.agentIdOf(e);
   const a = (e.args as { agentId?: unknown }).agentId;
   return typeof a === 'bigint' ? a : null;

@@ -45,6 +45,21 @@ export async function getRawLogs(client: MachinaPublicClient, addresses: Address
 }
 
 /**
+ * Raw eth_getLogs over [from, to] for any contract emitting one of `topic0s` (factory children,
+ * whose addresses are only known from the factory's events; the caller keeps its children's logs).
+ * @example
+ * const logs = await getTopicLogs(client, [toEventSelector('Frozen(uint256,address)')], 0, 1000)
+ */
+export async function getTopicLogs(client: MachinaPublicClient, topic0s: Hex[], from: number, to: number): Promise<RpcLog[]> {
+  if (topic0s.length === 0) return [];
+  const logs = (await client.request({
+    method: 'eth_getLogs',
+    params: [{ topics: [topic0s], fromBlock: toHex(from), toBlock: toHex(to) }],
+  } as never)) as RpcLog[];
+  return logs.filter((l) => !l.removed);
+}
+
+/**
  * Decodes logs in chain order; logs of events the ABI does not know are skipped.
  * `timestampOf` supplies block timestamps for nodes that do not put them in logs.
  */

@@ -32,12 +32,26 @@ export type ModuleWorker = {
   stop(): Promise<void>;
 };
 
+/**
+ * Contracts a factory creates at addresses known only from its events (Ponder's "factory"): the
+ * indexer follows every child from the log that created it (including the creating transaction).
+ */
+export type ChildContracts = {
+  /** The name child events carry in the events table and in `IndexedEvent.contract`, e.g. `AgentAccount`. */
+  name: string;
+  abi: Abi;
+  /** The deployment contract (listed in the module's `contracts`), its event announcing a child, and the event's address argument. */
+  factory: { contract: string; event: string; parameter: string };
+};
+
 export type NodeModule = {
   name: string;
   /** Kysely migrations of this module's tables, applied in name order and tracked per module. */
   migrations: Record<string, Migration>;
   /** Deployment contracts whose events this module receives (and the events table stores). */
   contracts: Array<{ name: string; abi: Abi }>;
+  /** Factory-created contracts whose events this module receives too. */
+  children?: ChildContracts[];
   /**
    * Tables derived from chain events. A trigger journals their changes near the chain head so a
    * reorg can undo them, and a re-index from scratch empties them. Node-written tables stay out.

@@ -90,6 +90,22 @@ export const indexerMigrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  // Contracts created by factories (module `children`): where each came from, journaled like any
+  // chain-derived table so that a reorg forgets children created in the blocks it undoes.
+  '0002_children': {
+    async up(db: Kysely<any>) {
+      await sql`
+        create table indexer_children (
+          address text primary key,
+          name text not null,
+          block_number bigint not null,
+          log_index integer not null,
+          tx_hash text not null
+        )
+      `.execute(db);
+      await journalTable(db, 'indexer_children', ['address']);
+    },
+  },
 };
 
 /**

@@ -46,7 +46,7 @@ export async function writeState(db: Kysely<any>, s: IndexerState): Promise<void
  * stream client never mistakes a new event for one it has seen. Node-written tables stay.
  */
 export async function wipeIndexedState(db: Kysely<any>, modules: readonly NodeModule[]): Promise<void> {
-  const tables = ['events', 'indexer_blocks', 'indexer_journal', ...modules.flatMap((m) => m.tables.map((t) => t.name))];
+  const tables = ['events', 'indexer_blocks', 'indexer_journal', 'indexer_children', ...modules.flatMap((m) => m.tables.map((t) => t.name))];
   await sql`truncate ${sql.join(tables.map((t) => sql.id(t)))}`.execute(db);
 }
 
@@ -60,6 +60,25 @@ export async function rollbackTo(db: Kysely<any>, block: number, hash: Hex | nul
   await db.deleteFrom('indexer_blocks').where('number', '>', block).execute();
   await db.updateTable('indexer_state').set({ block_number: block, block_hash: hash }).where('id', '=', 1).execute();
   return Number(rows[0]?.n ?? 0);
+}
+
+/** A contract a factory created, as `indexer_children` keeps it. */
+export type ChildRow = { address: string; name: string; blockNumber: number; logIndex: number; txHash: Hex };
+
+/** Every factory-created contract indexed so far. */
+export async function readChildren(db: Kysely<any>): Promise<ChildRow[]> {
+  const rows = await db.selectFrom('indexer_children').selectAll().execute();
+  return rows.map((r) => ({ address: r.address, name: r.name, blockNumber: Number(r.block_number), logIndex: Number(r.log_index), txHash: r.tx_hash as Hex }));
+}
+
+/** Records factory-created contracts (inside the batch transaction, journaled with their block). */
+export async function storeChildren(db: Kysely<any>, children: ChildRow[]): Promise<void> {
+  if (children.length === 0) return;
+  await db
+    .insertInto('indexer_children')
+    .values(children.map((c) => ({ address: c.address, name: c.name, block_number: c.blockNumber, log_index: c.logIndex, tx_hash: c.txHash })))
+    .onConflict((oc) => oc.column('address').doNothing())
+    .execute();
 }
 
 export async function storeBlockHashes(db: Kysely<any>, blocks: Array<{ number: number; hash: Hex }>): Promise<void> {

@@ -171,6 +171,12 @@ interface IAgentAccount {
     error PendingCallsMismatch(uint256 pendingId);
     error CallFailed(uint256 index, bytes reason);
     error AlreadyInitialized();
+    // Added by the implementation (helper 1):
+    error InvalidOwner();
+    error KeyNotFound(address key);
+    error UnsupportedSignatureKind(uint8 kind);
+    error UnsupportedToken(address token);
+    error NotFromEntryPoint(address caller);
 
     // ------------------------------------------------------------------------------------------ views
 
@@ -192,7 +198,17 @@ interface IAgentAccount {
         view
         returns (Refusal reason, bool escalate, address asset, uint256 amount);
 
+    /// @notice The EIP-712 digest the owner signs so that ERC-1271 accepts `hash`:
+    ///         `AgentAccountMessage(bytes32 hash)` under {name: "AgentAccount", version: "1", chainId, this account}.
+    function messageHash(bytes32 hash) external view returns (bytes32);
+    /// @notice Whether ERC-1271 accepts the 20-byte signature `key` for `digest` right now (authorized, key still
+    ///         valid, account not frozen).
+    function signatureAuthorized(address key, bytes32 digest) external view returns (bool);
+
     // ------------------------------------------------------------------------------------------ owner
+
+    /// @notice Sets owner, agent and guardian of a fresh clone; callable once (the factory does it).
+    function initialize(address owner_, uint256 agentId_, address guardian_) external;
 
     function execute(address target, uint256 value, bytes calldata data) external returns (bytes memory result);
     function executeBatch(Call[] calldata calls) external;
@@ -207,6 +223,9 @@ interface IAgentAccount {
     ///         Caps are not enforced on an approved action, but its spend counts toward the key's windows.
     function approvePending(uint256 pendingId, Call[] calldata calls) external;
     function rejectPending(uint256 pendingId) external;
+    /// @notice Marks a queued action past its `expiresAt` as Expired (anyone may call; `pending()` already reports
+    ///         it as Expired before that).
+    function expirePending(uint256 pendingId) external;
 
     // ------------------------------------------------------------------------------------------ agent key
 
