@@ -214,6 +214,30 @@ describe('x402 gateway: idempotency, v1, batching, expiry, failures', () => {
     assert.match(((await r.json()) as { error: string }).error, /insufficient|balance|refused/i);
   });
 
+  test('a payment whose authorization was used on chain meanwhile fails at settlement (the chain has the last word)', async () => {
+    const url = `${node.url}/v1/paid/echo?price=0.01&agentId=${chain.agentId}&race=1`;
+    const { header, authorization } = await signedHeader(2, url);
+    const decoded = JSON.parse(Buffer.from(header, 'base64').toString()) as { payload: { signature: Hex } };
+    // The payer (or anyone holding the authorization) settles it directly first.
+    const hash = await chain.wallet(9).writeContract({
+      address: chain.token,
+      abi: settlementTokenAbi,
+      functionName: 'transferWithAuthorization',
+      args: [authorization.from, authorization.to, authorization.value, authorization.validAfter, authorization.validBefore, authorization.nonce, decoded.payload.signature],
+    });
+    await chain.client.waitForTransactionReceipt({ hash });
+    const res = await fetch(url, { headers: { 'payment-signature': header } });
+    if (res.status === 200) {
+      const { paymentId } = decodePaymentResponseHeader(res.headers.get('payment-response')!).extensions!['machina-receipt'] as { paymentId: string };
+      await node.pay.settler.flush();
+      const row = await node.pay.getRow(paymentId);
+      assert.equal(row?.status, 'failed');
+      assert.match(row?.last_error ?? '', /refused on chain/);
+    } else {
+      assert.equal(res.status, 402);
+    }
+  });
+
   test('GET /v1/payments lists receipts with filters', async () => {
     const page = (await (await fetch(`${node.url}/v1/payments?payer=${chain.wallet(4).account.address}&status=settled&limit=5`)).json()) as { items: Array<{ payer: string; status: string }>; total: number };
     assert.ok(page.total >= 1);

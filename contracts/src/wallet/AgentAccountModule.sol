@@ -9,9 +9,10 @@ import {AgentPolicy} from "./AgentPolicy.sol";
 import {SpendWindow} from "./lib/SpendWindow.sol";
 
 /// @title AgentAccountModule
-/// @notice The owner-side half of {AgentAccount} (setup, owner calls, keys, freeze, pending approvals, policy views), run only by DELEGATECALL from an account so that the account's
-///         code stays under the EIP-170 size limit. The agent-key hot path (`executeAsAgent`, ERC-1271,
-///         ERC-4337 validation) lives in {AgentAccount} itself.
+/// @notice The owner-side half of {AgentAccount} (setup, owner calls, keys, freeze, pending approvals, policy
+///         views), run only by DELEGATECALL from an account so that the account's code stays under the EIP-170
+///         size limit. The agent-key paths (`executeAsAgent`, `authorizeTokenSignature`, `previewAgentCalls`),
+///         ERC-1271 and ERC-4337 validation live in {AgentAccount} itself.
 /// @dev Same storage layout as the account (all storage is in {AgentPolicy}). Called directly, it acts on its own
 ///      empty storage, which holds nothing of value; the constructor also marks it initialized.
 contract AgentAccountModule is AgentPolicy, ReentrancyGuardTransient {

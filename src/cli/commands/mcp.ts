@@ -10,6 +10,8 @@ import { parseUrl, loadSettings } from '../../config/settings.ts';
 import { MachinaError, formatError } from '../../errors/index.ts';
 import { serveMcpStdio } from '../../mcp/stdio.ts';
 import { MCP_TOOL_NAMES } from '../../mcp/server.ts';
+import { WALLET_TOOL_NAMES, type WalletToolDeps } from '../../mcp/wallet.ts';
+import { walletMcpDeps } from '../../node/wallet/wiring.ts';
 import { createChainWriter } from '../../node/service/chainWriter.ts';
 import { createHttpQueries } from '../../node/service/httpQueries.ts';
 import type { NodeWriter } from '../../node/service/types.ts';
@@ -46,10 +48,15 @@ export function addMcpCommand(program: Command): Command {
       let writer: NodeWriter | undefined;
       let writerError: MachinaError | undefined;
       let chainId: number | undefined;
+      let wallet: WalletToolDeps | undefined;
       try {
         const ctx = await openContextOrNodeDeployment(opts, nodeUrl);
         chainId = ctx.client.chain.id;
         if (ctx.account) writer = createChainWriter({ client: ctx.client, wallet: ctx.wallet(), deployment: ctx.deployment });
+        // Wallet reads come from the node; `pay` spends with the local key, so it exists only here, never on the node's /mcp.
+        if (ctx.deployment.contracts.AgentAccountFactory) {
+          wallet = walletMcpDeps({ nodeUrl, client: ctx.client, deployment: ctx.deployment, wallet: ctx.account ? ctx.wallet() : undefined });
+        }
       } catch (err) {
         if (!(err instanceof MachinaError) || err.code === 'INVALID_SETTING') throw err;
         writerError = new MachinaError(`writes are unavailable: ${err.message}`, { code: err.code, field: err.field });
@@ -59,10 +66,10 @@ export function addMcpCommand(program: Command): Command {
       const queries = createHttpQueries({ baseUrl: nodeUrl });
       await checkNode(nodeUrl, chainId, log);
       log(
-        `serving ${MCP_TOOL_NAMES.length} tools on stdio; reading from ${nodeUrl}` +
+        `serving ${MCP_TOOL_NAMES.length + (wallet ? WALLET_TOOL_NAMES.length - (wallet.payingFetch ? 0 : 1) : 0)} tools on stdio; reading from ${nodeUrl}` +
           (writer ? `; signing as ${writer.address} on chain ${chainId}` : writerError ? '' : '; no signer (write tools answer SIGNER_NOT_CONFIGURED)'),
       );
-      await serveMcpStdio({ queries, writer, writerError, version: VERSION });
+      await serveMcpStdio({ queries, writer, writerError, version: VERSION, wallet });
     });
 }
 

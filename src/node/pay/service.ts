@@ -47,10 +47,11 @@ export type PayServiceParameters = {
   maxBatch?: number;
   log?: (line: string) => void;
   /**
-   * How a payment is verified before serving: `fast` (default) checks an EOA's signature and terms
-   * locally against a cached balance (no round trip; the chain has the last word at settlement),
-   * `simulate` runs the official facilitator's verify (an eth_call simulation) for every payment.
-   * Contract payers always take the official path (ERC-1271 needs the chain).
+   * How a payment is verified before serving: `simulate` (default) runs the official facilitator's
+   * verify (signature, terms, and an eth_call simulation of the transfer) for every payment; `fast`
+   * checks an EOA's signature and terms locally against a cached balance (no round trip, for a
+   * distant RPC; the chain has the last word at settlement). Contract payers always take the
+   * official path (ERC-1271 needs the chain).
    */
   verify?: 'fast' | 'simulate';
 };
@@ -110,7 +111,7 @@ export async function createPayService(p: PayServiceParameters): Promise<PayServ
     if (left > 0n) reserved.set(payer, left);
     else reserved.delete(payer);
   };
-  const fast = p.verify === 'simulate' ? undefined : createFastVerifier({ client });
+  const fast = p.verify === 'fast' ? createFastVerifier({ client }) : undefined;
   const settler = createSettler({
     db, client, wallet, facilitator, settlement, token, flushMs: p.flushMs ?? 1_000, maxBatch: p.maxBatch ?? 100, log,
     onDone: (row) => {
