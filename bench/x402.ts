@@ -87,7 +87,7 @@ export type MeasureX402Parameters = { log?: (line: string) => void; connections?
 export async function measureX402({ log = () => {}, connections = 8, durationSeconds = 5, latencyRequests = 300 }: MeasureX402Parameters = {}): Promise<X402BenchResult> {
   const chain = await startPayChain();
   const node = await startPayNode({ chain, flushMs: 500, maxBatch: 200 });
-  const simNode = await startPayNode({ chain, flushMs: 500, maxBatch: 200, verify: 'fast' });
+  const simNode = await startPayNode({ chain, flushMs: 500, maxBatch: 200, verify: 'simulate' });
   const tmp = mkdtempSync(path.join(tmpdir(), 'machina-x402-bench-'));
   const servers: Server[] = [];
   try {
@@ -155,8 +155,8 @@ export async function measureX402({ log = () => {}, connections = 8, durationSec
     log('x402: official @x402/hono middleware (verify + serve + settle) ...');
     await measure('official @x402/hono paymentMiddleware', 'verify, serve, settle on chain (one tx per request)', urls.official, true, 2_000);
     log('x402: Machina gateway (verify + record + serve; batched settlement) ...');
-    await measure('Machina x402 gateway', 'official verify (eth_call simulation), record, serve; settlement in batches', urls.machina, true, 6_000);
-    await measure('Machina x402 gateway, verify: fast', 'local signature check, cached balance, record, serve; settlement in batches', urls.machina, true, 3_000, 'paid-sim');
+    await measure('Machina x402 gateway', 'verify (local signature check, cached balance), record, serve; settlement in batches', urls.machina, true, 6_000);
+    await measure('Machina x402 gateway, verify: simulate', 'official verify (eth_call simulation), record, serve; settlement in batches', urls.machina, true, 3_000, 'paid-sim');
     const [freeM, freeO, off, ours, sim] = rows as [X402BenchRow, X402BenchRow, X402BenchRow, X402BenchRow, X402BenchRow];
     for (const r of [ours, sim]) {
       r.addedP50Ms = round(r.p50Ms - freeM.p50Ms);

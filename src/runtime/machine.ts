@@ -8,6 +8,7 @@ import { connectChain, walletFor, type MachinaPublicClient } from '../chain/clie
 import { deployPlan, type DeployEvent, type DeployPlan } from '../chain/deploy.ts';
 import type { Deployment } from '../chain/deployments.ts';
 import { startDevnet, type Devnet } from '../chain/devnet.ts';
+import { serializeWrites } from '../chain/serial.ts';
 import { resolveSigner } from '../chain/signer.ts';
 import type { Settings } from '../config/settings.ts';
 import { formatError } from '../errors/index.ts';
@@ -91,7 +92,8 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
     });
     stops.push(indexer.stop);
 
-    const nodeWallet = settings.nodeSigner && wallet ? wallet : undefined;
+    // Several writers share the node's key (API writes, owner approvals, x402 settlement): one nonce queue.
+    const nodeWallet = settings.nodeSigner && wallet ? serializeWrites(wallet) : undefined;
     // x402: the pay service (facilitator, gateway, batched settlement) when the node signs and the token is deployed.
     const pay = await startNodePay({ client, deployment, db: store.db, schema: store.schema, signer: nodeWallet, log });
     if (pay) stops.push(pay.stop);

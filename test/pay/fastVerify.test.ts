@@ -1,4 +1,5 @@
-// The gateway's `verify: 'fast'` mode (local EIP-712 check against a cached balance): a good payment
+// Both verification modes of the gateway, `fast` (local EIP-712 check against a cached balance, the
+// default) and `simulate` (the official facilitator's verify with an eth_call): a good payment
 // is served and settles, an unfunded payer is refused, a payer cannot promise more
 // than its balance across unsettled payments.
 import assert from 'node:assert/strict';
@@ -7,18 +8,18 @@ import { createPayingFetch } from '../../src/pay/x402/client.ts';
 import { faucet, parseTokenAmount } from '../../src/pay/token.ts';
 import { startPayChain, startPayNode, type PayChain, type PayNode } from './payNode.ts';
 
-let chain: PayChain;
-let node: PayNode;
-before(async () => {
-  chain = await startPayChain();
-  node = await startPayNode({ chain, flushMs: 3_600_000, verify: 'fast' });
-});
-after(async () => {
-  await node?.stop();
-  await chain?.stop();
-});
+for (const verify of ['fast', 'simulate'] as const) describe(`x402 gateway, verify: '${verify}'`, () => {
+  let chain: PayChain;
+  let node: PayNode;
+  before(async () => {
+    chain = await startPayChain();
+    node = await startPayNode({ chain, flushMs: 3_600_000, verify });
+  });
+  after(async () => {
+    await node?.stop();
+    await chain?.stop();
+  });
 
-describe("x402 gateway, verify: 'fast'", () => {
   test('serves good payments, refuses an unfunded payer, and never lets unsettled promises exceed the balance', async () => {
     const rich = createPayingFetch({ client: chain.client, payer: { kind: 'eoa', wallet: chain.wallet(2) } });
     const ok = await rich(`${node.url}/v1/paid/echo?price=1&agentId=${chain.agentId}`);

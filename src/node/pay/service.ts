@@ -47,11 +47,12 @@ export type PayServiceParameters = {
   maxBatch?: number;
   log?: (line: string) => void;
   /**
-   * How a payment is verified before serving: `simulate` (default) runs the official facilitator's
-   * verify (signature, terms, and an eth_call simulation of the transfer) for every payment; `fast`
-   * checks an EOA's signature and terms locally against a cached balance (no round trip, for a
-   * distant RPC; the chain has the last word at settlement). Contract payers always take the
-   * official path (ERC-1271 needs the chain).
+   * How a payment is verified before serving. `fast` (default): an EOA's EIP-712 signature and
+   * every term are checked locally, its balance against a cache (2 s) net of its unsettled
+   * payments; no round trip. `simulate`: the official facilitator's verify for every payment (the
+   * same checks plus an eth_call simulation of the transfer). Either way the chain has the last word
+   * at settlement (as with the official middleware, which settles after serving), and contract
+   * payers (agent accounts, ERC-1271) always take the official path.
    */
   verify?: 'fast' | 'simulate';
 };
@@ -111,7 +112,7 @@ export async function createPayService(p: PayServiceParameters): Promise<PayServ
     if (left > 0n) reserved.set(payer, left);
     else reserved.delete(payer);
   };
-  const fast = p.verify === 'fast' ? createFastVerifier({ client }) : undefined;
+  const fast = p.verify === 'simulate' ? undefined : createFastVerifier({ client });
   const settler = createSettler({
     db, client, wallet, facilitator, settlement, token, flushMs: p.flushMs ?? 1_000, maxBatch: p.maxBatch ?? 100, log,
     onDone: (row) => {
@@ -159,43 +160,42 @@ export async function createPayService(p: PayServiceParameters): Promise<PayServ
     const { authorization: auth, signature } = exact;
     const paymentId = paymentIdOf(payload, exact);
     const amount = BigInt(auth.value);
-    // One payment id pays once: a retry gets the first result back (also after a restart).
-    const known = await findPayment(db, paymentId, auth.from, auth.nonce);
-    if (known) return replayOf(known, auth.from, resource, auth.value);
-
     const pending = reserved.get(auth.from) ?? 0n;
-    let balance: bigint | undefined;
-    if (fast && token && getAddress(requirements.asset) === token && (await fast.isEoa(auth.from))) {
-      const reason = await fast.verify(payload, requirements, exact, pending);
-      if (reason) throw new PaymentRejectedError(402, reason, `payment refused: ${reason}`);
-    } else {
-      const [verified, b] = await Promise.all([
+    const onToken = !!token && getAddress(requirements.asset) === token;
+    // Verify the payment while looking it up and signing its receipt: the three overlap (a known
+    // payment's verification is simply dropped; its authorization may be spent already).
+    const check = async (): Promise<string | null> => {
+      if (fast && onToken && (await fast.isEoa(auth.from))) return fast.verify(payload, requirements, exact, pending);
+      const [verified, balance] = await Promise.all([
         facilitator.verify(payload, requirements),
-        pending > 0n && token && getAddress(requirements.asset) === token ? client.readContract({ address: token, abi: settlementTokenAbi, functionName: 'balanceOf', args: [auth.from] }) : undefined,
+        pending > 0n && onToken ? client.readContract({ address: token!, abi: settlementTokenAbi, functionName: 'balanceOf', args: [auth.from] }) : undefined,
       ]);
-      if (!verified.isValid) {
-        throw new PaymentRejectedError(402, verified.invalidReason ?? 'invalid_payment', `payment refused: ${verified.invalidReason ?? 'invalid'}${verified.invalidMessage ? ` (${verified.invalidMessage.split('\n')[0]!.slice(0, 200)})` : ''}`);
-      }
-      balance = b;
-    }
-    if (balance !== undefined && balance < pending + amount) {
-      throw new PaymentRejectedError(402, 'insufficient_funds', `payment refused: ${auth.from} has ${balance} units, ${pending} already promised to unsettled payments, ${amount} more asked`);
-    }
+      if (!verified.isValid) return `${verified.invalidReason ?? 'invalid'}${verified.invalidMessage ? ` (${verified.invalidMessage.split('\n')[0]!.slice(0, 200)})` : ''}`;
+      if (balance !== undefined && balance < pending + amount) return `insufficient_funds (${auth.from} has ${balance} units, ${pending} already promised to unsettled payments, ${amount} more asked)`;
+      return null;
+    };
+    const [known, refusal, receipt] = await Promise.all([
+      // One payment id pays once: a retry gets the first result back (also after a restart).
+      findPayment(db, paymentId, auth.from, auth.nonce),
+      check().catch((err: unknown) => `verification failed (${(err as Error).message.split('\n')[0]!.slice(0, 200)})`),
+      signReceipt(wallet, {
+        paymentId,
+        payer: auth.from,
+        payTo: auth.to,
+        amount: auth.value,
+        asset: getAddress(requirements.asset),
+        network: requirements.network,
+        status: 'pending',
+        txHash: null,
+        receiptId: null,
+        batchId: null,
+        resource,
+      }),
+    ]);
+    if (known) return replayOf(known, auth.from, resource, auth.value);
+    if (refusal) throw new PaymentRejectedError(402, refusal.split(' ')[0]!, `payment refused: ${refusal}`);
     const agentId = typeof requirements.extra?.agentId === 'string' ? requirements.extra.agentId : null;
     const now = Date.now();
-    const receipt = await signReceipt(wallet, {
-      paymentId,
-      payer: auth.from,
-      payTo: auth.to,
-      amount: auth.value,
-      asset: getAddress(requirements.asset),
-      network: requirements.network,
-      status: 'pending',
-      txHash: null,
-      receiptId: null,
-      batchId: null,
-      resource,
-    });
     const inserted = await insertPayment(db, {
       payment_id: paymentId,
       payer: auth.from,

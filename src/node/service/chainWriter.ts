@@ -8,6 +8,7 @@ import { giveFeedback, parseFeedbackValue } from '../../identity/actions/feedbac
 import { requestValidation } from '../../identity/actions/validation.ts';
 import { toDataUri, type RegistrationFile } from '../../identity/registrationFile.ts';
 import type { NodeWriter } from './types.ts';
+import { createSerialQueue } from '../../chain/serial.ts';
 
 export type ChainWriterParameters = {
   client: MachinaPublicClient;
@@ -39,12 +40,7 @@ export function createChainWriter({ client, wallet, deployment, hosting }: Chain
   };
 
   // One transaction at a time from this signer: concurrent requests would race for nonces and ids.
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn, fn);
-    queue = run.catch(() => {});
-    return run;
-  };
+  const serial = createSerialQueue();
 
   return {
     address: wallet.account.address as Address,

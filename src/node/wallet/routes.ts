@@ -24,6 +24,7 @@ import {
   walletSummarySchema,
 } from './schemas.ts';
 import type { WalletQueries } from './types.ts';
+import { createSerialQueue } from '../../chain/serial.ts';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const decisionErrors = {
@@ -107,12 +108,7 @@ export function registerWalletRoutes(app: Api, ctx: ApiContext): void {
   );
 
   // One owner transaction at a time from the node's signer.
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn, fn);
-    queue = run.catch(() => {});
-    return run;
-  };
+  const serial = createSerialQueue();
 
   for (const decision of ['approve', 'reject'] as const) {
     app.openapi(
