@@ -5,6 +5,7 @@ import { encodeFunctionData, erc20Abi, parseEther, parseUnits, toHex, type Addre
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { identityRegistryAbi, settlementTokenAbi, x402SettlementAbi } from '../src/chain/artifacts/index.ts';
 import { walletFor } from '../src/chain/clients.ts';
+import { transferAuthorizationTypedData } from '../src/pay/token.ts';
 import { agentAccountAbi, createAgentAccount, executeAsAgent, setAgentKey } from '../src/wallet/index.ts';
 import { startTestChain, type TestChain } from '../test/helpers/chain.ts';
 
@@ -16,24 +17,9 @@ const AMOUNT = parseUnits('0.01', 6);
 type Signed = { from: Address; to: Address; value: bigint; validAfter: bigint; validBefore: bigint; nonce: Hex; signature: Hex };
 
 async function signAuthorization(chain: TestChain, payer: PrivateKeyAccount, to: Address, nonceSeed: number): Promise<Signed> {
-  const token = chain.address('SettlementToken');
-  const message = { from: payer.address, to, value: AMOUNT, validAfter: 0n, validBefore: 2n ** 48n, nonce: toHex(BigInt(nonceSeed) * 7919n + 1n, { size: 32 }) };
-  const signature = await payer.signTypedData({
-    domain: { name: 'Machina USD', version: '2', chainId: chain.client.chain.id, verifyingContract: token },
-    types: {
-      TransferWithAuthorization: [
-        { name: 'from', type: 'address' },
-        { name: 'to', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'validAfter', type: 'uint256' },
-        { name: 'validBefore', type: 'uint256' },
-        { name: 'nonce', type: 'bytes32' },
-      ],
-    },
-    primaryType: 'TransferWithAuthorization',
-    message,
-  });
-  return { ...message, signature };
+  const auth = { from: payer.address, to, value: AMOUNT, validAfter: 0n, validBefore: 2n ** 48n, nonce: toHex(BigInt(nonceSeed) * 7919n + 1n, { size: 32 }) };
+  const signature = await payer.signTypedData(transferAuthorizationTypedData({ token: chain.address('SettlementToken'), chainId: chain.client.chain.id }, auth));
+  return { ...auth, signature };
 }
 
 /**

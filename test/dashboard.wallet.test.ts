@@ -12,7 +12,7 @@ import type { Deployment } from '../src/chain/deployments.ts';
 import { executeAsAgent } from '../src/wallet/index.ts';
 import { createPayingFetch } from '../src/pay/index.ts';
 import { startPayChain, type PayChain } from './pay/payNode.ts';
-import { startWalletNode, walletScenario, withWalletFactory, type WalletNode, type WalletScenario } from './node/walletFixture.ts';
+import { startWalletNode, walletScenario, type WalletNode, type WalletScenario } from './node/walletFixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/machina-dashboard-wallet.png';
@@ -30,7 +30,7 @@ describe('dashboard: agent wallets', { skip }, () => {
     assert.ok(hasChromium, `${CHROMIUM} is missing: .ci/run must install Debian's chromium`);
     await buildWeb({ quiet: true });
     chain = await startPayChain();
-    deployment = await withWalletFactory(chain);
+    deployment = chain.deployment;
     s = await walletScenario(chain, deployment);
     node = await startWalletNode({ chain, deployment, kind: 'pglite', signer: s.owner, webRoot: webDistDir, pay: true });
     await node.synced();

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encryptKeystore } from '../src/chain/keystore.ts';
 import { startDevnet, type Devnet } from '../src/chain/devnet.ts';
+import { protocolPlan } from '../src/protocol/plan.ts';
 import { runCli } from './helpers/cli.ts';
 
 // anvil development account 5: public test key, never real money.
@@ -31,9 +32,9 @@ describe('machina deploy on an external chain', () => {
     const first = await runCli(['deploy', '--json'], env);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(first.json().chainId, 4242);
-    assert.equal(first.json().deployedCount, 4);
+    assert.equal(first.json().deployedCount, protocolPlan.contracts.length);
     const file = JSON.parse(readFileSync(path.join(dir, 'deployments', '4242.json'), 'utf8'));
-    assert.deepEqual(Object.keys(file.contracts).sort(), ['IdentityRegistry', 'PaymentReceipts', 'ReputationRegistry', 'ValidationRegistry']);
+    assert.deepEqual(Object.keys(file.contracts).sort(), protocolPlan.contracts.map((c) => c.name).sort());
     for (const out of [first.stdout, first.stderr]) {
       assert.ok(!out.toLowerCase().includes(KEY.slice(2)), 'key never printed');
       assert.ok(!out.includes('pa55word'), 'password never printed');

@@ -6,7 +6,6 @@ import { parseEther, type Address } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { walletFor } from '../src/chain/clients.ts';
 import { identityRegistryAbi } from '../src/chain/artifacts/index.ts';
-import { devnetAccount } from '../src/chain/signer.ts';
 import { writeAndWait } from '../src/chain/write.ts';
 import { getAgent, getMetadata, registerAgent, setMetadata } from '../src/identity/actions/agents.ts';
 import { setAgentWallet, signAgentWalletProof } from '../src/identity/actions/agentWallet.ts';

@@ -29,6 +29,10 @@ export type Settings = {
   nodeSigner: boolean;
   /** The URL the node is reached at from outside, when it differs from where it listens. */
   publicUrl: string | undefined;
+  /** MACHINA_X402_ROUTES: JSON array of routes the node charges for (parsed by src/node/pay/config.ts at start). */
+  x402Routes: string | undefined;
+  /** How the x402 gateway verifies a payment before serving: locally (`fast`) or by simulating the transfer on chain. */
+  x402Verify: 'fast' | 'simulate';
 };
 
 /** Flag values as commander hands them over (strings or booleans). */
@@ -83,7 +87,7 @@ export function loadSettings(flags: SettingFlags = {}, env: Env = process.env, {
   // The node's own settings are read only by the command that runs a node: an unrelated
   // DATABASE_URL in the environment must not stop `machina agent list`.
   if (!node) {
-    return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true, databaseUrl: undefined, nodeSigner: false, publicUrl: undefined };
+    return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true, databaseUrl: undefined, nodeSigner: false, publicUrl: undefined, x402Routes: undefined, x402Verify: 'fast' };
   }
   const [dbName, dbRaw] = pick('databaseUrl', 'DATABASE_URL');
   const databaseUrl = dbRaw === undefined ? undefined : parsePostgresUrl(dbName, dbRaw);
@@ -98,7 +102,14 @@ export function loadSettings(flags: SettingFlags = {}, env: Env = process.env, {
   const [publicName, publicRaw] = pick('publicUrl', 'MACHINA_PUBLIC_URL');
   const publicUrl = publicRaw === undefined ? undefined : parseUrl(publicName, publicRaw);
 
-  return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true, databaseUrl, nodeSigner, publicUrl };
+  const x402Routes = env.MACHINA_X402_ROUTES === '' ? undefined : env.MACHINA_X402_ROUTES;
+  const verifyRaw = env.MACHINA_X402_VERIFY === '' ? undefined : env.MACHINA_X402_VERIFY;
+  if (verifyRaw !== undefined && verifyRaw !== 'fast' && verifyRaw !== 'simulate') {
+    throw new InvalidSettingError('MACHINA_X402_VERIFY', `must be "fast" or "simulate" (got ${JSON.stringify(verifyRaw)})`);
+  }
+  const x402Verify = verifyRaw ?? 'fast';
+
+  return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true, databaseUrl, nodeSigner, publicUrl, x402Routes, x402Verify };
 }
 
 function kebab(s: string): string {

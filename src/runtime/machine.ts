@@ -21,7 +21,7 @@ import { startNode, type RunningNode } from '../node/server.ts';
 import { createChainWriter } from '../node/service/chainWriter.ts';
 import { identityModule } from '../node/identity/module.ts';
 import { walletModules, walletNodeParts } from '../node/wallet/wiring.ts';
-import { startNodePay } from '../node/pay/wiring.ts';
+import { parseX402Routes, startNodePay } from '../node/pay/wiring.ts';
 
 const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
 
@@ -60,6 +60,8 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
     for (const s of stops.reverse()) await s().catch(() => {});
     stops.length = 0;
   };
+  // Priced routes are a setting: a wrong one stops the start before anything boots.
+  const x402Routes = parseX402Routes(settings.x402Routes);
   try {
     if (!settings.rpcUrl) {
       devnet = await startDevnet({
@@ -95,7 +97,7 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
     // Several writers share the node's key (API writes, owner approvals, x402 settlement): one nonce queue.
     const nodeWallet = settings.nodeSigner && wallet ? serializeWrites(wallet) : undefined;
     // x402: the pay service (facilitator, gateway, batched settlement) when the node signs and the token is deployed.
-    const pay = await startNodePay({ client, deployment, db: store.db, schema: store.schema, signer: nodeWallet, log });
+    const pay = await startNodePay({ client, deployment, db: store.db, schema: store.schema, signer: nodeWallet, routes: x402Routes, verify: settings.x402Verify, log });
     if (pay) stops.push(pay.stop);
     const node = await startNode({
       host: settings.host,

@@ -56,7 +56,8 @@ export const SELECTORS: Record<SelectorName, Hex> = {
   value: '0x00000000',
 };
 
-const OPS: readonly ConditionOpName[] = ['eq', 'neq', 'lte', 'gte', 'inRecipients'];
+/** `IAgentAccount.ConditionOp` names; the index is the enum value. */
+export const conditionOps: readonly ConditionOpName[] = ['eq', 'neq', 'lte', 'gte', 'inRecipients'];
 
 function checkUint(value: unknown, max: number, field: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
@@ -137,8 +138,8 @@ export function encodeKeyPolicy(p: KeyPolicyInput): KeyPolicyStruct {
     const conditions = (r.conditions ?? []).map((c, j) => {
       const cf = `${f}.conditions[${j}]`;
       const paramIndex = checkUint(c.param, 255, `${cf}.param`);
-      const op = OPS.indexOf(c.op);
-      if (op < 0) throw new InvalidArgumentError(`${cf}.op`, `must be one of ${OPS.join(', ')} (got ${String(c.op)})`);
+      const op = conditionOps.indexOf(c.op);
+      if (op < 0) throw new InvalidArgumentError(`${cf}.op`, `must be one of ${conditionOps.join(', ')} (got ${String(c.op)})`);
       if (c.op === 'inRecipients' && recipients.length === 0) throw new InvalidArgumentError(`${cf}.op`, 'inRecipients needs a non-empty recipients list');
       const value = c.op === 'inRecipients' ? pad('0x', { size: 32 }) : wordOf(c.value, `${cf}.value`);
       return { paramIndex, op, value };
@@ -175,7 +176,7 @@ export function decodeKeyPolicy(s: KeyPolicyStruct): KeyPolicyInput {
       target: getAddress(r.target),
       selector: names.find(([, sel]) => sel === r.selector.toLowerCase())?.[0] ?? (r.selector.toLowerCase() as Hex),
       conditions: r.conditions.map((c) => {
-        const op = OPS[Number(c.op)] ?? 'eq';
+        const op = conditionOps[Number(c.op)] ?? 'eq';
         return { param: Number(c.paramIndex), op, value: op === 'lte' || op === 'gte' ? BigInt(c.value) : c.value };
       }),
     })),

@@ -30,7 +30,7 @@ describe('node database', () => {
         store = await location.open();
         try {
           const { rows } = await sql<{ name: string }>`select name from migrations_identity union all select name from migrations_indexer order by name`.execute(store.db);
-          assert.deepEqual(rows.map((r) => r.name), ['0001_identity', '0001_indexer']);
+          assert.deepEqual(rows.map((r) => r.name), ['0001_identity', '0001_indexer', '0002_children']);
           assert.deepEqual(await store.queries.stats(), { chainId: 0, agents: 0, feedback: 0, validations: 0, events: 0, indexedBlock: 0, headBlock: 0 });
           assert.deepEqual(await store.queries.listAgents({ offset: 0, limit: 10 }), { items: [], total: 0, offset: 0, limit: 10 });
           assert.deepEqual(await store.queries.listEvents({ limit: 10 }), []);

@@ -13,7 +13,7 @@ import { walletMcpDeps } from '../../src/node/wallet/wiring.ts';
 import { parseTokenAmount } from '../../src/pay/token.ts';
 import { createAgentAccount, setAgentKey } from '../../src/wallet/index.ts';
 import { startPayChain, startPayNode, type PayChain, type PayNode } from '../pay/payNode.ts';
-import { startWalletNode, withWalletFactory, type WalletNode } from './walletFixture.ts';
+import { startWalletNode, type WalletNode } from './walletFixture.ts';
 
 describe('MCP wallet tools: pay, wallet_policy, wallet_balance, pending_approvals', () => {
   let chain: PayChain;
@@ -31,7 +31,7 @@ describe('MCP wallet tools: pay, wallet_policy, wallet_balance, pending_approval
 
   before(async () => {
     chain = await startPayChain();
-    deployment = await withWalletFactory(chain);
+    deployment = chain.deployment;
     payNode = await startPayNode({ chain });
     walletNode = await startWalletNode({ chain, deployment, kind: 'pglite' });
     // An account owned by devnet account 3, with 100 mUSD, whose agent key (account 4) may pay

@@ -14,7 +14,7 @@ import { startIndexer } from '../../src/node/indexer/indexer.ts';
 import { createAgentAccount, executeAsAgent } from '../../src/wallet/index.ts';
 import { startTestChain, type TestChain } from '../helpers/chain.ts';
 import { databaseKinds } from './fixtures/stores.ts';
-import { CAPS, startWalletNode, walletScenario, withWalletFactory, type WalletNode, type WalletScenario } from './walletFixture.ts';
+import { CAPS, startWalletNode, walletScenario, type WalletNode, type WalletScenario } from './walletFixture.ts';
 
 const kinds = await databaseKinds();
 
@@ -34,7 +34,7 @@ describe('node wallet module: accounts, keys, spends, refusals and approvals, in
 
   before(async () => {
     chain = await startTestChain();
-    deployment = await withWalletFactory(chain);
+    deployment = chain.deployment;
   });
   after(async () => chain?.stop());
 

@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseEther, type Address, type Hex } from 'viem';
-import { agentAccountFactoryAbi, agentAccountFactoryBytecode, machinaEntryPointAbi, machinaEntryPointBytecode } from '../../src/chain/artifacts/index.ts';
 import type { MachinaWalletClient } from '../../src/chain/clients.ts';
 import type { Deployment } from '../../src/chain/deployments.ts';
 import { openNodeStore, type NodeStore } from '../../src/node/db/store.ts';
@@ -21,20 +20,6 @@ import { createPayService, type PayService } from '../../src/node/pay/service.ts
 import { agentAccountAbi, createAgentAccount, executeAsAgent, setAgentKey } from '../../src/wallet/index.ts';
 import type { TestChain } from '../helpers/chain.ts';
 import { PG_URL, type DbKind } from './fixtures/stores.ts';
-
-/** The chain's deployment, with an AgentAccountFactory (and EntryPoint) deployed here if the plan has none. */
-export async function withWalletFactory(chain: TestChain): Promise<Deployment> {
-  if (chain.deployment.contracts.AgentAccountFactory) return chain.deployment;
-  const w = chain.wallet(0);
-  const deploy = async (abi: any, bytecode: Hex, args: unknown[]) => {
-    const hash = await w.deployContract({ abi, bytecode, args } as never);
-    const r = await chain.client.waitForTransactionReceipt({ hash });
-    return { address: r.contractAddress!, blockNumber: Number(r.blockNumber) };
-  };
-  const entryPoint = chain.deployment.contracts.MachinaEntryPoint ?? (await deploy(machinaEntryPointAbi, machinaEntryPointBytecode, []));
-  const factory = await deploy(agentAccountFactoryAbi, agentAccountFactoryBytecode, [entryPoint.address]);
-  return { ...chain.deployment, contracts: { ...chain.deployment.contracts, MachinaEntryPoint: entryPoint, AgentAccountFactory: factory } };
-}
 
 export type WalletNode = { store: NodeStore; indexer: RunningIndexer; node: RunningNode; url: string; logs: string[]; synced: () => Promise<void>; stop: () => Promise<void> };
 

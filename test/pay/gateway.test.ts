@@ -22,15 +22,6 @@ after(async () => {
   await chain?.stop();
 });
 
-const waitFor = async (what: string, check: () => Promise<boolean>, ms = 20_000) => {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
-
 describe('x402 gateway', () => {
   test('answers 402 with a v2 PAYMENT-REQUIRED header (base64 JSON) naming the token, amount and payee', async () => {
     const res = await fetch(`${node.url}/v1/paid/echo?price=0.5&agentId=${chain.agentId}`);

@@ -1,15 +1,13 @@
-// A node with x402 on a fresh devnet for the pay tests: the settlement contracts (deployed here when
-// the protocol plan does not deploy them yet), an agent to pay, funded payers, and the node's HTTP
+// A node with x402 on a fresh devnet for the pay tests: the protocol's settlement contracts, an
+// agent to pay, funded payers, and the node's HTTP
 // server with the pay service over its own store (restartable on the same data directory).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { getAddress, type Address, type Hex } from 'viem';
+import type { Address } from 'viem';
 import { walletFor } from '../../src/chain/clients.ts';
-import { writeDeployment, type Deployment } from '../../src/chain/deployments.ts';
 import { devnetAccount } from '../../src/chain/signer.ts';
 import { registerAgent } from '../../src/identity/actions/agents.ts';
-import { reputationRegistryAbi } from '../../src/chain/artifacts/index.ts';
 import { openNodeStore, type NodeStore } from '../../src/node/db/store.ts';
 import { dropSchema } from '../../src/node/db/open.ts';
 import { identityModule } from '../../src/node/identity/module.ts';
@@ -17,7 +15,6 @@ import { payModule } from '../../src/node/pay/module.ts';
 import type { PricedRoute } from '../../src/node/pay/gateway.ts';
 import { createPayService, type PayService } from '../../src/node/pay/service.ts';
 import { startNode, type RunningNode } from '../../src/node/server.ts';
-import { settlementTokenAbi, settlementTokenBytecode, x402SettlementAbi, x402SettlementBytecode } from '../../src/pay/x402/abi.ts';
 import { faucet, parseTokenAmount } from '../../src/pay/token.ts';
 import { startTestChain, type TestChain } from '../helpers/chain.ts';
 import { PG_URL } from '../node/fixtures/stores.ts';
@@ -28,22 +25,8 @@ export type PayChain = TestChain & { token: Address; settlement: Address; agentI
 export async function startPayChain(): Promise<PayChain> {
   const chain = await startTestChain();
   const deployer = chain.wallet(0);
-  const deployment: Deployment = chain.deployment;
-  const deploy = async (name: string, abi: readonly unknown[], bytecode: Hex, args: unknown[]) => {
-    if (deployment.contracts[name]) return deployment.contracts[name]!.address;
-    const hash = await deployer.deployContract({ abi: abi as never, bytecode, args: args as never });
-    const r = await chain.client.waitForTransactionReceipt({ hash });
-    deployment.contracts[name] = { address: getAddress(r.contractAddress!), blockNumber: Number(r.blockNumber) };
-    return getAddress(r.contractAddress!);
-  };
-  const token = await deploy('SettlementToken', settlementTokenAbi, settlementTokenBytecode, [deployer.account.address, true]);
-  const settlement = await deploy('X402Settlement', x402SettlementAbi, x402SettlementBytecode, [chain.address('IdentityRegistry'), token]);
-  writeDeployment(chain.deploymentsDir, deployment);
-  const rep = chain.address('ReputationRegistry');
-  if (!(await chain.client.readContract({ address: rep, abi: reputationRegistryAbi, functionName: 'isReceiptSource', args: [settlement] }))) {
-    const hash = await deployer.writeContract({ address: rep, abi: reputationRegistryAbi, functionName: 'setReceiptSource', args: [settlement, true] });
-    await chain.client.waitForTransactionReceipt({ hash });
-  }
+  const token = chain.address('SettlementToken');
+  const settlement = chain.address('X402Settlement');
   const seller = chain.wallet(1);
   const { agentId } = await registerAgent(chain.client, seller, { identityRegistry: chain.address('IdentityRegistry'), agentURI: 'https://seller.example/agent.json' });
   for (const i of [2, 3, 4, 5]) await faucet(chain.client, deployer, { token, to: chain.wallet(i).account.address, amount: parseTokenAmount('1000') });

@@ -1,29 +1,16 @@
 // Names of the agent account's enums as the index, the API and the dashboard show them
 // (index = the Solidity enum value, see contracts/src/wallet/interfaces/IAgentAccount.sol).
+import { conditionOps } from '../../wallet/policy.ts';
+import { refusalReasons } from '../../wallet/refusal.ts';
 
-/** IAgentAccount.Refusal, by value. */
-export const REFUSAL_REASONS = [
-  'None',
-  'Frozen',
-  'UnknownKey',
-  'KeyRevoked',
-  'KeyNotYetValid',
-  'KeyExpired',
-  'RateLimited',
-  'TargetNotAllowed',
-  'SelectorNotAllowed',
-  'ConditionFailed',
-  'AssetNotAllowed',
-  'PerTxCapExceeded',
-  'WindowCapExceeded',
-  'SpendLogFull',
-] as const;
+/** IAgentAccount.Refusal, by value (the wallet library's list). */
+export const REFUSAL_REASONS = refusalReasons;
 
 /** IAgentAccount.PendingStatus, by value. */
 export const PENDING_STATUSES = ['none', 'queued', 'approved', 'rejected', 'expired'] as const;
 
-/** IAgentAccount.ConditionOp, by value. */
-export const CONDITION_OPS = ['eq', 'neq', 'lte', 'gte', 'inRecipients'] as const;
+/** IAgentAccount.ConditionOp, by value (the wallet library's list). */
+export const CONDITION_OPS = conditionOps;
 
 /**
  * The refusal's name for its enum value ("Refusal(99)" for a value this node does not know).
