@@ -67,10 +67,11 @@ if (!tsOnly) stage('contracts: gas snapshot matches .gas-snapshot', () => run(fo
 
 stage('typescript: type check', () => run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root]));
 
-// Test files mostly wait on their own devnets, nodes and child processes; node's default (cores - 1,
-// i.e. one file at a time on CI's 2 cores) leaves the CPU idle. Every file uses its own ports,
-// directories and PostgreSQL schema, so three run side by side.
-const concurrency = process.env.MACHINA_TEST_CONCURRENCY ?? '3';
-stage('typescript: tests', () => run(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...testFiles(filters)]));
+// Test files spend much of their time waiting on their own devnets, nodes and child processes;
+// node's default (cores - 1: one file at a time on CI's 2 cores) leaves the CPU idle. Every file
+// uses its own ports, directories and PostgreSQL schema, so two run side by side (three starve the
+// CLI tests, which spawn a process per command, of CPU). A file gets 10 minutes.
+const concurrency = process.env.MACHINA_TEST_CONCURRENCY ?? '2';
+stage('typescript: tests', () => run(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...testFiles(filters)]));
 
 process.stdout.write(`\nall stages passed in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);

@@ -8,14 +8,9 @@ import type { Command } from 'commander';
 import { parseDeployment, writeDeployment } from '../../chain/deployments.ts';
 import { parseUrl, loadSettings } from '../../config/settings.ts';
 import { MachinaError, formatError } from '../../errors/index.ts';
-import { serveMcpStdio } from '../../mcp/stdio.ts';
-import { MCP_TOOL_NAMES } from '../../mcp/server.ts';
-import { WALLET_TOOL_NAMES, type WalletToolDeps } from '../../mcp/wallet.ts';
-import { walletMcpDeps } from '../../node/wallet/wiring.ts';
-import { createChainWriter } from '../../node/service/chainWriter.ts';
-import { createHttpQueries } from '../../node/service/httpQueries.ts';
 import type { NodeWriter } from '../../node/service/types.ts';
 import { openContext, type CommandContext, type GlobalOptions } from '../context.ts';
+import type { WalletToolDeps } from '../../mcp/wallet.ts';
 import { VERSION } from '../version.ts';
 
 type McpOptions = GlobalOptions & { nodeUrl?: string };
@@ -36,6 +31,15 @@ export function addMcpCommand(program: Command): Command {
     .option('--account <index>', 'devnet only: sign with development account 0-9 (default 0)')
     .action(async (opts: McpOptions) => {
       const log = (line: string) => process.stderr.write(`machina mcp: ${line}\n`);
+      // The MCP server and the node's pieces load only for this command, not for every `machina` run.
+      const [{ serveMcpStdio }, { MCP_TOOL_NAMES }, { WALLET_TOOL_NAMES }, { walletMcpDeps }, { createChainWriter }, { createHttpQueries }] = await Promise.all([
+        import('../../mcp/stdio.ts'),
+        import('../../mcp/server.ts'),
+        import('../../mcp/wallet.ts'),
+        import('../../node/wallet/wiring.ts'),
+        import('../../node/service/chainWriter.ts'),
+        import('../../node/service/httpQueries.ts'),
+      ]);
       const settings = loadSettings(opts);
       const nodeUrl = opts.nodeUrl
         ? parseUrl('--node-url', opts.nodeUrl)

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
 import { ensureContractsBuilt, ensureDashboardBuilt } from '../../protocol/build.ts';
 import { formatProgress } from '../../node/indexer/progress.ts';
-import { startMachine, type Machine } from '../../runtime/machine.ts';
+import type { Machine } from '../../runtime/machine.ts';
 import { emit, type OutputMode } from '../output.ts';
 import { VERSION } from '../version.ts';
 import { addChainOptions, type GlobalOptions } from './options.ts';
@@ -40,7 +40,9 @@ export function addUpCommand(program: Command) {
       try {
         await ensureContractsBuilt(log);
         await ensureDashboardBuilt(log);
+        // Loaded here, not at the top: every other command would pay for the whole node's imports.
         const { protocolPlan } = await import('../../protocol/plan.ts');
+        const { startMachine } = await import('../../runtime/machine.ts');
         log(settings.rpcUrl ? `attaching to ${new URL(settings.rpcUrl).origin} ...` : `starting devnet on ${settings.host}:${settings.devnetPort} ...`);
         const machine = await startMachine({
           settings,
