@@ -8,10 +8,9 @@ import { z } from 'zod';
 import type { MachinaPublicClient } from '../chain/clients.ts';
 import { InvalidArgumentError, MachinaError, NotFoundError, redact } from '../errors/index.ts';
 import type { PendingRecord, WalletQueries, WalletRecord } from '../node/wallet/types.ts';
+import type { PayingFetch } from '../pay/index.ts';
 import { toolError, toolResult } from './results.ts';
 
-/** A fetch that pays x402 prices with the local key (src/pay's createPayingFetch), and the receipt of its last payment. */
-export type PayingFetch = ((input: string, init?: RequestInit) => Promise<Response>) & { lastReceipt(): unknown };
 
 export type WalletToolDeps = {
   /** Agent wallets from the index (in process, or over the node's HTTP API). */
