@@ -27,9 +27,22 @@ async function migrateOne(db: Kysely<any>, schema: string, name: string, migrati
     migrationTableName: `migrations_${name}`,
     migrationLockTableName: `migrations_${name}_lock`,
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely's migrator introspects the tables of every schema; when another tenant of the same
+  // database drops its schema meanwhile, the catalog read fails on that schema (not ours) before
+  // any migration ran. That race is transient: run again.
+  for (let attempt = 1; error && attempt <= 5 && isForeignSchemaRace(error, schema); attempt++) {
+    await new Promise((r) => setTimeout(r, 50 * attempt));
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new MachinaError(`database: migration ${name}/${failed} failed (${(error as Error).message})`, { code: 'MIGRATION_FAILED', cause: error });
   }
+}
+
+/** A "schema … does not exist" error about a schema other than ours (another tenant dropped it). */
+function isForeignSchemaRace(error: unknown, schema: string): boolean {
+  const m = /schema "([^"]+)" does not exist/.exec((error as Error)?.message ?? '');
+  return !!m && m[1] !== schema;
 }
