@@ -88,32 +88,6 @@ const tokenAuthorizationAbi = parseAbi([
   'function permit(address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s)',
 ]);
 
-/**
- * The token call a signature authorization is checked as (so `previewAgentCalls` can explain a refusal).
- * @example
- * const call = tokenAuthorizationCall({ account, kind: 0, token, to, value, validAfter: 0n, validBefore, nonce })
- */
-export function tokenAuthorizationCall(p: {
-  account: Address;
-  kind: 0 | 1 | 2;
-  token: Address;
-  to: Address;
-  value: bigint;
-  validAfter: bigint;
-  validBefore: bigint;
-  nonce: Hex;
-}): Call {
-  const data =
-    p.kind === 2
-      ? encodeFunctionData({ abi: tokenAuthorizationAbi, functionName: 'permit', args: [p.account, p.to, p.value, p.validBefore, 0, zeroHash, zeroHash] })
-      : encodeFunctionData({
-          abi: tokenAuthorizationAbi,
-          functionName: p.kind === 1 ? 'receiveWithAuthorization' : 'transferWithAuthorization',
-          args: [p.account, p.to, p.value, p.validAfter, p.validBefore, p.nonce, 0, zeroHash, zeroHash],
-        });
-  return { target: p.token, value: 0n, data };
-}
-
 export type AuthorizeTokenSignatureParameters = {
   account: Address;
   /** 0 = EIP-3009 TransferWithAuthorization (default), 1 = ReceiveWithAuthorization, 2 = EIP-2612 Permit. */
@@ -127,6 +101,24 @@ export type AuthorizeTokenSignatureParameters = {
   validBefore: bigint;
   nonce: Hex;
 };
+
+/**
+ * The token call a signature authorization is checked as (so `previewAgentCalls` can explain a refusal).
+ * @example
+ * const call = tokenAuthorizationCall({ account, kind: 0, token, to, value, validAfter: 0n, validBefore, nonce })
+ */
+export function tokenAuthorizationCall(p: AuthorizeTokenSignatureParameters & { kind: 0 | 1 | 2 }): Call {
+  const data =
+    p.kind === 2
+      ? encodeFunctionData({ abi: tokenAuthorizationAbi, functionName: 'permit', args: [p.account, p.to, p.value, p.validBefore, 0, zeroHash, zeroHash] })
+      : encodeFunctionData({
+          abi: tokenAuthorizationAbi,
+          functionName: p.kind === 1 ? 'receiveWithAuthorization' : 'transferWithAuthorization',
+          args: [p.account, p.to, p.value, p.validAfter, p.validBefore, p.nonce, 0, zeroHash, zeroHash],
+        });
+  return { target: p.token, value: 0n, data };
+}
+
 
 /**
  * The x402 client path: makes `account` accept, through ERC-1271, a token authorization of `value` to `to`,
