@@ -3,7 +3,7 @@
 // Everything leaving a tool passes through `redact`, so key material cannot slip out even when it
 // reached a message by accident.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { MachinaError, formatError, redact } from '../errors/index.ts';
+import { InvalidArgumentError, MachinaError, formatError, redact } from '../errors/index.ts';
 
 /** JSON with bigints as decimal strings, secrets removed. */
 function safeJson(value: unknown, space?: number): string {
@@ -54,3 +54,24 @@ export function toolError(error: unknown): CallToolResult {
     ],
   };
 }
+
+/**
+ * Wraps a tool handler: every error becomes an error result (the SDK would otherwise echo the raw
+ * message), and an input that carries key material is refused before it can be written on chain,
+ * where (say, base64-encoded in a data: URI) no redaction could find it again.
+ * @example
+ * server.registerTool('get_agent', spec, guard(async ({ agentId }) => toolResult(...)))
+ */
+export const guard =
+  <A extends Record<string, unknown>>(fn: (args: A) => Promise<CallToolResult>) =>
+  async (args: A): Promise<CallToolResult> => {
+    try {
+      for (const [field, value] of Object.entries(args)) {
+        const text = JSON.stringify(value) ?? '';
+        if (redact(text) !== text) throw new InvalidArgumentError(field, 'contains key material; refused');
+      }
+      return await fn(args);
+    } catch (err) {
+      return toolError(err);
+    }
+  };

@@ -3,12 +3,11 @@
 // dependencies (an index to read, optionally a signer to write), so the same server runs over
 // stdio (`machina mcp`) and over streamable HTTP on the node.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { getAddress, type Address, type Hex } from 'viem';
-import { InvalidArgumentError, MachinaError, NotFoundError, redact } from '../errors/index.ts';
+import { MachinaError, NotFoundError } from '../errors/index.ts';
 import type { AgentRecord, NodeQueries, NodeWriter, TrustRecord, ValidationRecord } from '../node/service/types.ts';
 import * as s from './schemas.ts';
-import { toolError, toolResult } from './results.ts';
+import { guard, toolResult } from './results.ts';
 import { registerWalletTools, type WalletToolDeps } from './wallet.ts';
 
 export type CreateMcpServerParameters = {
@@ -68,22 +67,6 @@ export function createMcpServer({ queries, writer, writerError, version, wallet 
     if (!agent) throw new NotFoundError(`agent ${agentId}`, 'agentId');
     return agent;
   };
-  // Every handler error becomes an error result: the SDK would otherwise echo the raw message.
-  // An input that carries key material is refused before it can be written on chain, where (say,
-  // base64-encoded in a data: URI) no redaction could find it again.
-  const guard =
-    <A extends Record<string, unknown>>(fn: (args: A) => Promise<CallToolResult>) =>
-    async (args: A): Promise<CallToolResult> => {
-      try {
-        for (const [field, value] of Object.entries(args)) {
-          const text = JSON.stringify(value) ?? '';
-          if (redact(text) !== text) throw new InvalidArgumentError(field, 'contains key material; refused');
-        }
-        return await fn(args);
-      } catch (err) {
-        return toolError(err);
-      }
-    };
   const read = { readOnlyHint: true, openWorldHint: false } as const;
   const write = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true } as const;
 

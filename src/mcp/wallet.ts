@@ -2,14 +2,13 @@
 // queued for the owner, and (when a paying fetch is given) paying for an x402-priced URL. Results
 // carry addresses, amounts and receipts, never a key: everything passes through toolResult/redact.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { erc20Abi, formatEther, formatUnits, getAddress, type Address } from 'viem';
 import { z } from 'zod';
 import type { MachinaPublicClient } from '../chain/clients.ts';
-import { InvalidArgumentError, MachinaError, NotFoundError, redact } from '../errors/index.ts';
+import { MachinaError, NotFoundError } from '../errors/index.ts';
 import type { PendingRecord, WalletQueries, WalletRecord } from '../node/wallet/types.ts';
 import type { PayingFetch } from '../pay/index.ts';
-import { toolError, toolResult } from './results.ts';
+import { guard, toolResult } from './results.ts';
 
 
 export type WalletToolDeps = {
@@ -41,19 +40,6 @@ const payOutput = z.looseObject({ url: z.string(), status: z.number(), contentTy
  * registerWalletTools(server, { wallets: createWalletQueries({ db, client }), client, token })
  */
 export function registerWalletTools(server: McpServer, deps: WalletToolDeps): void {
-  const guard =
-    <A extends Record<string, unknown>>(fn: (args: A) => Promise<CallToolResult>) =>
-    async (args: A): Promise<CallToolResult> => {
-      try {
-        for (const [field, value] of Object.entries(args)) {
-          const text = JSON.stringify(value) ?? '';
-          if (redact(text) !== text) throw new InvalidArgumentError(field, 'contains key material; refused');
-        }
-        return await fn(args);
-      } catch (err) {
-        return toolError(err);
-      }
-    };
   const read = { readOnlyHint: true, openWorldHint: false } as const;
   const needWallet = async (account: string): Promise<WalletRecord> => {
     const w = await deps.wallets.getWallet(getAddress(account));
