@@ -1,4 +1,4 @@
-// `npm run bench [gas|paygas|indexer|api|x402 ...] [--json]`: every benchmark, each figure printed with its
+// `npm run bench [gas|paygas|indexer|api|x402|provgas|merkle|hash|intake ...] [--json]`: every benchmark, each figure printed with its
 // ratio to a baseline measured in the same run (for gas: the canonical contracts on the same calls).
 // Progress goes to stderr; `--json` prints one JSON document on stdout for programs.
 import { gasTable, measureGas } from './gas.ts';
@@ -6,6 +6,7 @@ import { batchGoalMet, measurePayGas, payGasTable } from './payGas.ts';
 import { apiReport, measureApi } from './api.ts';
 import { indexerReport, measureIndexer } from './indexer.ts';
 import { measureX402, x402Report } from './x402.ts';
+import { measureProvenanceGas, provenanceGasReport } from './provenanceGas.ts';
 
 const json = process.argv.includes('--json');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -49,6 +50,13 @@ if (wanted('x402')) {
   const r = await measureX402({ log });
   results.x402 = r;
   out(`${x402Report(r)}\n`);
+}
+
+if (wanted('provgas')) {
+  log('provgas: anchoring and on-chain proof verification on a fresh devnet ...');
+  const r = await measureProvenanceGas();
+  results.provgas = r;
+  out(`${provenanceGasReport(r)}\n`);
 }
 
 if (json) process.stdout.write(`${JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);

@@ -73,6 +73,17 @@ describe('settings', () => {
     assert.match(failure(() => loadSettings({}, { MACHINA_PUBLIC_URL: 'nope' }, { node: true })).message, /^MACHINA_PUBLIC_URL: not a URL/);
   });
 
+  it('reads the anchoring aggregator cadence, with defaults and bounds', () => {
+    const d = loadSettings({}, {}, { node: true });
+    assert.equal(d.anchorIntervalMs, 5_000);
+    assert.equal(d.anchorMaxBatch, 1_000_000);
+    const s = loadSettings({}, { MACHINA_ANCHOR_INTERVAL_MS: '250', MACHINA_ANCHOR_MAX_BATCH: '64' }, { node: true });
+    assert.equal(s.anchorIntervalMs, 250);
+    assert.equal(s.anchorMaxBatch, 64);
+    assert.match(failure(() => loadSettings({}, { MACHINA_ANCHOR_INTERVAL_MS: '5s' }, { node: true })).message, /^MACHINA_ANCHOR_INTERVAL_MS: must be a whole number \(got "5s"\)/);
+    assert.match(failure(() => loadSettings({}, { MACHINA_ANCHOR_MAX_BATCH: '0' }, { node: true })).message, /^MACHINA_ANCHOR_MAX_BATCH: must be between 1 and 100000000 \(got 0\)/);
+  });
+
   it('refuses a private key and a keystore together', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'machina-'));
     const ks = path.join(dir, 'k.json');

@@ -33,7 +33,15 @@ export type Settings = {
   x402Routes: string | undefined;
   /** How the x402 gateway verifies a payment before serving: locally (`fast`) or by simulating the transfer on chain. */
   x402Verify: 'fast' | 'simulate';
+  /** How often the anchoring aggregator seals and anchors a batch of submitted digests (ms). */
+  anchorIntervalMs: number;
+  /** The most digests one anchored batch holds; a full batch is sealed before its interval ends. */
+  anchorMaxBatch: number;
 };
+
+/** Aggregator defaults: a batch every 5 s or every million digests, whichever comes first. */
+export const DEFAULT_ANCHOR_INTERVAL_MS = 5_000;
+export const DEFAULT_ANCHOR_MAX_BATCH = 1_000_000;
 
 /** Flag values as commander hands them over (strings or booleans). */
 export type SettingFlags = Partial<Record<'rpcUrl' | 'keystore' | 'host' | 'devnetPort' | 'port' | 'deploymentsDir' | 'dataDir' | 'databaseUrl' | 'nodeSigner' | 'publicUrl', string>> & {
@@ -87,7 +95,7 @@ export function loadSettings(flags: SettingFlags = {}, env: Env = process.env, {
   // The node's own settings are read only by the command that runs a node: an unrelated
   // DATABASE_URL in the environment must not stop `machina agent list`.
   if (!node) {
-    return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true, databaseUrl: undefined, nodeSigner: false, publicUrl: undefined, x402Routes: undefined, x402Verify: 'fast' };
+    return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true, databaseUrl: undefined, nodeSigner: false, publicUrl: undefined, x402Routes: undefined, x402Verify: 'fast', anchorIntervalMs: DEFAULT_ANCHOR_INTERVAL_MS, anchorMaxBatch: DEFAULT_ANCHOR_MAX_BATCH };
   }
   const [dbName, dbRaw] = pick('databaseUrl', 'DATABASE_URL');
   const databaseUrl = dbRaw === undefined ? undefined : parsePostgresUrl(dbName, dbRaw);
@@ -109,7 +117,10 @@ export function loadSettings(flags: SettingFlags = {}, env: Env = process.env, {
   }
   const x402Verify = verifyRaw ?? 'fast';
 
-  return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true, databaseUrl, nodeSigner, publicUrl, x402Routes, x402Verify };
+  const anchorIntervalMs = parseIntegerSetting('MACHINA_ANCHOR_INTERVAL_MS', env.MACHINA_ANCHOR_INTERVAL_MS, DEFAULT_ANCHOR_INTERVAL_MS, 50, 86_400_000);
+  const anchorMaxBatch = parseIntegerSetting('MACHINA_ANCHOR_MAX_BATCH', env.MACHINA_ANCHOR_MAX_BATCH, DEFAULT_ANCHOR_MAX_BATCH, 1, 100_000_000);
+
+  return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true, databaseUrl, nodeSigner, publicUrl, x402Routes, x402Verify, anchorIntervalMs, anchorMaxBatch };
 }
 
 function kebab(s: string): string {
@@ -158,6 +169,15 @@ export function parsePrivateKey(name: string, raw: string): Hex {
   if (/^0x0{64}$/.test(key)) throw new InvalidSettingError(name, 'must not be zero');
   registerSecret(key);
   return key as Hex;
+}
+
+/** A whole number within [min, max], or the default when unset. */
+function parseIntegerSetting(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new InvalidSettingError(name, `must be a whole number (got ${JSON.stringify(raw)})`);
+  const n = Number(raw.trim());
+  if (n < min || n > max) throw new InvalidSettingError(name, `must be between ${min} and ${max} (got ${n})`);
+  return n;
 }
 
 export function parsePort(name: string, raw: string): number {

@@ -3,6 +3,8 @@
 import { parseEther, type Address } from 'viem';
 import {
   agentAccountFactoryAbi,
+  anchorRegistryAbi,
+  anchorRegistryBytecode,
   agentAccountFactoryBytecode,
   agentPaymasterAbi,
   agentPaymasterBytecode,
@@ -11,6 +13,8 @@ import {
   machinaEntryPointAbi,
   machinaEntryPointBytecode,
   paymentReceiptsAbi,
+  provenanceRegistryAbi,
+  provenanceRegistryBytecode,
   paymentReceiptsBytecode,
   reputationRegistryAbi,
   reputationRegistryBytecode,
@@ -76,6 +80,9 @@ export const protocolPlan: DeployPlan = {
       bytecode: x402SettlementBytecode,
       args: ({ addresses }) => [addresses.IdentityRegistry, addresses.SettlementToken],
     },
+    // Provenance: batch roots anchored by the node's aggregator, and the dataset/model audit trail.
+    { name: 'AnchorRegistry', abi: anchorRegistryAbi, bytecode: anchorRegistryBytecode },
+    { name: 'ProvenanceRegistry', abi: provenanceRegistryAbi, bytecode: provenanceRegistryBytecode, args: ({ addresses }) => [addresses.IdentityRegistry] },
   ],
   wiring: [
     {
