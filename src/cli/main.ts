@@ -11,6 +11,12 @@ import { addValidationCommands } from './commands/validation.ts';
 import { addMcpCommand } from './commands/mcp.ts';
 import { addPayCommands } from './commands/pay.ts';
 import { addWalletCommands } from './commands/wallet.ts';
+import { addAnchorCommands } from './commands/anchor.ts';
+import { addVerifyCommand } from './commands/verify.ts';
+import { addDiffCommand } from './commands/diff.ts';
+import { addDatasetCommands } from './commands/dataset.ts';
+import { addModelCommands } from './commands/model.ts';
+import { addAuditCommand } from './commands/audit.ts';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -27,6 +33,12 @@ export function buildProgram(): Command {
   addValidationCommands(program);
   addWalletCommands(program);
   addPayCommands(program);
+  addAnchorCommands(program);
+  addVerifyCommand(program);
+  addDiffCommand(program);
+  addDatasetCommands(program);
+  addModelCommands(program);
+  addAuditCommand(program);
   addMcpCommand(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   return program;

@@ -9,6 +9,7 @@ import type { AgentRecord, NodeQueries, NodeWriter, TrustRecord, ValidationRecor
 import * as s from './schemas.ts';
 import { guard, toolResult } from './results.ts';
 import { registerWalletTools, type WalletToolDeps } from './wallet.ts';
+import { registerProvenanceTools, type ProvenanceToolDeps } from './provenance.ts';
 
 export type CreateMcpServerParameters = {
   /** Read side: the node's index (in process, or over HTTP). */
@@ -21,6 +22,8 @@ export type CreateMcpServerParameters = {
   version: string;
   /** Agent wallets: adds the wallet tools (wallet_balance, wallet_policy, pending_approvals, pay). */
   wallet?: WalletToolDeps | undefined;
+  /** Provenance: adds the anchor, verify and audit tools. */
+  provenance?: ProvenanceToolDeps | undefined;
 };
 
 /** The names of the tools, in the order tools/list shows them. */
@@ -49,7 +52,7 @@ const INSTRUCTIONS = [
  * const server = createMcpServer({ queries: createHttpQueries({ baseUrl: 'http://127.0.0.1:8787' }), writer, version: '0.1.0' })
  * await server.connect(transport)
  */
-export function createMcpServer({ queries, writer, writerError, version, wallet }: CreateMcpServerParameters): McpServer {
+export function createMcpServer({ queries, writer, writerError, version, wallet, provenance }: CreateMcpServerParameters): McpServer {
   const server = new McpServer({ name: 'machina', title: 'Machina', version }, { instructions: INSTRUCTIONS });
 
   const needWriter = (): NodeWriter => {
@@ -244,6 +247,7 @@ export function createMcpServer({ queries, writer, writerError, version, wallet 
   );
 
   if (wallet) registerWalletTools(server, wallet);
+  if (provenance) registerProvenanceTools(server, provenance);
   return server;
 }
 

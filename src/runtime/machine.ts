@@ -22,6 +22,7 @@ import { createChainWriter } from '../node/service/chainWriter.ts';
 import { identityModule } from '../node/identity/module.ts';
 import { walletModules, walletNodeParts } from '../node/wallet/wiring.ts';
 import { parseX402Routes, startNodePay } from '../node/pay/wiring.ts';
+import { provenanceModules, startNodeProvenance } from '../node/provenance/wiring.ts';
 
 const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
 
@@ -77,10 +78,11 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
     const { deployment, file } = await deployPlan({ client, wallet, deploymentsDir: settings.deploymentsDir, plan, onEvent: onDeployEvent });
 
     // One index per chain, so pointing the same data directory at another chain never mixes them.
+    const nodeDataDir = path.join(settings.dataDir, 'node', String(client.chain.id));
     const store = await openNodeStore({
       databaseUrl: settings.databaseUrl,
-      dataDir: path.join(settings.dataDir, 'node', String(client.chain.id)),
-      modules: [identityModule(), ...walletModules(deployment)],
+      dataDir: nodeDataDir,
+      modules: [identityModule(), ...walletModules(deployment), ...provenanceModules(deployment)],
     });
     stops.push(store.close);
     const indexer = await startIndexer({
@@ -99,6 +101,19 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
     // x402: the pay service (facilitator, gateway, batched settlement) when the node signs and the token is deployed.
     const pay = await startNodePay({ client, deployment, db: store.db, schema: store.schema, signer: nodeWallet, routes: x402Routes, verify: settings.x402Verify, log });
     if (pay) stops.push(pay.stop);
+    // Provenance: the anchoring aggregator (journal and batches beside the index) and the read side.
+    const provenance = await startNodeProvenance({
+      client,
+      deployment,
+      db: store.db,
+      schema: store.schema,
+      dataDir: nodeDataDir,
+      signer: nodeWallet,
+      intervalMs: settings.anchorIntervalMs,
+      maxBatch: settings.anchorMaxBatch,
+      log,
+    });
+    if (provenance) stops.push(provenance.stop);
     const node = await startNode({
       host: settings.host,
       port: settings.nodePort,
@@ -118,6 +133,7 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
           wallets: walletParts.wallets,
           signerWallet: walletParts.signerWallet,
           pay: pay?.parts,
+          provenance: provenance?.parts,
           mcp: createMcpHttpHandler({ queries: store.queries, writer, version, wallet: walletParts.mcpWallet }),
           webRoot: existsSync(WEB_DIST) ? WEB_DIST : undefined,
           log,

@@ -1,6 +1,11 @@
 // The dashboard's frame: header with navigation and the live link state, then the routed page.
 import { Agent } from './pages/Agent.tsx';
 import { Agents } from './pages/Agents.tsx';
+import { Anchors } from './pages/Anchors.tsx';
+import { Dataset } from './pages/Dataset.tsx';
+import { Datasets } from './pages/Datasets.tsx';
+import { Lineage } from './pages/Lineage.tsx';
+import { Models } from './pages/Models.tsx';
 import { Events } from './pages/Events.tsx';
 import { Overview } from './pages/Overview.tsx';
 import { Payments } from './pages/Payments.tsx';
@@ -10,12 +15,15 @@ import { Empty } from './components/common.tsx';
 import { useLiveStatus, type LiveStatus } from './live.tsx';
 import { href, useRoute, type Route } from './router.ts';
 
+/** Pages that sit under another page's nav entry. */
+const SECTION: Partial<Record<Route['page'], string>> = { agent: 'agents', wallet: 'wallets', dataset: 'datasets', lineage: 'models' };
+
 const liveLabel: Record<LiveStatus, string> = { connecting: 'connecting…', live: 'live', offline: 'offline' };
 
 export function App() {
   const route = useRoute();
   const status = useLiveStatus();
-  const section = route.page === 'agent' ? 'agents' : route.page === 'wallet' ? 'wallets' : route.page;
+  const section = SECTION[route.page] ?? route.page;
   return (
     <>
       <header className="topbar">
@@ -38,6 +46,15 @@ export function App() {
             </NavLink>
             <NavLink to="/payments" active={section === 'payments'} testId="nav-payments">
               Payments
+            </NavLink>
+            <NavLink to="/anchors" active={section === 'anchors'} testId="nav-anchors">
+              Anchors
+            </NavLink>
+            <NavLink to="/datasets" active={section === 'datasets'} testId="nav-datasets">
+              Datasets
+            </NavLink>
+            <NavLink to="/models" active={section === 'models'} testId="nav-models">
+              Models
             </NavLink>
             <NavLink to="/events" active={section === 'events'} testId="nav-events">
               Event log
@@ -82,6 +99,16 @@ function Page({ route }: { route: Route }) {
       return <Wallet key={route.address.toLowerCase()} address={route.address} />;
     case 'payments':
       return <Payments />;
+    case 'anchors':
+      return <Anchors key={route.q} initialQuery={route.q} />;
+    case 'datasets':
+      return <Datasets initialName={route.name} />;
+    case 'dataset':
+      return <Dataset key={route.root.toLowerCase()} root={route.root} against={route.against} />;
+    case 'models':
+      return <Models />;
+    case 'lineage':
+      return <Lineage key={route.id.toLowerCase()} id={route.id} />;
     case 'events':
       return <Events contract={route.contract} event={route.event} />;
     case 'notFound':

@@ -3,9 +3,11 @@
 import type { AgentRecord, EventRecord, FeedbackRecord, NodeStats, Page, TrustRecord, ValidationRecord } from '../../src/node/service/types.ts';
 
 import type { ActivityRecord, PendingRecord, WalletRecord, WalletSummary } from '../../src/node/wallet/types.ts';
+import type { AnchorReceipt, AuditFinding, AuditReport, Manifest, ManifestDiff, ManifestEntry } from '../../src/provenance/types.ts';
 
 export type { AgentRecord, EventRecord, FeedbackRecord, NodeStats, Page, TrustRecord, ValidationRecord };
 export type { ActivityRecord, PendingRecord, WalletRecord, WalletSummary };
+export type { AnchorReceipt, AuditFinding, AuditReport, Manifest, ManifestDiff, ManifestEntry };
 
 export type Health = {
   status: 'ok' | 'degraded';
@@ -104,4 +106,96 @@ export const walletApi = {
 /** Does a live event pass the event log's filter (the same one the API applies)? */
 export function matchesFilter(e: EventRecord, f: EventFilter): boolean {
   return (!f.contract || e.contract === f.contract) && (!f.event || e.event === f.event) && (!f.agentId || e.agentId === f.agentId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Provenance (/v1/anchors, /v1/datasets, /v1/models, /v1/lineage): anchored batches, receipts,
+// dataset versions with their manifests and diffs, model records, lineage graphs and audits.
+
+/** One anchored batch (the node's AnchorRecord): its Merkle root, how many digests it holds, and the transaction that anchored it. */
+export type AnchorBatch = {
+  root: string;
+  size: string;
+  chainId: number;
+  registry: string;
+  txHash: string;
+  blockNumber: string;
+  blockHash: string;
+  timestamp: number;
+  submitter: string;
+  /** Only on GET /v1/anchors/{root}, when this node's aggregator built the batch. */
+  batch?: { no: number; size: number; sealedAt: string | number; status: string };
+  status?: string;
+};
+
+export type AnchorsPage = { items: AnchorBatch[]; pending?: number; nextCursor?: string };
+
+/** Where and when the chain recorded a registration. */
+export type Registered = { blockNumber: number; txHash: string; timestamp: number };
+
+/** A registered dataset version (the registry's record) as the node indexed it, with the manifest it holds. */
+export type DatasetRecord = {
+  root: string;
+  parent: string | null;
+  registrant: string;
+  version: number;
+  fileCount: string;
+  totalBytes: string;
+  name: string;
+  uri: string;
+  registered: Registered;
+  hasManifest: boolean;
+  location: string | null;
+};
+
+export type DatasetsPage = { items: DatasetRecord[]; nextCursor?: string };
+
+/** A registered model: its weights digest (the id), the datasets it was trained on, its trainer. */
+export type ModelRecord = {
+  weightsDigest: string;
+  trainerAgentId: string;
+  signer: string;
+  configDigest: string;
+  metricsDigest: string;
+  baseModel: string | null;
+  computeJobId: string;
+  datasetRoots: string[];
+  name: string;
+  /** Evaluation metrics, UTF-8 JSON as registered. */
+  metrics: string;
+  uri: string;
+  registered: Registered;
+};
+
+export type ModelsPage = { items: ModelRecord[]; nextCursor?: string };
+
+/** Edges run downstream: parent version → derived version, dataset → model trained on it, base model → fine-tuned model. */
+export type LineageNode = { id: string; kind: 'dataset' | 'model'; name: string; version?: number; timestamp: number };
+export type LineageEdge = { from: string; to: string; kind: 'parent' | 'trained-on' | 'base-model' };
+export type Lineage = { nodes: LineageNode[]; edges: LineageEdge[]; truncated?: boolean };
+
+const ZERO32 = /^0x0{64}$/;
+/** Null for the zero root the registry uses for "none". */
+export function nonZero(h: string | null | undefined): string | null {
+  return h && !ZERO32.test(h) ? h : null;
+}
+
+const seg = encodeURIComponent;
+export const provenanceApi = {
+  anchors: (p: { limit?: number; cursor?: string }, signal?: AbortSignal) => getJson<AnchorsPage>(`/v1/anchors${query(p)}`, signal),
+  anchor: (root: string, signal?: AbortSignal) => getJson<AnchorBatch>(`/v1/anchors/${seg(root)}`, signal),
+  receipt: (digest: string, signal?: AbortSignal) => getJson<AnchorReceipt>(`/v1/anchors/receipts/${seg(digest)}`, signal),
+  datasets: (p: { name?: string; limit?: number; cursor?: string }, signal?: AbortSignal) => getJson<DatasetsPage>(`/v1/datasets${query(p)}`, signal),
+  dataset: (root: string, signal?: AbortSignal) => getJson<DatasetRecord>(`/v1/datasets/${seg(root)}`, signal),
+  manifest: (root: string, signal?: AbortSignal) => getJson<Manifest | { manifest: Manifest; location?: string | null }>(`/v1/datasets/${seg(root)}/manifest`, signal).then(unwrapManifest),
+  /** What changed from `before` to `after` (GET /v1/datasets/{before}/diff/{after}). */
+  diff: (before: string, after: string, signal?: AbortSignal) => getJson<ManifestDiff>(`/v1/datasets/${seg(before)}/diff/${seg(after)}`, signal),
+  models: (p: { limit?: number; cursor?: string }, signal?: AbortSignal) => getJson<ModelsPage>(`/v1/models${query(p)}`, signal),
+  model: (id: string, signal?: AbortSignal) => getJson<ModelRecord>(`/v1/models/${seg(id)}`, signal),
+  lineage: (id: string, signal?: AbortSignal) => getJson<Lineage>(`/v1/lineage/${seg(id)}`, signal),
+  audit: (id: string, signal?: AbortSignal) => getJson<AuditReport>(`/v1/models/${seg(id)}/audit`, signal),
+};
+
+function unwrapManifest(m: Manifest | { manifest: Manifest }): Manifest {
+  return 'manifest' in m && m.manifest ? m.manifest : (m as Manifest);
 }

@@ -51,3 +51,14 @@ export function count(n: number | undefined): string {
 export function scoreTone(n: number): 'bad' | 'mid' | 'good' {
   return n < 40 ? 'bad' : n < 70 ? 'mid' : 'good';
 }
+
+/** A byte count in binary units ("1.5 MiB"); takes the decimal strings the API sends for uint128 sizes. */
+export function bytes(n: number | string | bigint): string {
+  const v = typeof n === 'bigint' ? Number(n) : Number(n);
+  if (!Number.isFinite(v)) return String(n);
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let x = v;
+  let i = 0;
+  while (x >= 1024 && i < units.length - 1) (x /= 1024), i++;
+  return i === 0 ? `${v} B` : `${x < 10 ? x.toFixed(1) : Math.round(x)} ${units[i]}`;
+}

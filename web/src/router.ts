@@ -10,7 +10,14 @@ export type Route =
   | { page: 'wallets' }
   | { page: 'wallet'; address: string }
   | { page: 'payments' }
+  | { page: 'anchors'; q: string }
+  | { page: 'datasets'; name: string }
+  | { page: 'dataset'; root: string; against: string }
+  | { page: 'models' }
+  | { page: 'lineage'; id: string }
   | { page: 'notFound'; path: string };
+
+const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 
 export function parseRoute(hash: string): Route {
   const [rawPath = '', rawQuery = ''] = hash.replace(/^#/, '').split('?');
@@ -22,6 +29,11 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'wallets' && parts.length === 1) return { page: 'wallets' };
   if (parts[0] === 'wallets' && parts.length === 2 && /^0x[0-9a-fA-F]{40}$/.test(parts[1]!)) return { page: 'wallet', address: parts[1]! };
   if (parts[0] === 'payments' && parts.length === 1) return { page: 'payments' };
+  if (parts[0] === 'anchors' && parts.length === 1) return { page: 'anchors', q: q.get('q') ?? '' };
+  if (parts[0] === 'datasets' && parts.length === 1) return { page: 'datasets', name: q.get('name') ?? '' };
+  if (parts[0] === 'datasets' && parts.length === 2 && BYTES32.test(parts[1]!)) return { page: 'dataset', root: parts[1]!, against: q.get('against') ?? '' };
+  if (parts[0] === 'models' && parts.length === 1) return { page: 'models' };
+  if ((parts[0] === 'lineage' || parts[0] === 'models') && parts.length === 2 && BYTES32.test(parts[1]!)) return { page: 'lineage', id: parts[1]! };
   if (parts[0] === 'events' && parts.length === 1) return { page: 'events', contract: q.get('contract') ?? '', event: q.get('event') ?? '' };
   return { page: 'notFound', path: rawPath };
 }

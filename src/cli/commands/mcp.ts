@@ -32,10 +32,11 @@ export function addMcpCommand(program: Command): Command {
     .action(async (opts: McpOptions) => {
       const log = (line: string) => process.stderr.write(`machina mcp: ${line}\n`);
       // The MCP server and the node's pieces load only for this command, not for every `machina` run.
-      const [{ serveMcpStdio }, { MCP_TOOL_NAMES }, { WALLET_TOOL_NAMES }, { walletMcpDeps }, { createChainWriter }, { createHttpQueries }] = await Promise.all([
+      const [{ serveMcpStdio }, { MCP_TOOL_NAMES }, { WALLET_TOOL_NAMES }, { PROVENANCE_TOOL_NAMES, provenanceMcpDeps }, { walletMcpDeps }, { createChainWriter }, { createHttpQueries }] = await Promise.all([
         import('../../mcp/stdio.ts'),
         import('../../mcp/server.ts'),
         import('../../mcp/wallet.ts'),
+        import('../../mcp/provenance.ts'),
         import('../../node/wallet/wiring.ts'),
         import('../../node/service/chainWriter.ts'),
         import('../../node/service/httpQueries.ts'),
@@ -53,8 +54,10 @@ export function addMcpCommand(program: Command): Command {
       let writerError: MachinaError | undefined;
       let chainId: number | undefined;
       let wallet: WalletToolDeps | undefined;
+      let chain: CommandContext | undefined;
       try {
         const ctx = await openContextOrNodeDeployment(opts, nodeUrl);
+        chain = ctx;
         chainId = ctx.client.chain.id;
         if (ctx.account) writer = createChainWriter({ client: ctx.client, wallet: ctx.wallet(), deployment: ctx.deployment });
         // Wallet reads come from the node; `pay` spends with the local key, so it exists only here, never on the node's /mcp.
@@ -68,12 +71,14 @@ export function addMcpCommand(program: Command): Command {
       }
 
       const queries = createHttpQueries({ baseUrl: nodeUrl });
+      // Provenance reads local files here (this process runs beside them), never on the node's /mcp.
+      const provenance = provenanceMcpDeps({ nodeUrl, client: chain?.client, deployment: chain?.deployment, allowPaths: true, dataDir: settings.dataDir });
       await checkNode(nodeUrl, chainId, log);
       log(
-        `serving ${MCP_TOOL_NAMES.length + (wallet ? WALLET_TOOL_NAMES.length - (wallet.payingFetch ? 0 : 1) : 0)} tools on stdio; reading from ${nodeUrl}` +
+        `serving ${MCP_TOOL_NAMES.length + PROVENANCE_TOOL_NAMES.length + (wallet ? WALLET_TOOL_NAMES.length - (wallet.payingFetch ? 0 : 1) : 0)} tools on stdio; reading from ${nodeUrl}` +
           (writer ? `; signing as ${writer.address} on chain ${chainId}` : writerError ? '' : '; no signer (write tools answer SIGNER_NOT_CONFIGURED)'),
       );
-      await serveMcpStdio({ queries, writer, writerError, version: VERSION, wallet });
+      await serveMcpStdio({ queries, writer, writerError, version: VERSION, wallet, provenance });
     });
 }
 

@@ -6,6 +6,7 @@ import type { AgentRecord, EventFeed, NodeQueries, NodeWriter } from '../service
 import type { WalletQueries } from '../wallet/types.ts';
 import type { HostedRegistrations } from './hosting.ts';
 import type { NodePay } from '../pay/routes.ts';
+import type { NodeProvenance } from '../provenance/routes.ts';
 
 /** The node's parts the HTTP API serves; everything but the chain client reads the index. */
 export type NodeAppDeps = {
@@ -25,6 +26,8 @@ export type NodeAppDeps = {
   signerWallet?: MachinaWalletClient | undefined;
   /** x402: the pay service (facilitator, gateway, settlement) and the priced routes; without it no /x402 or /v1/payments routes. */
   pay?: NodePay | undefined;
+  /** Provenance: anchors, datasets, models and the anchoring aggregator; without it no /v1/anchors, /v1/datasets or /v1/models routes. */
+  provenance?: NodeProvenance | undefined;
   /** The streamable-HTTP MCP handler, mounted at /mcp. */
   mcp?: ((request: Request) => Promise<Response>) | undefined;
   /** The dashboard's build directory, served at /. */

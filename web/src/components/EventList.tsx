@@ -41,6 +41,12 @@ export function describeEvent(e: EventRecord): string {
       return `${shortAddress(str(a.client))} paid agent #${str(a.agentId)}`;
     case 'ReceiptSourceSet':
       return `receipt source ${shortAddress(str(a.source))} ${a.allowed === true || a.allowed === 'true' ? 'allowed' : 'removed'}`;
+    case 'RootAnchored':
+      return `batch of ${str(a.size)} digest${str(a.size) === '1' ? '' : 's'} anchored (root ${shortHash(str(a.root))}) by ${shortAddress(str(a.submitter))}`;
+    case 'DatasetRegistered':
+      return `dataset "${str(a.name)}" v${str(a.version)} registered: ${str(a.fileCount)} files (root ${shortHash(str(a.root))})`;
+    case 'ModelRegistered':
+      return `model "${str(a.name)}" registered for agent #${str(a.trainerAgentId)} (weights ${shortHash(str(a.weightsDigest))})`;
     default: {
       const parts = Object.entries(a)
         .slice(0, 3)
@@ -55,6 +61,8 @@ const contractTone: Record<string, string> = {
   ReputationRegistry: 'good',
   ValidationRegistry: 'mid',
   PaymentReceipts: 'pay',
+  AnchorRegistry: 'good',
+  ProvenanceRegistry: 'info',
 };
 
 export function EventList({ events, showAgent = true, fresh }: { events: EventRecord[]; showAgent?: boolean; fresh?: ReadonlySet<number> }) {

@@ -16,6 +16,8 @@ const EVENTS: Record<string, string[]> = {
   ReputationRegistry: ['NewFeedback', 'VerifiedFeedback', 'FeedbackRevoked', 'ResponseAppended', 'ReceiptSourceSet'],
   ValidationRegistry: ['ValidationRequest', 'ValidationResponse'],
   PaymentReceipts: ['PaymentSettled'],
+  AnchorRegistry: ['RootAnchored'],
+  ProvenanceRegistry: ['DatasetRegistered', 'ModelRegistered'],
 };
 
 export function Events({ contract, event }: { contract: string; event: string }) {

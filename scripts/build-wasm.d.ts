@@ -1,0 +1,6 @@
+// Types of the plain-JS wasm build script, for the TypeScript callers.
+export const watPath: string;
+export const modulePath: string;
+export function compileKeccakWasm(): Promise<Uint8Array>;
+export function keccakWasmModule(bytes: Uint8Array): string;
+export function buildWasm(): Promise<string>;

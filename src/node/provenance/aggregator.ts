@@ -1,0 +1,370 @@
+// The anchoring aggregator, an OpenTimestamps-calendar-like service in the node: clients submit
+// digests (durable in the journal before they hear 202), every `intervalMs` or `maxBatch` digests the
+// pending ones are sealed into a batch (a standard Merkle tree, written to its own file), and the
+// batch root is anchored in one AnchorRegistry transaction by the node's signer. Receipts are built
+// on demand from the batch files. Crash-safe at every step: on start the journal beyond the last
+// sealed batch is replayed, and a sealed batch not known anchored is looked up on chain before it is
+// (re)sent, so a root is never anchored twice and a digest that got its 202 is never lost.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { getAddress, parseEventLogs, type Address, type Hex } from 'viem';
+import { anchorRegistryAbi } from '../../chain/artifacts/index.ts';
+import type { MachinaPublicClient, MachinaWalletClient } from '../../chain/clients.ts';
+import { formatError } from '../../errors/index.ts';
+import { MerkleTree } from '../../provenance/merkle/index.ts';
+import type { AnchorReceipt, ReceiptSubject } from '../../provenance/types.ts';
+import { clearAnchor, loadBatches, writeAnchor, writeBatchFile, writeSent, type AnchorData, type SealedBatch } from './batches.ts';
+import { FRAME_DIGESTS, FRAME_SUBJECT, encodeFrame, frameHeader, openJournal, replaySegments, type Journal } from './journal.ts';
+
+/** Largest batch the index can address (24 bits of position per batch). */
+export const MAX_BATCH_LIMIT = 1 << 24;
+const POS = 2 ** 24;
+
+export type AggregatorParameters = {
+  /** Where the journal and batch files live (`<dataDir>/anchors`). */
+  dir: string;
+  client: MachinaPublicClient;
+  /** The node's signer (a serializeWrites-wrapped wallet): pays for the anchoring transactions. */
+  wallet: MachinaWalletClient;
+  registry: Address;
+  /** Seal pending digests at least this often (ms). */
+  intervalMs: number;
+  /** Seal as soon as this many digests are pending; also the largest batch. */
+  maxBatch: number;
+  /** Anchored batches younger than this many blocks are checked again (a reorg may drop their transaction). */
+  recheckDepth?: number;
+  log?: (line: string) => void;
+};
+
+export type SubmitResult = { accepted: number; fresh: number };
+
+export type BatchSummary = { no: number; root: Hex; size: number; sealedAt: string; status: 'pending' | 'anchored'; anchor?: AnchorData | undefined };
+
+export type Aggregator = {
+  chainId: number;
+  registry: Address;
+  signer: Address;
+  /**
+   * Accepts `digests` (n * 32 bytes); resolves once every new one is on disk. Known digests
+   * (pending or batched) are not written again: their receipt stays the first one.
+   */
+  submit(digests: Uint8Array, subject?: ReceiptSubject): Promise<SubmitResult>;
+  /** The receipt of a digest (lowercase 0x hex or 32 bytes), pending or anchored; undefined if never submitted. */
+  receipt(digest: Hex | Uint8Array, node?: string): AnchorReceipt | undefined;
+  /** Digests accepted and not anchored yet (pending or sealed and in flight). */
+  pendingCount(): number;
+  batches(): BatchSummary[];
+  batchByRoot(root: Hex): BatchSummary | undefined;
+  /** Seals what is pending now and waits until every batch sealed so far is anchored (tests, shutdown). */
+  flush(timeoutMs?: number): Promise<void>;
+  stats(): { accepted: number; batches: number; anchored: number; pending: number; syncs: number };
+  stop(): Promise<void>;
+};
+
+const keyOf = (d: Uint8Array, at = 0) => Buffer.from(d.buffer, d.byteOffset + at, 32).toString('latin1');
+const hexOfKey = (k: string) => `0x${Buffer.from(k, 'latin1').toString('hex')}` as Hex;
+
+/**
+ * Opens the aggregator over `dir` (recovering whatever a crash left) and starts sealing and anchoring.
+ * @example
+ * const agg = await startAggregator({ dir: path.join(dataDir, 'anchors'), client, wallet: nodeWallet, registry, intervalMs: 5000, maxBatch: 1_000_000 })
+ * await agg.submit(digestBytes)
+ * agg.receipt('0x…')?.status // 'pending', later 'anchored'
+ */
+export async function startAggregator(p: AggregatorParameters): Promise<Aggregator> {
+  const { dir, client, wallet } = p;
+  const registry = getAddress(p.registry);
+  const log = p.log ?? (() => {});
+  const maxBatch = Math.max(1, Math.min(p.maxBatch, MAX_BATCH_LIMIT));
+  const recheckDepth = p.recheckDepth ?? 64;
+  const chainId = client.chain.id;
+  mkdirSync(dir, { recursive: true });
+
+  // --- recovery: batch files, then the journal beyond the last sealed batch.
+  const batches: SealedBatch[] = [];
+  const index = new Map<string, number>();
+  const addBatch = (b: SealedBatch) => {
+    batches[b.no] = b;
+    for (let i = 0; i < b.count; i++) {
+      const k = keyOf(b.digests, i * 32);
+      if (!index.has(k)) index.set(k, b.no * POS + i);
+    }
+  };
+  let lastNo = 0;
+  let sealedSeq = 0;
+  for (const b of loadBatches(dir)) {
+    addBatch(b);
+    lastNo = b.no;
+    sealedSeq = Math.max(sealedSeq, b.journalSeq);
+  }
+  /** Pending digests (in acceptance order) and when each was accepted. */
+  let pending = new Map<string, number>();
+  let subjects = new Map<string, ReceiptSubject>();
+  const { frames, torn } = replaySegments(dir, sealedSeq);
+  for (const f of frames) {
+    if (f.kind === FRAME_DIGESTS) {
+      const t = f.payload.readDoubleLE(0);
+      for (let at = 8; at + 32 <= f.payload.length; at += 32) {
+        const k = f.payload.toString('latin1', at, at + 32);
+        if (!index.has(k) && !pending.has(k)) pending.set(k, t);
+      }
+    } else if (f.kind === FRAME_SUBJECT) {
+      const k = f.payload.toString('latin1', 0, 32);
+      if (!subjects.has(k)) subjects.set(k, JSON.parse(f.payload.toString('utf8', 32)) as ReceiptSubject);
+    }
+  }
+  // Subjects of digests that are already in batches were recorded there.
+  for (const k of subjects.keys()) if (!pending.has(k)) subjects.delete(k);
+  if (pending.size > 0 || torn > 0) log(`anchors: ${pending.size} pending digest(s) recovered from the journal${torn ? ` (${torn} byte(s) of an unacknowledged write dropped)` : ''}`);
+  const journal: Journal = await openJournal(dir);
+  let stopped = false;
+  let accepted = 0;
+
+  // --- trees, built on demand for proofs (a few recent batches kept).
+  const trees = new Map<number, MerkleTree>();
+  const treeOf = (b: SealedBatch): MerkleTree => {
+    let t = trees.get(b.no);
+    if (t) {
+      trees.delete(b.no);
+      trees.set(b.no, t);
+      return t;
+    }
+    t = MerkleTree.fromDigests(b.digests.subarray(0, b.count * 32));
+    trees.set(b.no, t);
+    if (trees.size > 4) trees.delete(trees.keys().next().value!);
+    return t;
+  };
+
+  // --- sealing: one at a time, in order (batch files must be written in sealing order).
+  let sealing: Promise<void> = Promise.resolve();
+  const seal = (): Promise<void> => {
+    sealing = sealing.then(sealOnce).catch((err) => log(`anchors: sealing failed (${formatError(err).slice(0, 200)}); retrying`));
+    return sealing;
+  };
+  const sealOnce = async () => {
+    if (pending.size === 0 || stopped) return;
+    // Every append queued before this is on disk and in `pending` once the rotation resolves.
+    const seq = await journal.rotate();
+    const taken = pending;
+    const takenSubjects = subjects;
+    pending = new Map();
+    subjects = new Map();
+    const keys = [...taken.keys()];
+    for (let from = 0; from < keys.length; from += maxBatch) {
+      const part = keys.slice(from, from + maxBatch);
+      const digests = Buffer.allocUnsafe(part.length * 32);
+      const times = new Float64Array(part.length);
+      const subj: Record<number, ReceiptSubject> = {};
+      part.forEach((k, i) => {
+        digests.write(k, i * 32, 'latin1');
+        times[i] = taken.get(k)!;
+        const s = takenSubjects.get(k);
+        if (s) subj[i] = s;
+      });
+      const tree = MerkleTree.fromDigests(digests);
+      // Only the last part covers the journal up to `seq`: a crash between parts replays the rest.
+      const b: SealedBatch = { no: ++lastNo, root: tree.root, digests, count: part.length, times, subjects: subj, journalSeq: from + maxBatch >= keys.length ? seq : 0, sealedAt: Date.now() };
+      addBatch(b);
+      trees.set(b.no, tree);
+      if (trees.size > 4) trees.delete(trees.keys().next().value!);
+      await writeBatchFile(dir, b);
+      log(`anchors: sealed batch ${b.no} (${b.count} digest(s), root ${b.root})`);
+    }
+    journal.dropUpTo(seq);
+    kickAnchor();
+  };
+
+  // --- anchoring: one batch at a time, oldest first.
+  let anchoring: Promise<void> | undefined;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let failures = 0;
+  const unanchored = () => batches.filter((b) => b && !b.anchor);
+  const kickAnchor = () => {
+    if (anchoring || stopped) return;
+    anchoring = (async () => {
+      try {
+        for (let b = unanchored()[0]; b && !stopped; b = unanchored()[0]) {
+          await anchorBatch(b);
+          failures = 0;
+        }
+      } catch (err) {
+        failures++;
+        const wait = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+        log(`anchors: anchoring failed (${formatError(err).slice(0, 200)}); retrying in ${wait} ms`);
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(kickAnchor, wait);
+        retryTimer.unref();
+      } finally {
+        anchoring = undefined;
+      }
+    })();
+  };
+
+  /** The anchor of `root` as the chain has it now (its transaction found by the event), or undefined. */
+  const anchorOnChain = async (root: Hex): Promise<AnchorData | undefined> => {
+    const a = await client.readContract({ address: registry, abi: anchorRegistryAbi, functionName: 'anchorOf', args: [root] });
+    if (!a.timestamp) return undefined;
+    const logs = await client.getContractEvents({ address: registry, abi: anchorRegistryAbi, eventName: 'RootAnchored', args: { root }, fromBlock: BigInt(a.blockNumber), toBlock: BigInt(a.blockNumber) });
+    const l = logs[0];
+    if (!l) throw new Error(`root ${root} is anchored at block ${a.blockNumber} but its RootAnchored event was not found`);
+    return { txHash: l.transactionHash, blockNumber: String(a.blockNumber), blockHash: l.blockHash, timestamp: Number(a.timestamp), submitter: getAddress(a.submitter) };
+  };
+
+  const fromReceipt = async (hash: Hex, root: Hex): Promise<AnchorData | undefined> => {
+    const r = await client.getTransactionReceipt({ hash }).catch(() => undefined);
+    if (!r || r.status !== 'success') return undefined;
+    const ev = parseEventLogs({ abi: anchorRegistryAbi, logs: r.logs, eventName: 'RootAnchored' }).find((l) => l.address.toLowerCase() === registry.toLowerCase() && l.args.root === root);
+    if (!ev) return undefined;
+    return { txHash: hash, blockNumber: r.blockNumber.toString(), blockHash: r.blockHash, timestamp: Number(ev.args.timestamp), submitter: getAddress(ev.args.submitter) };
+  };
+
+  const anchored = (b: SealedBatch, a: AnchorData) => {
+    writeAnchor(dir, b.no, a);
+    b.anchor = a;
+    b.sent = undefined;
+    log(`anchors: batch ${b.no} anchored in tx ${a.txHash} (block ${a.blockNumber}, ${b.count} digest(s))`);
+  };
+
+  const anchorBatch = async (b: SealedBatch) => {
+    // A transaction sent before a crash or a failed wait: mined, or the root anchored some other way?
+    const known = (b.sent ? await fromReceipt(b.sent.txHash, b.root) : undefined) ?? (await anchorOnChain(b.root));
+    if (known) return anchored(b, known);
+    const { request } = await client.simulateContract({ address: registry, abi: anchorRegistryAbi, functionName: 'anchor', args: [b.root, BigInt(b.count)], account: wallet.account });
+    const hash = await wallet.writeContract(request);
+    b.sent = { txHash: hash, at: Date.now() };
+    writeSent(dir, b.no, b.sent);
+    const r = await client.waitForTransactionReceipt({ hash, timeout: 120_000 });
+    const a = (r.status === 'success' ? await fromReceipt(hash, b.root) : undefined) ?? (await anchorOnChain(b.root));
+    if (!a) throw new Error(`anchor tx ${hash} for batch ${b.no} reverted`);
+    anchored(b, a);
+  };
+
+  /** Anchors near the head may be undone by a reorg: check that their transaction is still where it was. */
+  const recheck = async () => {
+    const head = await client.getBlockNumber({ cacheTime: 0 });
+    for (const b of batches) {
+      if (!b?.anchor || head - BigInt(b.anchor.blockNumber) > BigInt(recheckDepth)) continue;
+      const r = await client.getTransactionReceipt({ hash: b.anchor.txHash }).catch(() => undefined);
+      if (r && r.blockHash === b.anchor.blockHash) continue;
+      const now = await anchorOnChain(b.root);
+      if (now && now.blockHash === b.anchor.blockHash) continue;
+      if (now) {
+        anchored(b, now);
+      } else {
+        log(`anchors: batch ${b.no}'s anchor (block ${b.anchor.blockNumber}) was reorged away; anchoring it again`);
+        clearAnchor(dir, b.no);
+        b.anchor = undefined;
+        b.sent = undefined;
+      }
+    }
+    kickAnchor();
+  };
+
+  let timerBusy = false;
+  const timer = setInterval(() => {
+    if (stopped || timerBusy) return;
+    timerBusy = true;
+    void (async () => {
+      try {
+        await seal();
+        await recheck().catch((err) => log(`anchors: recheck failed (${formatError(err).slice(0, 200)})`));
+      } finally {
+        timerBusy = false;
+      }
+    })();
+  }, p.intervalMs);
+  timer.unref();
+  // Work left by a previous run: seal what was pending, anchor what was sealed.
+  if (pending.size > 0) void seal();
+  kickAnchor();
+
+  const summary = (b: SealedBatch): BatchSummary => ({ no: b.no, root: b.root, size: b.count, sealedAt: new Date(b.sealedAt).toISOString(), status: b.anchor ? 'anchored' : 'pending', anchor: b.anchor });
+
+  return {
+    chainId,
+    registry,
+    signer: wallet.account.address,
+    async submit(digests, subject) {
+      if (stopped) throw new Error('the aggregator is stopping');
+      const n = Math.floor(digests.length / 32);
+      const t = Date.now();
+      const keys: string[] = [];
+      const fresh: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const k = keyOf(digests, i * 32);
+        if (index.has(k) || pending.has(k)) continue;
+        keys.push(k);
+        fresh.push(i);
+      }
+      if (fresh.length === 0) return { accepted: n, fresh: 0 };
+      const time = Buffer.allocUnsafe(8);
+      time.writeDoubleLE(t, 0);
+      let body: Buffer;
+      if (fresh.length === n) body = Buffer.from(digests.buffer, digests.byteOffset, n * 32);
+      else {
+        body = Buffer.allocUnsafe(fresh.length * 32);
+        fresh.forEach((i, j) => body.set(digests.subarray(i * 32, i * 32 + 32), j * 32));
+      }
+      const bufs = [frameHeader(FRAME_DIGESTS, [time, body]), time, body];
+      if (subject) {
+        const json = Buffer.from(JSON.stringify(subject), 'utf8');
+        for (const k of keys) bufs.push(encodeFrame(FRAME_SUBJECT, Buffer.concat([Buffer.from(k, 'latin1'), json])));
+      }
+      await journal.append(bufs, () => {
+        for (const k of keys) {
+          if (index.has(k) || pending.has(k)) continue;
+          pending.set(k, t);
+          if (subject) subjects.set(k, subject);
+        }
+        accepted += keys.length;
+      });
+      if (pending.size >= maxBatch) void seal();
+      return { accepted: n, fresh: fresh.length };
+    },
+    receipt(digest, node) {
+      const k = typeof digest === 'string' ? Buffer.from(digest.slice(2), 'hex').toString('latin1') : keyOf(digest);
+      const hex = hexOfKey(k);
+      const base = { type: 'machina.anchor-receipt' as const, version: 1 as const, digest: hex, ...(node ? { node } : {}), chainId, registry };
+      const t = pending.get(k);
+      if (t !== undefined) {
+        const subject = subjects.get(k);
+        return { ...base, ...(subject ? { subject } : {}), status: 'pending', submittedAt: new Date(t).toISOString() } as AnchorReceipt;
+      }
+      const at = index.get(k);
+      if (at === undefined) return undefined;
+      const b = batches[Math.floor(at / POS)]!;
+      const i = at % POS;
+      const subject = b.subjects[i];
+      const head = { ...base, ...(subject ? { subject } : {}), submittedAt: new Date(b.times[i]!).toISOString() };
+      if (!b.anchor) return { ...head, status: 'pending' } as AnchorReceipt;
+      return { ...head, status: 'anchored', batch: { root: b.root, size: b.count, index: i, proof: treeOf(b).proof(i) }, anchor: { ...b.anchor } } as AnchorReceipt;
+    },
+    pendingCount: () => pending.size + unanchored().reduce((n, b) => n + b.count, 0),
+    batches: () => batches.filter(Boolean).map(summary).reverse(),
+    batchByRoot(root) {
+      const b = batches.find((x) => x && x.root === root.toLowerCase());
+      return b ? summary(b) : undefined;
+    },
+    async flush(timeoutMs = 60_000) {
+      const end = Date.now() + timeoutMs;
+      await seal();
+      kickAnchor();
+      while (unanchored().length > 0 || pending.size > 0) {
+        if (Date.now() > end) throw new Error(`anchors: ${unanchored().length} batch(es) still unanchored after ${timeoutMs} ms`);
+        if (pending.size > 0) await seal();
+        kickAnchor();
+        await (anchoring ?? new Promise((r) => setTimeout(r, 20)));
+      }
+    },
+    stats: () => ({ accepted, batches: batches.filter(Boolean).length, anchored: batches.filter((b) => b?.anchor).length, pending: pending.size, syncs: journal.stats().syncs }),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      clearTimeout(retryTimer);
+      await sealing;
+      await anchoring;
+      await journal.close();
+    },
+  };
+}
