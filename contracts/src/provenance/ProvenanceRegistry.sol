@@ -175,9 +175,8 @@ contract ProvenanceRegistry is IProvenanceRegistry, EIP712 {
     /// @dev EIP-712 struct hash of `m` under `MODEL_TYPEHASH`: arrays hash their packed elements, strings their
     ///      bytes; `metrics` is covered through `metricsDigest`.
     function _structHash(ModelInput calldata m) private pure returns (bytes32) {
-        bytes memory head = abi.encode(
-            MODEL_TYPEHASH, m.weightsDigest, m.trainerAgentId, m.configDigest, m.metricsDigest, m.baseModel
-        );
+        bytes memory head =
+            abi.encode(MODEL_TYPEHASH, m.weightsDigest, m.trainerAgentId, m.configDigest, m.metricsDigest, m.baseModel);
         bytes memory tail = abi.encode(
             m.computeJobId,
             keccak256(abi.encodePacked(m.datasetRoots)),

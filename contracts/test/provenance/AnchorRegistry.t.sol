@@ -101,9 +101,12 @@ contract AnchorRegistryTest is ProvenanceTestBase {
     ///      ['bytes32'], { sortLeaves: false }).root, so the Solidity tree and the JS library agree.
     function test_standardTree_matchesOpenZeppelinVector() public pure {
         bytes32[] memory leaves = new bytes32[](3);
-        leaves[0] = StdTree.digestLeaf(bytes32(uint256(0x1111111111111111111111111111111111111111111111111111111111111111)));
-        leaves[1] = StdTree.digestLeaf(bytes32(uint256(0x2222222222222222222222222222222222222222222222222222222222222222)));
-        leaves[2] = StdTree.digestLeaf(bytes32(uint256(0x3333333333333333333333333333333333333333333333333333333333333333)));
+        leaves[0] =
+            StdTree.digestLeaf(bytes32(uint256(0x1111111111111111111111111111111111111111111111111111111111111111)));
+        leaves[1] =
+            StdTree.digestLeaf(bytes32(uint256(0x2222222222222222222222222222222222222222222222222222222222222222)));
+        leaves[2] =
+            StdTree.digestLeaf(bytes32(uint256(0x3333333333333333333333333333333333333333333333333333333333333333)));
         bytes32[] memory tree = StdTree.build(leaves);
         assertEq(tree[0], OZ_VECTOR_ROOT);
     }

@@ -125,14 +125,7 @@ contract ProvenanceGasTest is ProvenanceTestBase {
         prov.registerDataset("imagenet-mini", v1, bytes32(0), 10_000, 5 << 30, "");
         bytes memory data = abi.encodeCall(
             ProvenanceRegistry.registerDataset,
-            (
-                "imagenet-mini",
-                keccak256("v2"),
-                v1,
-                10_001,
-                5 << 30,
-                "http://127.0.0.1:8788/v1/datasets/0x1234/manifest"
-            )
+            ("imagenet-mini", keccak256("v2"), v1, 10_001, 5 << 30, "http://127.0.0.1:8788/v1/datasets/0x1234/manifest")
         );
         TxGas memory g = _measure(address(prov), data);
         _log("registerDataset (version 2 with parent)", g);

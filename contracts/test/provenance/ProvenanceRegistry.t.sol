@@ -350,7 +350,9 @@ contract ProvenanceRegistryTest is ProvenanceTestBase {
         address signer = vm.addr(key);
         bytes memory sig = _sign(key, _modelDigest(m));
         if (signer != trainer) {
-            vm.expectRevert(abi.encodeWithSelector(IProvenanceRegistry.InvalidTrainerSignature.selector, agentId, signer));
+            vm.expectRevert(
+                abi.encodeWithSelector(IProvenanceRegistry.InvalidTrainerSignature.selector, agentId, signer)
+            );
         }
         prov.registerModel(m, signer, sig);
         assertEq(prov.isModel(weights), signer == trainer);

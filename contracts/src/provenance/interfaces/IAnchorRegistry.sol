@@ -46,7 +46,10 @@ interface IAnchorRegistry {
 
     /// @notice For other contracts that require provenance: reverts `RootNotAnchored` or `InvalidProof`,
     ///         otherwise returns when `digest` was anchored.
-    function requireAnchored(bytes32[] calldata proof, bytes32 root, bytes32 digest) external view returns (uint48 timestamp);
+    function requireAnchored(bytes32[] calldata proof, bytes32 root, bytes32 digest)
+        external
+        view
+        returns (uint48 timestamp);
 
     /// @notice The standard-tree leaf of a bytes32 digest.
     function digestLeaf(bytes32 digest) external pure returns (bytes32);

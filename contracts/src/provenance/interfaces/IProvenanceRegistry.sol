@@ -93,9 +93,14 @@ interface IProvenanceRegistry {
     function identityRegistry() external view returns (address);
 
     /// @notice Registers a dataset version. Anyone may register; the registrant is recorded.
-    function registerDataset(string calldata name, bytes32 root, bytes32 parent, uint64 fileCount, uint128 totalBytes, string calldata uri)
-        external
-        returns (uint32 version);
+    function registerDataset(
+        string calldata name,
+        bytes32 root,
+        bytes32 parent,
+        uint64 fileCount,
+        uint128 totalBytes,
+        string calldata uri
+    ) external returns (uint32 version);
 
     /// @notice Registers a model record signed by `signer` for `m.trainerAgentId` (owner or agentWallet;
     ///         ERC-1271 through SignatureChecker). Anyone may relay it.

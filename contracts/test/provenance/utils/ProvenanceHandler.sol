@@ -77,8 +77,9 @@ contract ProvenanceHandler is Test {
         try anchors.anchor(root, size) {
             if (!expectOk) ++violations;
             ++successes;
-            ghostAnchor[root] =
-                IAnchorRegistry.Anchor({submitter: who, timestamp: uint48(block.timestamp), blockNumber: uint48(block.number)});
+            ghostAnchor[root] = IAnchorRegistry.Anchor({
+                submitter: who, timestamp: uint48(block.timestamp), blockNumber: uint48(block.number)
+            });
             anchoredRoots.push(root);
         } catch {
             if (expectOk) ++violations;
@@ -94,8 +95,8 @@ contract ProvenanceHandler is Test {
                 ? datasetRoots[(parentSeed / 3) % datasetRoots.length]
                 : _root(parentSeed / 3);
         files = uint64(bound(files, 0, 5));
-        bool expectOk =
-            root != bytes32(0) && files != 0 && ghostVersion[root] == 0 && (parent == bytes32(0) || ghostVersion[parent] != 0);
+        bool expectOk = root != bytes32(0) && files != 0 && ghostVersion[root] == 0
+            && (parent == bytes32(0) || ghostVersion[parent] != 0);
         try prov.registerDataset("d", root, parent, files, files * 100, "") returns (uint32 v) {
             if (!expectOk) ++violations;
             ++successes;

@@ -153,7 +153,11 @@ abstract contract ProvenanceTestBase is Test {
         return prov.registerDataset(name, root, parent, 3, 3_000, "http://node/v1/datasets/x/manifest");
     }
 
-    function _model(bytes32 weights, bytes32[] memory roots) internal view returns (IProvenanceRegistry.ModelInput memory m) {
+    function _model(bytes32 weights, bytes32[] memory roots)
+        internal
+        view
+        returns (IProvenanceRegistry.ModelInput memory m)
+    {
         m.weightsDigest = weights;
         m.trainerAgentId = agentId;
         m.configDigest = keccak256("config");
