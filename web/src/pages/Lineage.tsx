@@ -7,7 +7,6 @@ import { api, ApiError, nonZero, provenanceApi, type AuditReport, type LineageNo
 import { Address, Badge, Card, Empty, ErrorNote, Hash, Loading } from '../components/common.tsx';
 import { LineageGraph, type NodeProblem } from '../components/LineageGraph.tsx';
 import { DatasetLink, TxLink } from '../components/ProvenanceParts.tsx';
-import '../components/ProvenanceParts.css';
 import { dateTime } from '../format.ts';
 import { useResource } from '../hooks.ts';
 import { useLiveEvents, useReloadOnConnect } from '../live.tsx';
@@ -207,7 +206,7 @@ function AuditCard({ report, error, loading, rerun }: { report: AuditReport | un
             </span>
           </p>
           {report.findings.length > 0 && (
-            <ul className="policy" data-testid="audit-findings">
+            <ul className="policy findings" data-testid="audit-findings">
               {report.findings.map((f, i) => (
                 <li key={i} data-testid="audit-finding" data-verdict={f.verdict} data-path={f.path ?? ''}>
                   <strong className="tone-bad-text">{f.verdict}</strong>: {f.message}
