@@ -255,9 +255,9 @@ export async function signModel(signer: MachinaWalletClient | Account, p: { chai
     return signTypedData(w, { account: w.account, ...typed });
   }
   // A viem account: local accounts sign themselves; json-rpc accounts need a wallet client.
-  const sign = (signer as { signTypedData?: (t: typeof typed) => Promise<Hex> }).signTypedData;
-  if (!sign) throw new ProvenanceError('signer', 'this account cannot sign typed data locally; pass a wallet client');
-  return sign(typed);
+  const account = signer as { signTypedData?: (t: typeof typed) => Promise<Hex> };
+  if (!account.signTypedData) throw new ProvenanceError('signer', 'this account cannot sign typed data locally; pass a wallet client');
+  return account.signTypedData(typed);
 }
 
 /**

@@ -3,11 +3,11 @@
 // registered root, and the files where it lives must still hash to the manifest, so a training file
 // changed after registration is named with its dataset and version. The trainer's signature is
 // re-checked from the registering transaction.
-import { decodeFunctionData, keccak256, parseAbiItem, stringToHex, toFunctionSelector, type Address, type Hex } from 'viem';
+import { decodeFunctionData, hashTypedData, keccak256, parseAbiItem, recoverTypedDataAddress, stringToHex, toFunctionSelector, type Address, type Hex } from 'viem';
 import type { MachinaPublicClient } from '../chain/clients.ts';
 import type { Deployment } from '../chain/deployments.ts';
 import { formatError } from '../errors/index.ts';
-import { getDataset, getModel, modelTypedData } from './actions.ts';
+import { getDataset, getModel, modelTypedData, type DatasetVersion, type ModelRecord } from './actions.ts';
 import type { AuditFinding, AuditReport, AuditVerdict, Manifest } from './types.ts';
 
 export type AuditProgress = { dataset: string; files: number; totalFiles: number; bytes: bigint; totalBytes: bigint };
@@ -31,6 +31,7 @@ const MODEL_REGISTERED = parseAbiItem(
 const REGISTER_MODEL = parseAbiItem(
   'function registerModel((bytes32 weightsDigest, uint256 trainerAgentId, bytes32 configDigest, bytes32 metricsDigest, bytes32 baseModel, uint256 computeJobId, bytes32[] datasetRoots, string name, string metrics, string uri) m, address signer, bytes signature)',
 );
+const ERC1271 = parseAbiItem('function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)');
 const REGISTER_MODEL_SELECTOR = toFunctionSelector(REGISTER_MODEL).slice(2);
 const ZERO = `0x${'0'.repeat(64)}` as Hex;
 
@@ -167,34 +168,16 @@ export async function auditModel(p: AuditModelParameters): Promise<AuditReport> 
   return report();
 }
 
-function normalizeModel(raw: unknown): ModelLike {
-  const m = raw as Record<string, unknown>;
-  return {
-    trainerAgentId: BigInt(m.trainerAgentId as bigint),
-    configDigest: m.configDigest as Hex,
-    metricsDigest: m.metricsDigest as Hex,
-    baseModel: ((m.baseModel as string | undefined) ?? ZERO).toLowerCase() as Hex,
-    computeJobId: BigInt((m.computeJobId as bigint | undefined) ?? 0n),
-    signer: m.signer as Address,
-    datasetRoots: ((m.datasetRoots as Hex[] | undefined) ?? []).map((r) => r.toLowerCase() as Hex),
-    name: String(m.name ?? ''),
-    uri: String(m.uri ?? ''),
-  };
+/** Hex in one case, so roots compare as strings. */
+function normalizeModel(m: ModelRecord): ModelLike {
+  return { ...m, baseModel: lower(m.baseModel), datasetRoots: m.datasetRoots.map(lower) };
 }
 
-function normalizeDataset(raw: unknown): DatasetLike {
-  const d = raw as Record<string, unknown>;
-  return {
-    parent: ((d.parent as string | undefined) ?? ZERO).toLowerCase() as Hex,
-    version: Number(d.version),
-    fileCount: BigInt(d.fileCount as bigint),
-    totalBytes: BigInt(d.totalBytes as bigint),
-    name: String(d.name ?? ''),
-    uri: String(d.uri ?? ''),
-  };
+function normalizeDataset(d: DatasetVersion): DatasetLike {
+  return { ...d, parent: lower(d.parent) };
 }
 
-type ModelInput = Parameters<typeof modelTypedData>[2];
+const lower = (h: Hex) => h.toLowerCase() as Hex;
 
 /**
  * The contract checked the trainer's signature at registration; this checks it again from the
@@ -228,11 +211,20 @@ async function recheckSignature(
     input.datasetRoots.every((r, i) => r.toLowerCase() === p.model.datasetRoots[i]);
   if (!same) return { ok: false, reason: `the fields signed in transaction ${log.transactionHash} differ from the record on chain` };
   if (signer.toLowerCase() !== p.model.signer.toLowerCase()) return { ok: false, reason: `signed by ${signer}, but the record names ${p.model.signer}` };
-  const typed = modelTypedData(p.deployment.chainId, p.registry, input as ModelInput);
   let valid = false;
   try {
-    // viem's verifyTypedData checks an EOA signature locally and asks a contract account (ERC-1271).
-    valid = await client.verifyTypedData({ address: signer, signature, ...(typed as any) });
+    // As the contract's SignatureChecker does: a contract account answers ERC-1271 for the EIP-712
+    // digest; any other signer must have produced an ECDSA signature of it.
+    const typed = modelTypedData(p.deployment.chainId, p.registry, input);
+    const code = await client.getCode({ address: signer });
+    if (code && code !== '0x') {
+      const magic = await client
+        .readContract({ address: signer, abi: [ERC1271], functionName: 'isValidSignature', args: [hashTypedData(typed), signature] })
+        .catch(() => '0x00000000');
+      valid = magic === '0x1626ba7e';
+    } else {
+      valid = (await recoverTypedDataAddress({ ...typed, signature }).catch(() => undefined))?.toLowerCase() === signer.toLowerCase();
+    }
   } catch (err) {
     return { ok: false, reason: `the trainer signature could not be checked: ${formatError(err)}` };
   }

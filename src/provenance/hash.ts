@@ -377,7 +377,7 @@ export async function listFiles(dir: string, opts: WalkOptions = {}): Promise<Fo
   };
   await walk(dir, '');
   if (found.length === 0 && !opts.allowEmptyDirs) throw new ProvenanceError(dir, 'the directory holds no files', 'UNSUPPORTED_FILE');
-    // lstat answers from the inode cache in microseconds; through libuv's pool each costs several
+  // lstat answers from the inode cache in microseconds; through libuv's pool each costs several
   // times that, so these run on this thread, yielding every few milliseconds.
   const slice = timeSlicer();
   const withSizes: FoundFile[] = [];

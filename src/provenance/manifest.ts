@@ -13,7 +13,12 @@ const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 const DECIMAL = /^(0|[1-9]\d{0,77})$/;
 const UINT256_MAX = (1n << 256n) - 1n;
 
-/** Orders strings by their UTF-8 bytes (JavaScript's `<` orders UTF-16 units, which differs above U+FFFF). */
+/**
+ * Orders strings by their UTF-8 bytes, the manifest's path order (JavaScript's `<` orders UTF-16
+ * units, which differs above U+FFFF).
+ *
+ * @example ['😀', '～'].sort(compareUtf8) // ['～', '😀']
+ */
 export function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
@@ -36,6 +41,11 @@ export function manifestLeafBytes(entry: ManifestEntry): Uint8Array {
   return keccak256Bytes(keccak256Bytes(enc));
 }
 
+/**
+ * The entry's leaf as hex: what `fileProof` returns and MerkleProof.verify takes.
+ *
+ * @example manifestLeaf({ path: 'a.txt', size: '5', root }) // 0x...
+ */
 export function manifestLeaf(entry: ManifestEntry): Hex {
   return bytesToHex(manifestLeafBytes(entry));
 }

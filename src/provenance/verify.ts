@@ -58,7 +58,7 @@ export async function verifyReceipt(p: VerifyReceiptParameters): Promise<VerifyR
   } catch (err) {
     const detail = formatError(err);
     checks.push({ name: 'receipt', ok: false, detail });
-    return done('malformed-receipt', `malformed receipt: ${detail}`);
+    return done('malformed-receipt', detail);
   }
   const base = { digest: receipt.digest, root: receipt.batch?.root, receipt };
 
@@ -77,7 +77,7 @@ export async function verifyReceipt(p: VerifyReceiptParameters): Promise<VerifyR
   if (receipt.status === 'pending' || !receipt.batch || !receipt.anchor) {
     return done('pending', `the receipt is pending: digest ${receipt.digest} was submitted${receipt.node ? ` to ${receipt.node}` : ''} at ${receipt.submittedAt} and not yet anchored (ask again with \`machina anchor --wait\`)`, base);
   }
-  const { batch, anchor } = receipt;
+  const { batch } = receipt;
 
   // 2. The proof: the digest's leaf must lead to the batch root.
   let proofOk = false;

@@ -23,6 +23,7 @@ import { identityModule } from '../node/identity/module.ts';
 import { walletModules, walletNodeParts } from '../node/wallet/wiring.ts';
 import { parseX402Routes, startNodePay } from '../node/pay/wiring.ts';
 import { provenanceModules, startNodeProvenance } from '../node/provenance/wiring.ts';
+import { nodeProvenanceMcpDeps } from '../mcp/provenance.ts';
 
 const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
 
@@ -134,7 +135,13 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
           signerWallet: walletParts.signerWallet,
           pay: pay?.parts,
           provenance: provenance?.parts,
-          mcp: createMcpHttpHandler({ queries: store.queries, writer, version, wallet: walletParts.mcpWallet }),
+          mcp: createMcpHttpHandler({
+            queries: store.queries,
+            writer,
+            version,
+            wallet: walletParts.mcpWallet,
+            provenance: provenance && nodeProvenanceMcpDeps({ provenance: provenance.parts, client, deployment, nodeUrl: publicUrl }),
+          }),
           webRoot: existsSync(WEB_DIST) ? WEB_DIST : undefined,
           log,
         };

@@ -6,9 +6,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { keccak256, stringToHex, zeroHash, type Hex } from 'viem';
+import solc from 'solc';
+import { keccak256, stringToHex, zeroHash, type Abi, type Hex } from 'viem';
 import { registerAgent } from '../../src/identity/actions/agents.ts';
-import { modelTypedData, registerDataset, registerModel } from '../../src/provenance/actions.ts';
+import { registerDataset, registerModel, signModel } from '../../src/provenance/actions.ts';
 import { auditModel, type AuditModelParameters } from '../../src/provenance/audit.ts';
 import { hashDirectory } from '../../src/provenance/hash.ts';
 import { AUDIT_VERDICTS, type Manifest } from '../../src/provenance/types.ts';
@@ -25,7 +26,7 @@ const manifests: AuditModelParameters['manifests'] = async (root) => store.get(r
 
 async function register(name: string, dir: string, parent: Hex = zeroHash, signer = 2) {
   const manifest = await hashDirectory(dir);
-  await registerDataset(chain.wallet(signer), { registry: chain.provenanceRegistry, name, root: manifest.root, parent, fileCount: BigInt(manifest.files.length), totalBytes: BigInt(manifest.totalBytes), uri: `test://${manifest.root}` } as any);
+  await registerDataset(chain.wallet(signer), { registry: chain.provenanceRegistry, name, root: manifest.root, parent, fileCount: BigInt(manifest.files.length), totalBytes: BigInt(manifest.totalBytes), uri: `test://${manifest.root}` });
   store.set(manifest.root, { manifest, location: dir });
   return { root: manifest.root, dir, manifest };
 }
@@ -45,9 +46,9 @@ async function registerTrainedModel(p: { name: string; datasets: Hex[]; base?: H
     uri: '',
   };
   const owner = chain.wallet(1);
-  const signature = await owner.signTypedData(modelTypedData(chain.client.chain.id, chain.provenanceRegistry, input as any) as any);
+  const signature = await signModel(owner, { chainId: chain.client.chain.id, registry: chain.provenanceRegistry, input });
   // Relayed: account 3 sends the transaction the owner signed.
-  await registerModel(chain.wallet(3), { registry: chain.provenanceRegistry, input, signer: owner.account.address, signature } as any);
+  await registerModel(chain.wallet(3), { registry: chain.provenanceRegistry, input, signer: owner.account.address, signature });
   return input.weightsDigest;
 }
 
@@ -130,7 +131,7 @@ describe('auditModel', () => {
     const wrong = await audit(modelA, { manifests: async (root) => (root === v2.root ? { manifest: v1.manifest, location: v2.dir } : store.get(root)) });
     assert.equal(wrong.verdict, 'manifest-mismatch');
     assert.match(wrong.findings[0]!.message, new RegExp(`dataset patients v2: the manifest recomputes to root ${v1.root}, but the registered root is ${v2.root}`));
-    const forged = await audit(modelA, { manifests: async (root) => ({ manifest: { ...v2.manifest, files: v2.manifest.files.slice(1) }, location: v2.dir }) });
+    const forged = await audit(modelA, { manifests: async () => ({ manifest: { ...v2.manifest, files: v2.manifest.files.slice(1) }, location: v2.dir }) });
     assert.equal(forged.verdict, 'manifest-mismatch');
     const none = await audit(modelA, { manifests: async (root) => (root === v1.root ? undefined : store.get(root)) });
     assert.equal(none.verdict, 'manifest-unavailable');
@@ -152,6 +153,28 @@ describe('auditModel', () => {
     assert.equal(located.verdict, 'intact');
   });
 
+  it('signature-invalid (25): the trainer is a contract account that no longer vouches for its signature', async () => {
+    const { abi, bytecode } = compileSwitchableSigner();
+    const deployer = chain.wallet(4);
+    const hash = await deployer.deployContract({ abi, bytecode });
+    const account = (await chain.client.waitForTransactionReceipt({ hash })).contractAddress!;
+    const identityRegistry = chain.address('IdentityRegistry');
+    const { request, result: agentId } = await chain.client.simulateContract({ account: deployer.account, address: account, abi, functionName: 'registerAgent', args: [identityRegistry, 'https://contract-trainer.example/agent.json'] });
+    await chain.client.waitForTransactionReceipt({ hash: await deployer.writeContract(request) });
+    const metrics = '{"loss":0.2}';
+    const input = { weightsDigest: randomDigest(), trainerAgentId: agentId as bigint, configDigest: randomDigest(), metricsDigest: keccak256(stringToHex(metrics)), baseModel: zeroHash, computeJobId: 7n, datasetRoots: [v1.root], name: 'contract-trained', metrics, uri: 'ipfs://card' };
+    // ERC-1271: the contract decides; the signature bytes are whatever it accepts.
+    await registerModel(chain.wallet(3), { registry: chain.provenanceRegistry, input, signer: account, signature: '0x01' });
+    const before = await audit(input.weightsDigest);
+    assert.equal(before.verdict, 'intact', JSON.stringify(before.findings));
+    await chain.client.waitForTransactionReceipt({ hash: await deployer.writeContract({ address: account, abi, functionName: 'setValid', args: [false] }) });
+    const r = await audit(input.weightsDigest);
+    assert.equal(r.verdict, 'signature-invalid');
+    assert.equal(AUDIT_VERDICTS[r.verdict], 25);
+    assert.match(r.findings[0]!.message, new RegExp(`^model contract-trained \\(${input.weightsDigest}\\): the trainer signature does not verify for signer ${account}$`, 'i'));
+    assert.deepEqual(r.links.map((l) => [l.kind, l.ok]), [['model', false], ['dataset', true]]);
+  });
+
   it('model-unknown (26)', async () => {
     const id = randomDigest();
     const r = await audit(id);
@@ -160,3 +183,20 @@ describe('auditModel', () => {
     assert.match(r.findings[0]!.message, new RegExp(`model ${id} is not registered`));
   });
 });
+
+/** A contract account whose ERC-1271 answer can be switched off, as a revoked key or rotated owner would. */
+function compileSwitchableSigner(): { abi: Abi; bytecode: Hex } {
+  const content = `// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+interface IIdentity { function register(string calldata agentURI) external returns (uint256); }
+contract SwitchableSigner {
+    bool public valid = true;
+    function registerAgent(address identity, string calldata uri) external returns (uint256) { return IIdentity(identity).register(uri); }
+    function setValid(bool v) external { valid = v; }
+    function isValidSignature(bytes32, bytes calldata) external view returns (bytes4) { return valid ? bytes4(0x1626ba7e) : bytes4(0xffffffff); }
+    function onERC721Received(address, address, uint256, bytes calldata) external pure returns (bytes4) { return this.onERC721Received.selector; }
+}`;
+  const out = JSON.parse(solc.compile(JSON.stringify({ language: 'Solidity', sources: { 'S.sol': { content } }, settings: { outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } } })));
+  const c = out.contracts['S.sol'].SwitchableSigner;
+  return { abi: c.abi as Abi, bytecode: `0x${c.evm.bytecode.object}` as Hex };
+}

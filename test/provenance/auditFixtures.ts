@@ -50,7 +50,7 @@ export async function anchorBatch(chain: ProvenanceChain, digests: readonly Hex[
   const packed = new Uint8Array(digests.length * 32);
   digests.forEach((d, i) => packed.set(hexToBytes(d), i * 32));
   const tree = MerkleTree.fromLeaves(digestLeaves(packed));
-  const a = await anchorRoot(chain.wallet(signer), { registry: chain.anchorRegistry, root: tree.root, size: BigInt(digests.length) } as any);
+  const a = await anchorRoot(chain.wallet(signer), { registry: chain.anchorRegistry, root: tree.root, size: BigInt(digests.length) });
   return digests.map((digest, index) => ({
     type: 'machina.anchor-receipt',
     version: 1,

@@ -132,6 +132,24 @@ describe('threads, progress and abort', () => {
   });
 });
 
+describe('large files stream', () => {
+  test('a 2 GiB (sparse) file hashes past 2^31 offsets with memory flat', async () => {
+    const size = 2 * 2 ** 30 + 5;
+    const file = path.join(dir, 'sparse');
+    execFileSync('truncate', ['-s', String(size), file]);
+    const zeroChunk = sha256(new Uint8Array(MiB));
+    const leaves = Array.from({ length: 2 * 1024 }, () => [zeroChunk]);
+    leaves.push([sha256(new Uint8Array(5))]);
+    const expected = StandardMerkleTree.of(leaves, ['bytes32'], { sortLeaves: false }).root;
+    const rss = process.memoryUsage.rss();
+    let peak = rss;
+    const d = await hashFile(file, { onProgress: () => (peak = Math.max(peak, process.memoryUsage.rss())) });
+    assert.deepEqual({ root: d.root, size: d.size, chunks: d.chunks }, { root: expected, size: BigInt(size), chunks: 2 * 1024 + 1 });
+    assert.ok(peak - rss < 64 * MiB, `rss grew by ${((peak - rss) / MiB).toFixed(0)} MiB`);
+    rmSync(file);
+  });
+});
+
 describe('refused input', () => {
   test('a directory, a FIFO and a missing file are named with the reason', async () => {
     mkdirSync(path.join(dir, 'sub'));

@@ -18,7 +18,7 @@ import { createMcpHttpHandler, createMcpServer } from '../../src/mcp/index.ts';
 import { nodeProvenanceMcpDeps, PROVENANCE_TOOL_NAMES, type ProvenanceToolDeps } from '../../src/mcp/provenance.ts';
 import type { NodeQueries } from '../../src/node/service/types.ts';
 import { startAggregator, type Aggregator } from '../../src/node/provenance/aggregator.ts';
-import { modelTypedData, registerDataset, registerModel } from '../../src/provenance/actions.ts';
+import { registerDataset, registerModel, signModel } from '../../src/provenance/actions.ts';
 import { hashDirectory, hashFile } from '../../src/provenance/hash.ts';
 import { randomDigest, startProvenanceChain, writeDataset, type ProvenanceChain } from './auditFixtures.ts';
 
@@ -67,12 +67,12 @@ before(async () => {
   const { agentId } = await registerAgent(chain.client, chain.wallet(1), { identityRegistry: chain.address('IdentityRegistry'), agentURI: 'https://t.example/a.json' });
   writeDataset(path.join(work, 'data'), 12);
   const m = await hashDirectory(path.join(work, 'data'));
-  await registerDataset(chain.wallet(1), { registry: chain.provenanceRegistry, name: 'notes', root: m.root, parent: zeroHash, fileCount: BigInt(m.files.length), totalBytes: BigInt(m.totalBytes), uri: '' } as any);
+  await registerDataset(chain.wallet(1), { registry: chain.provenanceRegistry, name: 'notes', root: m.root, parent: zeroHash, fileCount: BigInt(m.files.length), totalBytes: BigInt(m.totalBytes), uri: '' });
   manifests.set(m.root, { manifest: m, location: path.join(work, 'data') });
   const metrics = '{"f1":0.8}';
   const input = { weightsDigest: randomDigest(), trainerAgentId: agentId, configDigest: randomDigest(), metricsDigest: keccak256(stringToHex(metrics)), baseModel: zeroHash, computeJobId: 0n, datasetRoots: [m.root], name: 'notes-model', metrics, uri: '' };
-  const signature = await chain.wallet(1).signTypedData(modelTypedData(chain.client.chain.id, chain.provenanceRegistry, input as any) as any);
-  await registerModel(chain.wallet(1), { registry: chain.provenanceRegistry, input, signer: chain.wallet(1).account.address, signature } as any);
+  const signature = await signModel(chain.wallet(1), { chainId: chain.client.chain.id, registry: chain.provenanceRegistry, input });
+  await registerModel(chain.wallet(1), { registry: chain.provenanceRegistry, input, signer: chain.wallet(1).account.address, signature });
   model = input.weightsDigest;
 });
 after(async () => {

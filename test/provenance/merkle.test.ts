@@ -15,6 +15,7 @@ import {
   keccak256Bytes,
   keccak256Hex,
   processProof,
+  setMerkleThreads,
   standardLeafHash,
   verifyProof,
 } from '../../src/provenance/merkle/index.ts';
@@ -100,6 +101,38 @@ describe('trees', () => {
       const ours = MerkleTree.fromDigests(digests);
       assert.equal(ours.root, oz.root, `root, n=${n}`);
       for (const i of [0, 1, n >> 1, n - 2, n - 1]) assert.deepEqual(ours.proof(i), oz.getProof(i), `proof ${i}, n=${n}`);
+    }
+  });
+
+  test('trees big enough for level-by-level work on two threads equal a plain JS build and a one-thread build', () => {
+    // Reference: OpenZeppelin's makeMerkleTree written out with viem's keccak256, over the whole heap array.
+    const reference = (digests: Uint8Array) => {
+      const n = digests.length / 32;
+      const nodes = new Uint8Array((2 * n - 1) * 32);
+      for (let i = 0; i < n; i++) nodes.set(keccak256(keccak256(digests.subarray(32 * i, 32 * i + 32), 'bytes'), 'bytes'), 32 * (2 * n - 2 - i));
+      for (let i = n - 2; i >= 0; i--) {
+        const [a, b] = [nodes.subarray(32 * (2 * i + 1), 32 * (2 * i + 2)), nodes.subarray(32 * (2 * i + 2), 32 * (2 * i + 3))];
+        nodes.set(keccak256(Buffer.compare(a, b) <= 0 ? concat([a, b]) : concat([b, a]), 'bytes'), 32 * i);
+      }
+      return nodes;
+    };
+    const before = setMerkleThreads(2);
+    try {
+      for (const n of [40_000, 65_537]) {
+        const digests = randomBytes(32 * n);
+        setMerkleThreads(2);
+        const two = MerkleTree.fromDigests(digests);
+        setMerkleThreads(1);
+        const one = MerkleTree.fromDigests(digests);
+        assert.ok(Buffer.from(two.nodes).equals(Buffer.from(one.nodes)), `n=${n}: one and two threads differ`);
+        if (n === 40_000) assert.ok(Buffer.from(two.nodes).equals(Buffer.from(reference(digests))), `n=${n}: differs from the reference`);
+        const leaves = digestLeaves(digests);
+        assert.equal(MerkleTree.fromLeaves(leaves).root, two.root);
+        setMerkleThreads(2);
+        assert.equal(MerkleTree.fromLeaves(leaves).root, two.root);
+      }
+    } finally {
+      setMerkleThreads(before);
     }
   });
 

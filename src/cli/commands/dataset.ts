@@ -72,7 +72,7 @@ export function addDatasetCommands(program: Command) {
     const existing = await getDataset(ctx.client, { registry, root: m.root });
     if (existing) throw new MachinaError(`this folder's contents (root ${m.root}) are already registered as ${existing.name} v${existing.version}`, { code: 'DATASET_EXISTS', field: 'DIR' });
     const uri = opts.uri ?? `${node.baseUrl}/v1/datasets/${m.root}/manifest`;
-    const r = await registerDataset(wallet, { registry, name: opts.name, root: m.root, parent: parent ?? zeroHash, fileCount: BigInt(m.files.length), totalBytes: BigInt(m.totalBytes), uri } as Parameters<typeof registerDataset>[1]);
+    const r = await registerDataset(wallet, { registry, name: opts.name, root: m.root, parent, fileCount: m.files.length, totalBytes: BigInt(m.totalBytes), uri });
     const { saveManifestLocally } = await import('../../provenance/manifestCache.ts');
     saveManifestLocally(ctx.settings.dataDir, m, location);
     // The chain holds the root; the node holds the manifest and where the files are. Without the node

@@ -62,7 +62,7 @@ export function addModelCommands(program: Command) {
     const ctx = await openContext(opts);
     const registry = provenanceContract(ctx, 'ProvenanceRegistry');
     const wallet = ctx.wallet();
-    const { getDataset, getModel, modelTypedData, registerModel } = await import('../../provenance/actions.ts');
+    const { getDataset, getModel, signModel, registerModel } = await import('../../provenance/actions.ts');
     for (const [i, root] of datasetRoots.entries()) {
       if (!(await getDataset(ctx.client, { registry, root }))) throw new InvalidArgumentError(`--dataset[${i}]`, `${root} is not a registered dataset version on chain ${ctx.client.chain.id} (register it with \`machina dataset register\`)`);
     }
@@ -82,9 +82,8 @@ export function addModelCommands(program: Command) {
       metrics,
       uri: opts.uri ?? '',
     };
-    const typed = modelTypedData(ctx.client.chain.id, registry, input as Parameters<typeof modelTypedData>[2]);
-    const signature = await wallet.signTypedData(typed as any);
-    const r = await registerModel(wallet, { registry, input, signer: wallet.account.address, signature } as Parameters<typeof registerModel>[1]);
+    const signature = await signModel(wallet, { chainId: ctx.client.chain.id, registry, input });
+    const r = await registerModel(wallet, { registry, input, signer: wallet.account.address, signature });
     emit({ json }, { model: weightsDigest, name: opts.name, trainerAgentId: agentId, signer: wallet.account.address, configDigest, metricsDigest: input.metricsDigest, baseModel, computeJobId, datasetRoots, tx: r.txHash }, () => [
       `registered model ${opts.name}: ${weightsDigest}`,
       ...table([

@@ -2,9 +2,16 @@
 // and decoding them is most of a proof check's cost outside the permutations.
 import type { Hex } from 'viem';
 
-const NIBBLE = new Int8Array(128).fill(-1);
-for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
-for (let i = 0; i < 6; i++) NIBBLE[65 + i] = NIBBLE[97 + i] = 10 + i;
+// Byte value of each pair of ASCII hex digits, indexed by (first << 7) | second; -1 when not hex.
+const PAIR = new Int16Array(1 << 14).fill(-1);
+const DIGITS = '0123456789abcdef';
+for (let hi = 0; hi < 16; hi++) {
+  for (let lo = 0; lo < 16; lo++) {
+    for (const a of new Set([DIGITS[hi]!, DIGITS[hi]!.toUpperCase()])) {
+      for (const b of new Set([DIGITS[lo]!, DIGITS[lo]!.toUpperCase()])) PAIR[(a.charCodeAt(0) << 7) | b.charCodeAt(0)] = (hi << 4) | lo;
+    }
+  }
+}
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
@@ -20,10 +27,12 @@ export function putNode(value: Hex | Uint8Array, out: Uint8Array, at: number): b
   }
   if (value.length !== 66 || value.charCodeAt(0) !== 48 || (value.charCodeAt(1) | 32) !== 120) return false;
   for (let i = 0; i < 32; i++) {
-    const hi = NIBBLE[value.charCodeAt(2 + 2 * i) & 127]!;
-    const lo = NIBBLE[value.charCodeAt(3 + 2 * i) & 127]!;
-    if ((hi | lo) < 0 || value.charCodeAt(2 + 2 * i) > 127 || value.charCodeAt(3 + 2 * i) > 127) return false;
-    out[at + i] = (hi << 4) | lo;
+    const a = value.charCodeAt(2 + 2 * i);
+    const b = value.charCodeAt(3 + 2 * i);
+    if ((a | b) > 127) return false;
+    const byte = PAIR[(a << 7) | b]!;
+    if (byte < 0) return false;
+    out[at + i] = byte;
   }
   return true;
 }

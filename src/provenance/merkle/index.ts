@@ -4,3 +4,4 @@ export { MerkleTree, type StandardTreeDump } from './tree.ts';
 export { digestLeaf, digestLeaves, standardLeafHash } from './leaves.ts';
 export { hashPair, processProof, verifyProof, type Node } from './proof.ts';
 export { keccak256Bytes, keccak256Hex } from './keccak.ts';
+export { setMerkleThreads } from './jobs.ts';

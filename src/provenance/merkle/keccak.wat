@@ -563,18 +563,42 @@
         (call $keccak (local.get $in) (i32.const 32) (local.get $out))
         (call $keccak (local.get $out) (i32.const 32) (local.get $out)))))
 
-  ;; Copy $n leaves from $src into OpenZeppelin's heap array at $tree (2n-1 nodes): leaf i goes to node 2n-2-i.
-  (func (export "placeLeaves") (param $src i32) (param $n i32) (param $tree i32)
-    (local $dst i32) (local $end i32)
-    (local.set $dst (i32.add (local.get $tree) (i32.shl (i32.sub (i32.shl (local.get $n) (i32.const 1)) (i32.const 2)) (i32.const 5))))
-    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 5))))
+  ;; The leaf area of a heap array holds n digests in their given order; replace them by their standard leaves
+  ;; in reverse order (leaf i belongs at area slot n-1-i). Items $from <= i < $to pair slot i with slot n-1-i,
+  ;; so disjoint item ranges touch disjoint slots and two threads can share the work.
+  (func (export "digestLeavesMirrored") (param $area i32) (param $n i32) (param $from i32) (param $to i32)
+    (local $p i32) (local $q i32)
     (block $done
       (loop $next
-        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
-        (v128.store (local.get $dst) (v128.load (local.get $src)))
-        (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src)))
-        (local.set $src (i32.add (local.get $src) (i32.const 32)))
-        (local.set $dst (i32.sub (local.get $dst) (i32.const 32)))
+        (br_if $done (i32.ge_u (local.get $from) (local.get $to)))
+        (local.set $p (i32.add (local.get $area) (i32.shl (local.get $from) (i32.const 5))))
+        (local.set $q (i32.add (local.get $area) (i32.shl (i32.sub (i32.sub (local.get $n) (i32.const 1)) (local.get $from)) (i32.const 5))))
+        (if (i32.lt_u (local.get $p) (local.get $q))
+          (then (call $leaf2 (local.get $p) (local.get $q) (local.get $q) (local.get $p))))
+        (if (i32.eq (local.get $p) (local.get $q))
+          (then
+            (call $keccak (local.get $p) (i32.const 32) (local.get $p))
+            (call $keccak (local.get $p) (i32.const 32) (local.get $p))))
+        (local.set $from (i32.add (local.get $from) (i32.const 1)))
+        (br $next))))
+
+  ;; The same for leaf hashes given in order: only reverse them (items pair slot i with slot n-1-i).
+  (func (export "reverseNodes") (param $area i32) (param $n i32) (param $from i32) (param $to i32)
+    (local $p i32) (local $q i32) (local $x v128) (local $y v128)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $from) (local.get $to)))
+        (local.set $p (i32.add (local.get $area) (i32.shl (local.get $from) (i32.const 5))))
+        (local.set $q (i32.add (local.get $area) (i32.shl (i32.sub (i32.sub (local.get $n) (i32.const 1)) (local.get $from)) (i32.const 5))))
+        (if (i32.lt_u (local.get $p) (local.get $q))
+          (then
+            (local.set $x (v128.load (local.get $p)))
+            (local.set $y (v128.load offset=16 (local.get $p)))
+            (v128.store (local.get $p) (v128.load (local.get $q)))
+            (v128.store offset=16 (local.get $p) (v128.load offset=16 (local.get $q)))
+            (v128.store (local.get $q) (local.get $x))
+            (v128.store offset=16 (local.get $q) (local.get $y))))
+        (local.set $from (i32.add (local.get $from) (i32.const 1)))
         (br $next))))
 
   ;; Inner nodes $from <= i < $to of the heap array at $tree, highest first: node i = hash(2i+1, 2i+2).

@@ -1,9 +1,10 @@
-// OpenZeppelin's standard Merkle tree, built in one wasm call: the same heap array as `makeMerkleTree`
+// OpenZeppelin's standard Merkle tree, built in WebAssembly: the same heap array as `makeMerkleTree`
 // (node i has children 2i+1 and 2i+2, leaf i sits at node 2n-2-i, the root at node 0) over leaves kept in the
 // given order (sortLeaves: false), so roots and proofs match StandardMerkleTree and MerkleProof.sol.
 import type { Hex } from 'viem';
 import { InvalidArgumentError } from '../../errors/index.ts';
 import { withWorkspace } from './wasm.ts';
+import { buildTree } from './jobs.ts';
 import { nodeHex } from './hex.ts';
 
 /** OpenZeppelin's StandardMerkleTree dump (`StandardMerkleTree.load` reads it). */
@@ -14,8 +15,17 @@ export type StandardTreeDump = {
   values: { value: unknown[]; treeIndex: number }[];
 };
 
+/**
+ * A built tree: root, leaves and proofs. Big trees are built on two threads (see jobs.ts).
+ * @example
+ * const tree = MerkleTree.fromDigests(digests); // n*32 bytes
+ * const receipt = { root: tree.root, proof: tree.proof(7) };
+ */
 export class MerkleTree {
-  /** All 2n-1 nodes, 32 bytes each, in heap order. */
+  /**
+   * All 2n-1 nodes, 32 bytes each, in heap order. For big trees this views the (shared) wasm memory the tree
+   * was built in, rather than a copy; treat it as read-only.
+   */
   readonly nodes: Uint8Array;
   readonly leafCount: number;
   readonly root: Hex;
@@ -53,17 +63,14 @@ export class MerkleTree {
     return new MerkleTree(nodes, (nodes.length / 32 + 1) / 2);
   }
 
-  // Workspace: the n inputs, then the 2n-1 nodes. Leaves are hashed in place, placed reversed at the end of
-  // the heap array, and every inner node is built, highest index first, in one call.
+  // Workspace: the 2n-1 nodes, the inputs copied into the last n slots. Leaves are hashed and reversed in
+  // place, then the inner nodes are built level by level (on two threads for big trees).
   private static build(input: Uint8Array, n: number, hashLeaves: boolean): MerkleTree {
     const treeBytes = (2 * n - 1) * 32;
-    return withWorkspace(n * 32 + treeBytes, ({ wasm, heap, base }) => {
-      const tree = base + n * 32;
-      heap.set(input, base);
-      if (hashLeaves) wasm.digestLeaves(base, n, base);
-      wasm.placeLeaves(base, n, tree);
-      wasm.buildNodes(tree, 0, n - 1);
-      return new MerkleTree(heap.slice(tree, tree + treeBytes), n);
+    return withWorkspace(treeBytes, (w) => {
+      w.heap.set(input, w.base + 32 * (n - 1));
+      buildTree(w, w.base, n, hashLeaves);
+      return new MerkleTree(w.keep(w.base, treeBytes), n);
     });
   }
 

@@ -9,7 +9,8 @@ export type KeccakExports = {
   keccak(p: number, len: number, out: number): void;
   digestLeaves(input: number, n: number, out: number): void;
   hashPair(a: number, b: number, out: number): void;
-  placeLeaves(src: number, n: number, tree: number): void;
+  digestLeavesMirrored(area: number, n: number, from: number, to: number): void;
+  reverseNodes(area: number, n: number, from: number, to: number): void;
   buildNodes(tree: number, from: number, to: number): void;
   processProof(leaf: number, proof: number, depth: number, out: number): void;
 };
@@ -20,7 +21,7 @@ export const WORKER_SCRATCH = 1024;
 export const CONTROL = 4096;
 export const CONTROL_SLOTS = 128;
 const PAGE = 65536;
-/** Above this size the memory is dropped after the call, so one 1M-leaf tree does not pin 100 MB for good. */
+/** Above this size the memory is dropped after the call (one 1M-leaf tree must not pin 64 MB for good). */
 const KEEP_BYTES = 16 << 20;
 /** wasm32 addresses: the exports take i32 pointers. */
 const MAX_BYTES = 4 * 1024 * 1024 * 1024 - PAGE;
@@ -44,8 +45,16 @@ function instantiate(): Instance {
   };
 }
 
-/** A view of the workspace, valid for the duration of the callback only. */
-export type Workspace = { wasm: KeccakExports; heap: Uint8Array; base: number; memory: WebAssembly.Memory; control: Int32Array };
+/** A view of the workspace, valid for the duration of the callback only (except what `keep` returns). */
+export type Workspace = {
+  wasm: KeccakExports;
+  heap: Uint8Array;
+  base: number;
+  memory: WebAssembly.Memory;
+  control: Int32Array;
+  /** Bytes [at, at+len) for the caller to keep: a copy, or the memory itself when this call retires it. */
+  keep(at: number, len: number): Uint8Array;
+};
 
 /**
  * Run `fn` with at least `bytes` of workspace starting at `base`. Not re-entrant (nothing here awaits).
@@ -58,9 +67,12 @@ export function withWorkspace<T>(bytes: number, fn: (w: Workspace) => T): T {
     inst.memory.grow(Math.ceil((need - inst.heap.length) / PAGE));
     inst.heap = new Uint8Array(inst.memory.buffer as unknown as SharedArrayBuffer);
   }
+  // A big call retires the memory, so its result can stay where it is instead of being copied out.
+  const retire = inst.heap.length > KEEP_BYTES;
+  const keep = (at: number, len: number) => (retire ? inst.heap.subarray(at, at + len) : inst.heap.slice(at, at + len));
   try {
-    return fn({ wasm: inst.exports, heap: inst.heap, base: WORKSPACE, memory: inst.memory, control: inst.control });
+    return fn({ wasm: inst.exports, heap: inst.heap, base: WORKSPACE, memory: inst.memory, control: inst.control, keep });
   } finally {
-    if (inst.heap.length > KEEP_BYTES) current = undefined;
+    if (retire) current = undefined;
   }
 }
