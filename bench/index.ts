@@ -7,6 +7,7 @@ import { apiReport, measureApi } from './api.ts';
 import { indexerReport, measureIndexer } from './indexer.ts';
 import { measureX402, x402Report } from './x402.ts';
 import { measureProvenanceGas, provenanceGasReport } from './provenanceGas.ts';
+import { measureProvenanceHash, provenanceHashReport } from './provenanceHash.ts';
 
 const json = process.argv.includes('--json');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -57,6 +58,13 @@ if (wanted('provgas')) {
   const r = await measureProvenanceGas();
   results.provgas = r;
   out(`${provenanceGasReport(r)}\n`);
+}
+
+if (wanted('hash')) {
+  log('hash: 1 GiB file vs sha256sum, 10,000-file directory ...');
+  const r = await measureProvenanceHash({ log });
+  results.hash = r;
+  out(`${provenanceHashReport(r)}\n`);
 }
 
 if (json) process.stdout.write(`${JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
