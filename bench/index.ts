@@ -8,6 +8,7 @@ import { indexerReport, measureIndexer } from './indexer.ts';
 import { measureX402, x402Report } from './x402.ts';
 import { measureProvenanceGas, provenanceGasReport } from './provenanceGas.ts';
 import { measureProvenanceHash, provenanceHashReport } from './provenanceHash.ts';
+import { measureProvenanceMerkle, provenanceMerkleReport } from './provenanceMerkle.ts';
 
 const json = process.argv.includes('--json');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -58,6 +59,13 @@ if (wanted('provgas')) {
   const r = await measureProvenanceGas();
   results.provgas = r;
   out(`${provenanceGasReport(r)}\n`);
+}
+
+if (wanted('merkle')) {
+  log('merkle: root of 1M digests and depth-20 proof checks vs @openzeppelin/merkle-tree ...');
+  const r = await measureProvenanceMerkle({ log });
+  results.merkle = r;
+  out(`${provenanceMerkleReport(r)}\n`);
 }
 
 if (wanted('hash')) {

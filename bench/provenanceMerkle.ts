@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { bytesToHex, concat, keccak256, type Hex } from 'viem';
-import { MerkleTree, digestLeaf, verifyProof } from '../src/provenance/merkle/index.ts';
+import { MerkleTree, digestLeaf, setMerkleThreads, verifyProof } from '../src/provenance/merkle/index.ts';
 
 export type MerkleBenchParameters = {
   log?: (line: string) => void;
@@ -21,8 +21,10 @@ export type MerkleBenchParameters = {
 
 export type MerkleBenchResult = {
   leaves: number;
-  /** Root of `leaves` digests: the first (cold) run and the best of the warm ones, in ms. */
+  /** Root of `leaves` digests on two threads (one core each): the first (cold) run and the best warm one, in ms. */
   rootMs: { cold: number; warm: number };
+  /** The same on one thread, best warm run, in ms. */
+  rootOneThreadMs: number;
   /** The same work by StandardMerkleTree.of, measured on ozLeaves and scaled, in ms. */
   ozRootMs: number;
   ozLeaves: number;
@@ -30,7 +32,7 @@ export type MerkleBenchResult = {
   naiveRootMs: number;
   naiveLeaves: number;
   proofDepth: number;
-  /** verifyProof(root, leaf, proof) with hex proofs, µs per proof. */
+  /** verifyProof(root, leaf, proof) with hex proofs, µs per proof (best of five rounds). */
   verifyUs: number;
   /** digestLeaf + verifyProof (from the digest, as StandardMerkleTree.verify does), µs per proof. */
   verifyDigestUs: number;
@@ -61,7 +63,7 @@ export async function measureProvenanceMerkle({
   log = () => {},
   leaves = 1 << 20,
   ozLeaves = 10_000,
-  naiveLeaves = 100_000,
+  naiveLeaves = 20_000,
   proofs = 20_000,
 }: MerkleBenchParameters = {}): Promise<MerkleBenchResult> {
   const digests = randomBytes(32 * leaves);
@@ -69,12 +71,19 @@ export async function measureProvenanceMerkle({
   let t0 = performance.now();
   let tree = MerkleTree.fromDigests(digests);
   const cold = ms(t0);
-  let warm = Infinity;
-  for (let r = 0; r < 3; r++) {
-    t0 = performance.now();
-    tree = MerkleTree.fromDigests(digests);
-    warm = Math.min(warm, ms(t0));
-  }
+  const best = (runs: number) => {
+    let fastest = Infinity;
+    for (let r = 0; r < runs; r++) {
+      t0 = performance.now();
+      tree = MerkleTree.fromDigests(digests);
+      fastest = Math.min(fastest, ms(t0));
+    }
+    return fastest;
+  };
+  const warm = best(5);
+  const before = setMerkleThreads(1);
+  const rootOneThreadMs = best(5);
+  setMerkleThreads(before);
 
   log(`merkle: StandardMerkleTree.of on ${ozLeaves.toLocaleString('en-US')} leaves ...`);
   const ozValues = Array.from({ length: ozLeaves }, (_, i) => [bytesToHex(digests.subarray(32 * i, 32 * i + 32))]);
@@ -94,11 +103,17 @@ export async function measureProvenanceMerkle({
   const picks = Array.from({ length: proofs }, (_, k) => (k * 7919) % leaves);
   const cases = picks.map((i) => ({ value: bytesToHex(digests.subarray(32 * i, 32 * i + 32)), leaf: tree.leaf(i), proof: tree.proof(i) }));
   const proofDepth = cases[0]!.proof.length;
+  // Best of five rounds, each over count/5 proofs: a busy machine only ever makes a round slower.
   const perProof = (fn: (c: (typeof cases)[number]) => boolean, count = cases.length) => {
-    for (let k = 0; k < Math.min(count, 2000); k++) fn(cases[k]!); // warm up
-    t0 = performance.now();
-    for (let k = 0; k < count; k++) if (!fn(cases[k]!)) throw new Error('merkle bench: a valid proof failed');
-    return (ms(t0) * 1000) / count;
+    for (let k = 0, start = performance.now(); performance.now() - start < 300; k++) fn(cases[k % count]!); // warm up
+    const round = Math.max(1, Math.floor(count / 5));
+    let bestUs = Infinity;
+    for (let r = 0; r < 5; r++) {
+      t0 = performance.now();
+      for (let k = r * round; k < (r + 1) * round; k++) if (!fn(cases[k]!)) throw new Error('merkle bench: a valid proof failed');
+      bestUs = Math.min(bestUs, (ms(t0) * 1000) / round);
+    }
+    return bestUs;
   };
   const verifyUs = perProof((c) => verifyProof(tree.root, c.leaf, c.proof));
   const verifyDigestUs = perProof((c) => verifyProof(tree.root, digestLeaf(c.value), c.proof));
@@ -107,6 +122,7 @@ export async function measureProvenanceMerkle({
   return {
     leaves,
     rootMs: { cold, warm },
+    rootOneThreadMs,
     ozRootMs,
     ozLeaves,
     naiveRootMs,
@@ -126,10 +142,11 @@ export function provenanceMerkleReport(r: MerkleBenchResult): string {
   const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
   return [
     `Merkle core (OpenZeppelin standard tree, keccak in WebAssembly), ${n(r.leaves)} digests -> standard leaves -> root`,
-    `  ours:                                 ${n(r.rootMs.cold)} ms cold, ${n(r.rootMs.warm)} ms warm`,
+    `  ours, 2 threads:                       ${n(r.rootMs.cold)} ms cold, ${n(r.rootMs.warm)} ms warm`,
+    `  ours, 1 thread:                        ${n(r.rootOneThreadMs)} ms warm`,
     `  StandardMerkleTree.of (${n(r.ozLeaves)} leaves, scaled): ${n(r.ozRootMs)} ms   (ours ${x(r.ozRootMs, r.rootMs.warm)})`,
     `  naive viem keccak256 (${n(r.naiveLeaves)} leaves, scaled): ${n(r.naiveRootMs)} ms   (ours ${x(r.naiveRootMs, r.rootMs.warm)})`,
-    `  goal <= ${n(r.goals.rootMs)} ms: ${met(r.rootMs.cold <= r.goals.rootMs)} (cold run)`,
+    `  goal <= ${n(r.goals.rootMs)} ms: ${met(r.rootMs.warm <= r.goals.rootMs)} warm, ${met(r.rootMs.cold <= r.goals.rootMs)} cold (first call: worker start, wasm tier-up)`,
     `Offline proof check, depth ${r.proofDepth}`,
     `  verifyProof(root, leaf, proof):        ${r.verifyUs.toFixed(1)} µs`,
     `  from the digest (leaf hash included):  ${r.verifyDigestUs.toFixed(1)} µs`,
