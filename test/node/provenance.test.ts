@@ -16,6 +16,8 @@ import { ensureProvenanceContracts, startProvenanceNode, type ProvenanceNode } f
 import { databaseKinds } from './fixtures/stores.ts';
 
 const kinds = await databaseKinds();
+// The intake tests restart nodes often; PostgreSQL opens in a fraction of PGlite's time.
+const fastKind = kinds.includes('postgres') ? 'postgres' : 'pglite';
 const digest = () => bytesToHex(randomBytes(32));
 const digests = (n: number) => Array.from({ length: n }, digest);
 
@@ -62,7 +64,7 @@ describe('provenance intake and receipts', () => {
   after(async () => chain?.stop());
 
   it('submit -> pending receipt -> anchored receipt whose proof verifies offline and on chain', async () => {
-    const n = await startProvenanceNode({ chain });
+    const n = await startProvenanceNode({ chain, kind: fastKind });
     try {
       const ds = digests(5);
       const res = await post(n.url, { digests: ds, subject: { kind: 'digest', name: 'five' } });
@@ -93,7 +95,7 @@ describe('provenance intake and receipts', () => {
   });
 
   it('resubmission is idempotent: the first receipt stays, anchored ones come back final, no new batch', async () => {
-    const n = await startProvenanceNode({ chain });
+    const n = await startProvenanceNode({ chain, kind: fastKind });
     try {
       const ds = digests(3);
       const first = await post(n.url, { digests: ds });
@@ -117,7 +119,7 @@ describe('provenance intake and receipts', () => {
   });
 
   it('seals by size (maxBatch) at once and by time (intervalMs) without being asked', async () => {
-    const n = await startProvenanceNode({ chain, intervalMs: 60_000, maxBatch: 100 });
+    const n = await startProvenanceNode({ chain, kind: fastKind, intervalMs: 60_000, maxBatch: 100 });
     try {
       const raw = randomBytes(250 * 32);
       assert.deepEqual(await post(n.url, raw, 'application/octet-stream'), { status: 202, body: { accepted: 250 } });
@@ -132,7 +134,7 @@ describe('provenance intake and receipts', () => {
     } finally {
       await n.stop();
     }
-    const t = await startProvenanceNode({ chain, intervalMs: 150, maxBatch: 1_000_000 });
+    const t = await startProvenanceNode({ chain, kind: fastKind, intervalMs: 150, maxBatch: 1_000_000 });
     try {
       const ds = digests(4);
       await post(t.url, { digests: ds });
@@ -146,8 +148,31 @@ describe('provenance intake and receipts', () => {
     }
   });
 
+  it('an anchor that a reorg takes away is anchored again, and the receipt follows', async () => {
+    const n = await startProvenanceNode({ chain, kind: fastKind, intervalMs: 200 });
+    try {
+      const snapshot = (await chain.client.request({ method: 'evm_snapshot' } as never)) as Hex;
+      const ds = digests(2);
+      await post(n.url, { digests: ds });
+      await n.parts.aggregator!.flush();
+      const first = (await get(n.url, `/v1/anchors/receipts/${ds[0]}`)).body as AnchorReceipt;
+      assert.equal(first.status, 'anchored');
+      await chain.client.request({ method: 'evm_revert', params: [snapshot] } as never);
+      await chain.client.request({ method: 'evm_mine' } as never);
+      const again = await waitFor('the batch to be anchored again', async () => {
+        const r = (await get(n.url, `/v1/anchors/receipts/${ds[0]}`)).body as AnchorReceipt;
+        return r.status === 'anchored' && r.anchor!.blockHash !== first.anchor!.blockHash ? r : undefined;
+      });
+      assert.equal(again.batch!.root, first.batch!.root, 'same batch, same root');
+      await assertAnchored(chain, again, ds[0] as Hex);
+      assert.ok(n.logs.some((l) => /reorged away/.test(l)), n.logs.join('\n'));
+    } finally {
+      await n.stop();
+    }
+  });
+
   it('bad input is a 400/404/413/415 in the node error shape naming the field', async () => {
-    const n = await startProvenanceNode({ chain });
+    const n = await startProvenanceNode({ chain, kind: fastKind });
     try {
       const cases: Array<[unknown, string, number, string]> = [
         [{ digests: ['0x1234'] }, 'application/json', 400, 'digests[0]'],
@@ -193,6 +218,9 @@ describe('provenance intake and receipts', () => {
         assert.equal(r.status, status, `${p} -> ${JSON.stringify(r.body)}`);
         assert.equal(r.body.error.field, field, `${p} -> ${JSON.stringify(r.body)}`);
       }
+      const doc = await get(n.url, '/v1/openapi.json');
+      assert.equal(doc.status, 200);
+      for (const p of ['/v1/anchors', '/v1/anchors/receipts/{digest}', '/v1/datasets/{root}/manifest', '/v1/lineage/{id}', '/v1/models/{id}/audit']) assert.ok(doc.body.paths[p], `${p} is documented`);
       // Nothing from the refused requests was taken in.
       assert.equal(n.parts.aggregator!.stats().accepted, 0);
     } finally {
@@ -201,7 +229,7 @@ describe('provenance intake and receipts', () => {
   });
 
   it('a node without a signer serves reads and refuses intake with 403', async () => {
-    const n = await startProvenanceNode({ chain, readOnly: true });
+    const n = await startProvenanceNode({ chain, kind: fastKind, readOnly: true });
     try {
       const r = await post(n.url, { digests: [digest()] });
       assert.equal(r.status, 403);

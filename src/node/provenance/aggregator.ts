@@ -34,6 +34,8 @@ export type AggregatorParameters = {
   /** Anchored batches younger than this many blocks are checked again (a reorg may drop their transaction). */
   recheckDepth?: number;
   log?: (line: string) => void;
+  /** Called once a batch file is durable, before anything is sent (crash tests linger here). */
+  afterSeal?: ((batch: { no: number; root: Hex; size: number }) => Promise<void>) | undefined;
 };
 
 export type SubmitResult = { accepted: number; fresh: number };
@@ -57,12 +59,18 @@ export type Aggregator = {
   batchByRoot(root: Hex): BatchSummary | undefined;
   /** Seals what is pending now and waits until every batch sealed so far is anchored (tests, shutdown). */
   flush(timeoutMs?: number): Promise<void>;
-  stats(): { accepted: number; batches: number; anchored: number; pending: number; syncs: number };
+  stats(): { accepted: number; batches: number; anchored: number; pending: number; syncs: number; syncMs: number };
   stop(): Promise<void>;
 };
 
-const keyOf = (d: Uint8Array, at = 0) => Buffer.from(d.buffer, d.byteOffset + at, 32).toString('latin1');
+// Digests are kept as 32-character latin1 strings: the cheapest exact Map key a Buffer slice gives.
+const keyOf = (d: Buffer, at = 0) => d.toString('latin1', at, at + 32);
+const asBuffer = (d: Uint8Array) => (Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength));
 const hexOfKey = (k: string) => `0x${Buffer.from(k, 'latin1').toString('hex')}` as Hex;
+// Digests accepted together share a time: its ISO form is made once.
+let lastTime = NaN;
+let lastIso = '';
+const isoOf = (t: number) => (t === lastTime ? lastIso : ((lastTime = t), (lastIso = new Date(t).toISOString())));
 
 /**
  * Opens the aggregator over `dir` (recovering whatever a crash left) and starts sealing and anchoring.
@@ -76,6 +84,7 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
   const registry = getAddress(p.registry);
   const log = p.log ?? (() => {});
   const maxBatch = Math.max(1, Math.min(p.maxBatch, MAX_BATCH_LIMIT));
+  if (maxBatch !== p.maxBatch) log(`anchors: a batch holds at most ${MAX_BATCH_LIMIT} digests; sealing at ${maxBatch}`);
   const recheckDepth = p.recheckDepth ?? 64;
   const chainId = client.chain.id;
   mkdirSync(dir, { recursive: true });
@@ -117,6 +126,8 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
   for (const k of subjects.keys()) if (!pending.has(k)) subjects.delete(k);
   if (pending.size > 0 || torn > 0) log(`anchors: ${pending.size} pending digest(s) recovered from the journal${torn ? ` (${torn} byte(s) of an unacknowledged write dropped)` : ''}`);
   const journal: Journal = await openJournal(dir);
+  // Segments a batch file already covers (a crash came between sealing and their removal).
+  journal.dropUpTo(sealedSeq);
   let stopped = false;
   let accepted = 0;
 
@@ -137,6 +148,8 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
 
   // --- sealing: one at a time, in order (batch files must be written in sealing order).
   let sealing: Promise<void> = Promise.resolve();
+  /** Batches sealed in memory whose file is still being written. */
+  const unwritten = new Set<number>();
   const seal = (): Promise<void> => {
     sealing = sealing.then(sealOnce).catch((err) => log(`anchors: sealing failed (${formatError(err).slice(0, 200)}); retrying`));
     return sealing;
@@ -150,6 +163,7 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
     pending = new Map();
     subjects = new Map();
     const keys = [...taken.keys()];
+    const parts: SealedBatch[] = [];
     for (let from = 0; from < keys.length; from += maxBatch) {
       const part = keys.slice(from, from + maxBatch);
       const digests = Buffer.allocUnsafe(part.length * 32);
@@ -163,12 +177,39 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
       });
       const tree = MerkleTree.fromDigests(digests);
       // Only the last part covers the journal up to `seq`: a crash between parts replays the rest.
-      const b: SealedBatch = { no: ++lastNo, root: tree.root, digests, count: part.length, times, subjects: subj, journalSeq: from + maxBatch >= keys.length ? seq : 0, sealedAt: Date.now() };
+      const b: SealedBatch = { no: ++lastNo, root: tree.root.toLowerCase() as Hex, digests, count: part.length, times, subjects: subj, journalSeq: from + maxBatch >= keys.length ? seq : 0, sealedAt: Date.now() };
+      // In the index at once, so receipts and dedupe see the digests while the file is written.
       addBatch(b);
+      unwritten.add(b.no);
       trees.set(b.no, tree);
       if (trees.size > 4) trees.delete(trees.keys().next().value!);
-      await writeBatchFile(dir, b);
+      parts.push(b);
+    }
+    for (const [j, b] of parts.entries()) {
+      try {
+        await writeBatchFile(dir, b);
+      } catch (err) {
+        // Not on disk: these digests go back to pending (ahead of newer ones) and the next seal retries.
+        const back = new Map<string, number>();
+        for (const u of parts.slice(j)) {
+          for (let i = 0; i < u.count; i++) {
+            const k = keyOf(u.digests, i * 32);
+            index.delete(k);
+            back.set(k, u.times[i]!);
+            if (u.subjects[i]) subjects.set(k, u.subjects[i]!);
+          }
+          delete batches[u.no];
+          trees.delete(u.no);
+          unwritten.delete(u.no);
+        }
+        lastNo = b.no - 1;
+        for (const [k, t] of pending) if (!back.has(k)) back.set(k, t);
+        pending = back;
+        throw err;
+      }
+      unwritten.delete(b.no);
       log(`anchors: sealed batch ${b.no} (${b.count} digest(s), root ${b.root})`);
+      await p.afterSeal?.({ no: b.no, root: b.root, size: b.count });
     }
     journal.dropUpTo(seq);
     kickAnchor();
@@ -178,9 +219,12 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
   let anchoring: Promise<void> | undefined;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
-  const unanchored = () => batches.filter((b) => b && !b.anchor);
+  // Only batches whose file is on disk are sent: a root on chain must always be one the node can prove.
+  const unanchored = () => batches.filter((b) => b && !b.anchor && !unwritten.has(b.no));
   const kickAnchor = () => {
     if (anchoring || stopped) return;
+    // The loop's end clears `anchoring` in a later microtask, after it was assigned (a loop with
+    // nothing to do finishes synchronously).
     anchoring = (async () => {
       try {
         for (let b = unanchored()[0]; b && !stopped; b = unanchored()[0]) {
@@ -194,10 +238,10 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
         clearTimeout(retryTimer);
         retryTimer = setTimeout(kickAnchor, wait);
         retryTimer.unref();
-      } finally {
-        anchoring = undefined;
       }
-    })();
+    })().finally(() => {
+      anchoring = undefined;
+    });
   };
 
   /** The anchor of `root` as the chain has it now (its transaction found by the event), or undefined. */
@@ -284,8 +328,9 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
     chainId,
     registry,
     signer: wallet.account.address,
-    async submit(digests, subject) {
+    async submit(input, subject) {
       if (stopped) throw new Error('the aggregator is stopping');
+      const digests = asBuffer(input);
       const n = Math.floor(digests.length / 32);
       const t = Date.now();
       const keys: string[] = [];
@@ -322,24 +367,40 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
       return { accepted: n, fresh: fresh.length };
     },
     receipt(digest, node) {
-      const k = typeof digest === 'string' ? Buffer.from(digest.slice(2), 'hex').toString('latin1') : keyOf(digest);
-      const hex = hexOfKey(k);
-      const base = { type: 'machina.anchor-receipt' as const, version: 1 as const, digest: hex, ...(node ? { node } : {}), chainId, registry };
-      const t = pending.get(k);
-      if (t !== undefined) {
-        const subject = subjects.get(k);
-        return { ...base, ...(subject ? { subject } : {}), status: 'pending', submittedAt: new Date(t).toISOString() } as AnchorReceipt;
+      // Built field by field (no spreads): a JSON answer carries up to 10,000 of these.
+      const k = typeof digest === 'string' ? Buffer.from(digest.slice(2), 'hex').toString('latin1') : keyOf(asBuffer(digest));
+      let t = pending.get(k);
+      let subject = t === undefined ? undefined : subjects.get(k);
+      let b: SealedBatch | undefined;
+      let i = 0;
+      if (t === undefined) {
+        const at = index.get(k);
+        if (at === undefined) return undefined;
+        b = batches[Math.floor(at / POS)]!;
+        i = at % POS;
+        t = b.times[i]!;
+        subject = b.subjects[i];
       }
-      const at = index.get(k);
-      if (at === undefined) return undefined;
-      const b = batches[Math.floor(at / POS)]!;
-      const i = at % POS;
-      const subject = b.subjects[i];
-      const head = { ...base, ...(subject ? { subject } : {}), submittedAt: new Date(b.times[i]!).toISOString() };
-      if (!b.anchor) return { ...head, status: 'pending' } as AnchorReceipt;
-      return { ...head, status: 'anchored', batch: { root: b.root, size: b.count, index: i, proof: treeOf(b).proof(i) }, anchor: { ...b.anchor } } as AnchorReceipt;
+      const r: AnchorReceipt = {
+        type: 'machina.anchor-receipt',
+        version: 1,
+        digest: typeof digest === 'string' ? (digest.toLowerCase() as Hex) : hexOfKey(k),
+        subject,
+        status: b?.anchor ? 'anchored' : 'pending',
+        submittedAt: isoOf(t),
+        node,
+        chainId,
+        registry,
+      };
+      if (subject === undefined) delete r.subject;
+      if (node === undefined) delete r.node;
+      if (b?.anchor) {
+        r.batch = { root: b.root, size: b.count, index: i, proof: treeOf(b).proof(i) };
+        r.anchor = { txHash: b.anchor.txHash, blockNumber: b.anchor.blockNumber, blockHash: b.anchor.blockHash, timestamp: b.anchor.timestamp, submitter: b.anchor.submitter };
+      }
+      return r;
     },
-    pendingCount: () => pending.size + unanchored().reduce((n, b) => n + b.count, 0),
+    pendingCount: () => pending.size + batches.reduce((n, b) => (b && !b.anchor ? n + b.count : n), 0),
     batches: () => batches.filter(Boolean).map(summary).reverse(),
     batchByRoot(root) {
       const b = batches.find((x) => x && x.root === root.toLowerCase());
@@ -356,7 +417,7 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
         await (anchoring ?? new Promise((r) => setTimeout(r, 20)));
       }
     },
-    stats: () => ({ accepted, batches: batches.filter(Boolean).length, anchored: batches.filter((b) => b?.anchor).length, pending: pending.size, syncs: journal.stats().syncs }),
+    stats: () => ({ accepted, batches: batches.filter(Boolean).length, anchored: batches.filter((b) => b?.anchor).length, pending: pending.size, syncs: journal.stats().syncs, syncMs: Math.round(journal.stats().syncMs) }),
     async stop() {
       if (stopped) return;
       stopped = true;

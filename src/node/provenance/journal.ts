@@ -113,8 +113,8 @@ export type Journal = {
   dropUpTo(seq: number): void;
   /** The segment being written. */
   readonly segment: number;
-  /** fsyncs done and frames written, for figures. */
-  stats(): { syncs: number; writes: number; bytes: number };
+  /** fsyncs done, appends and bytes written, and the time spent writing and syncing, for figures. */
+  stats(): { syncs: number; writes: number; bytes: number; syncMs: number };
   close(): Promise<void>;
 };
 
@@ -135,7 +135,7 @@ export async function openJournal(dir: string): Promise<Journal> {
   const queue: Op[] = [];
   let running = false;
   let closed = false;
-  const stats = { syncs: 0, writes: 0, bytes: 0 };
+  const stats = { syncs: 0, writes: 0, bytes: 0, syncMs: 0 };
 
   const drain = async () => {
     if (running) return;
@@ -163,8 +163,10 @@ export async function openJournal(dir: string): Promise<Journal> {
         try {
           const data = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
           let off = 0;
+          const t0 = performance.now();
           while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
           await fh.datasync();
+          stats.syncMs += performance.now() - t0;
           stats.syncs++;
           stats.writes += group.length;
           stats.bytes += data.length;

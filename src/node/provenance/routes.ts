@@ -309,6 +309,22 @@ export function registerProvenance(app: Api, ctx: ProvenanceRouteContext): void 
     async (c) => c.json(await datasetOr404(c.req.valid('param').root), 200),
   );
 
+  app.openAPIRegistry.registerPath({
+    method: 'put',
+    path: '/v1/datasets/{root}/manifest',
+    tags: ['provenance'],
+    summary: 'Stores a dataset version\'s manifest (its files\' tree must recompute to {root}) and, optionally, where its files live',
+    request: {
+      params: z.object({ root: bytes32('root') }),
+      body: { required: true, content: { 'application/json': { schema: z.object({ manifest: z.object({}).passthrough(), location: z.string().optional() }) } } },
+    },
+    responses: {
+      200: json(z.object({ root: z.string(), files: z.number().int(), totalBytes: z.string(), stored: z.literal(true) }), 'Stored'),
+      400: json(errorSchema, 'Invalid manifest, or its root is not {root}; `field` names it'),
+      413: json(errorSchema, 'Body too large'),
+      415: json(errorSchema, 'Body not application/json'),
+    },
+  });
   app.put('/v1/datasets/:root/manifest', async (c) => {
     const root = c.req.param('root');
     if (!HEX32.test(root)) throw bad('root', 'must be 0x followed by 64 hex digits');

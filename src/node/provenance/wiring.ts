@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { MachinaPublicClient, MachinaWalletClient } from '../../chain/clients.ts';
 import type { Deployment } from '../../chain/deployments.ts';
+import { DEFAULT_ANCHOR_INTERVAL_MS, DEFAULT_ANCHOR_MAX_BATCH } from '../../config/settings.ts';
 import type { NodeModule } from '../indexer/module.ts';
 import { startAggregator } from './aggregator.ts';
 import { provenanceModule } from './module.ts';
@@ -14,9 +15,6 @@ import type { NodeProvenance } from './routes.ts';
 export { provenanceModule } from './module.ts';
 export { registerProvenance, type NodeProvenance } from './routes.ts';
 
-/** Defaults of MACHINA_ANCHOR_INTERVAL_MS and MACHINA_ANCHOR_MAX_BATCH. */
-export const DEFAULT_ANCHOR_INTERVAL_MS = 5_000;
-export const DEFAULT_ANCHOR_MAX_BATCH = 1_000_000;
 
 /**
  * The provenance module, if the deployment has AnchorRegistry and ProvenanceRegistry (older deployments index without it).
