@@ -9,6 +9,7 @@ import { measureX402, x402Report } from './x402.ts';
 import { measureProvenanceGas, provenanceGasReport } from './provenanceGas.ts';
 import { measureProvenanceHash, provenanceHashReport } from './provenanceHash.ts';
 import { measureProvenanceMerkle, provenanceMerkleReport } from './provenanceMerkle.ts';
+import { measureProvenanceIntake, provenanceIntakeReport } from './provenanceIntake.ts';
 
 const json = process.argv.includes('--json');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -73,6 +74,13 @@ if (wanted('hash')) {
   const r = await measureProvenanceHash({ log });
   results.hash = r;
   out(`${provenanceHashReport(r)}\n`);
+}
+
+if (wanted('intake')) {
+  log('intake: aggregator intake over HTTP against bare node:http servers ...');
+  const r = await measureProvenanceIntake({ log });
+  results.intake = r;
+  out(`${provenanceIntakeReport(r)}\n`);
 }
 
 if (json) process.stdout.write(`${JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);

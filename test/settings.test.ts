@@ -81,7 +81,7 @@ describe('settings', () => {
     assert.equal(s.anchorIntervalMs, 250);
     assert.equal(s.anchorMaxBatch, 64);
     assert.match(failure(() => loadSettings({}, { MACHINA_ANCHOR_INTERVAL_MS: '5s' }, { node: true })).message, /^MACHINA_ANCHOR_INTERVAL_MS: must be a whole number \(got "5s"\)/);
-    assert.match(failure(() => loadSettings({}, { MACHINA_ANCHOR_MAX_BATCH: '0' }, { node: true })).message, /^MACHINA_ANCHOR_MAX_BATCH: must be between 1 and 100000000 \(got 0\)/);
+    assert.match(failure(() => loadSettings({}, { MACHINA_ANCHOR_MAX_BATCH: '0' }, { node: true })).message, /^MACHINA_ANCHOR_MAX_BATCH: must be between 1 and 16777216 \(got 0\)/);
   });
 
   it('refuses a private key and a keystore together', () => {

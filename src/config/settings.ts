@@ -42,6 +42,8 @@ export type Settings = {
 /** Aggregator defaults: a batch every 5 s or every million digests, whichever comes first. */
 export const DEFAULT_ANCHOR_INTERVAL_MS = 5_000;
 export const DEFAULT_ANCHOR_MAX_BATCH = 1_000_000;
+/** The aggregator's hard cap on one batch (2^24 digests: a depth-24 tree, proofs of 24 hashes). */
+export const MAX_ANCHOR_BATCH = 16_777_216;
 
 /** Flag values as commander hands them over (strings or booleans). */
 export type SettingFlags = Partial<Record<'rpcUrl' | 'keystore' | 'host' | 'devnetPort' | 'port' | 'deploymentsDir' | 'dataDir' | 'databaseUrl' | 'nodeSigner' | 'publicUrl', string>> & {
@@ -118,7 +120,7 @@ export function loadSettings(flags: SettingFlags = {}, env: Env = process.env, {
   const x402Verify = verifyRaw ?? 'fast';
 
   const anchorIntervalMs = parseIntegerSetting('MACHINA_ANCHOR_INTERVAL_MS', env.MACHINA_ANCHOR_INTERVAL_MS, DEFAULT_ANCHOR_INTERVAL_MS, 50, 86_400_000);
-  const anchorMaxBatch = parseIntegerSetting('MACHINA_ANCHOR_MAX_BATCH', env.MACHINA_ANCHOR_MAX_BATCH, DEFAULT_ANCHOR_MAX_BATCH, 1, 100_000_000);
+  const anchorMaxBatch = parseIntegerSetting('MACHINA_ANCHOR_MAX_BATCH', env.MACHINA_ANCHOR_MAX_BATCH, DEFAULT_ANCHOR_MAX_BATCH, 1, MAX_ANCHOR_BATCH);
 
   return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true, databaseUrl, nodeSigner, publicUrl, x402Routes, x402Verify, anchorIntervalMs, anchorMaxBatch };
 }

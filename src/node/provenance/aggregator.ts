@@ -12,12 +12,13 @@ import { anchorRegistryAbi } from '../../chain/artifacts/index.ts';
 import type { MachinaPublicClient, MachinaWalletClient } from '../../chain/clients.ts';
 import { formatError } from '../../errors/index.ts';
 import { MerkleTree } from '../../provenance/merkle/index.ts';
+import { MAX_ANCHOR_BATCH } from '../../config/settings.ts';
 import type { AnchorReceipt, ReceiptSubject } from '../../provenance/types.ts';
 import { clearAnchor, loadBatches, writeAnchor, writeBatchFile, writeSent, type AnchorData, type SealedBatch } from './batches.ts';
 import { FRAME_DIGESTS, FRAME_SUBJECT, encodeFrame, frameHeader, openJournal, replaySegments, type Journal } from './journal.ts';
 
-/** Largest batch the index can address (24 bits of position per batch). */
-export const MAX_BATCH_LIMIT = 1 << 24;
+/** Largest batch the index can address (24 bits of position per batch); the setting is bounded by the same figure. */
+export const MAX_BATCH_LIMIT = MAX_ANCHOR_BATCH;
 const POS = 2 ** 24;
 
 export type AggregatorParameters = {
@@ -91,6 +92,10 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
 
   // --- recovery: batch files, then the journal beyond the last sealed batch.
   const batches: SealedBatch[] = [];
+  /**
+   * Every digest the aggregator knows, in one map (one lookup per digest on the hot path): a value
+   * >= 0 is its place in a batch (batch * 2^24 + index), a negative one marks it pending since -value (ms).
+   */
   const index = new Map<string, number>();
   const addBatch = (b: SealedBatch) => {
     batches[b.no] = b;
@@ -106,16 +111,20 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
     lastNo = b.no;
     sealedSeq = Math.max(sealedSeq, b.journalSeq);
   }
-  /** Pending digests (in acceptance order) and when each was accepted. */
-  let pending = new Map<string, number>();
+  /** Pending digests in acceptance order (their times are in `index`). */
+  let pending: string[] = [];
   let subjects = new Map<string, ReceiptSubject>();
+  const isPending = (k: string) => (index.get(k) ?? 0) < 0;
   const { frames, torn } = replaySegments(dir, sealedSeq);
   for (const f of frames) {
     if (f.kind === FRAME_DIGESTS) {
       const t = f.payload.readDoubleLE(0);
       for (let at = 8; at + 32 <= f.payload.length; at += 32) {
         const k = f.payload.toString('latin1', at, at + 32);
-        if (!index.has(k) && !pending.has(k)) pending.set(k, t);
+        if (!index.has(k)) {
+          index.set(k, -t);
+          pending.push(k);
+        }
       }
     } else if (f.kind === FRAME_SUBJECT) {
       const k = f.payload.toString('latin1', 0, 32);
@@ -123,8 +132,8 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
     }
   }
   // Subjects of digests that are already in batches were recorded there.
-  for (const k of subjects.keys()) if (!pending.has(k)) subjects.delete(k);
-  if (pending.size > 0 || torn > 0) log(`anchors: ${pending.size} pending digest(s) recovered from the journal${torn ? ` (${torn} byte(s) of an unacknowledged write dropped)` : ''}`);
+  for (const k of subjects.keys()) if (!isPending(k)) subjects.delete(k);
+  if (pending.length > 0 || torn > 0) log(`anchors: ${pending.length} pending digest(s) recovered from the journal${torn ? ` (${torn} byte(s) of an unacknowledged write dropped)` : ''}`);
   const journal: Journal = await openJournal(dir);
   // Segments a batch file already covers (a crash came between sealing and their removal).
   journal.dropUpTo(sealedSeq);
@@ -155,31 +164,35 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
     return sealing;
   };
   const sealOnce = async () => {
-    if (pending.size === 0 || stopped) return;
+    if (pending.length === 0 || stopped) return;
     // Every append queued before this is on disk and in `pending` once the rotation resolves.
     const seq = await journal.rotate();
-    const taken = pending;
+    const keys = pending;
     const takenSubjects = subjects;
-    pending = new Map();
+    pending = [];
     subjects = new Map();
-    const keys = [...taken.keys()];
     const parts: SealedBatch[] = [];
     for (let from = 0; from < keys.length; from += maxBatch) {
       const part = keys.slice(from, from + maxBatch);
       const digests = Buffer.allocUnsafe(part.length * 32);
       const times = new Float64Array(part.length);
       const subj: Record<number, ReceiptSubject> = {};
-      part.forEach((k, i) => {
+      const no = ++lastNo;
+      for (let i = 0; i < part.length; i++) {
+        const k = part[i]!;
         digests.write(k, i * 32, 'latin1');
-        times[i] = taken.get(k)!;
-        const s = takenSubjects.get(k);
-        if (s) subj[i] = s;
-      });
+        times[i] = -index.get(k)!;
+        // In the index at once, so receipts and dedupe see the digests while the file is written.
+        index.set(k, no * POS + i);
+        if (takenSubjects.size > 0) {
+          const s = takenSubjects.get(k);
+          if (s) subj[i] = s;
+        }
+      }
       const tree = MerkleTree.fromDigests(digests);
       // Only the last part covers the journal up to `seq`: a crash between parts replays the rest.
-      const b: SealedBatch = { no: ++lastNo, root: tree.root.toLowerCase() as Hex, digests, count: part.length, times, subjects: subj, journalSeq: from + maxBatch >= keys.length ? seq : 0, sealedAt: Date.now() };
-      // In the index at once, so receipts and dedupe see the digests while the file is written.
-      addBatch(b);
+      const b: SealedBatch = { no, root: tree.root.toLowerCase() as Hex, digests, count: part.length, times, subjects: subj, journalSeq: from + maxBatch >= keys.length ? seq : 0, sealedAt: Date.now() };
+      batches[no] = b;
       unwritten.add(b.no);
       trees.set(b.no, tree);
       if (trees.size > 4) trees.delete(trees.keys().next().value!);
@@ -190,12 +203,12 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
         await writeBatchFile(dir, b);
       } catch (err) {
         // Not on disk: these digests go back to pending (ahead of newer ones) and the next seal retries.
-        const back = new Map<string, number>();
+        const back: string[] = [];
         for (const u of parts.slice(j)) {
           for (let i = 0; i < u.count; i++) {
             const k = keyOf(u.digests, i * 32);
-            index.delete(k);
-            back.set(k, u.times[i]!);
+            index.set(k, -u.times[i]!);
+            back.push(k);
             if (u.subjects[i]) subjects.set(k, u.subjects[i]!);
           }
           delete batches[u.no];
@@ -203,8 +216,7 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
           unwritten.delete(u.no);
         }
         lastNo = b.no - 1;
-        for (const [k, t] of pending) if (!back.has(k)) back.set(k, t);
-        pending = back;
+        pending = back.concat(pending);
         throw err;
       }
       unwritten.delete(b.no);
@@ -319,7 +331,7 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
   }, p.intervalMs);
   timer.unref();
   // Work left by a previous run: seal what was pending, anchor what was sealed.
-  if (pending.size > 0) void seal();
+  if (pending.length > 0) void seal();
   kickAnchor();
 
   const summary = (b: SealedBatch): BatchSummary => ({ no: b.no, root: b.root, size: b.count, sealedAt: new Date(b.sealedAt).toISOString(), status: b.anchor ? 'anchored' : 'pending', anchor: b.anchor });
@@ -337,7 +349,7 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
       const fresh: number[] = [];
       for (let i = 0; i < n; i++) {
         const k = keyOf(digests, i * 32);
-        if (index.has(k) || pending.has(k)) continue;
+        if (index.has(k)) continue;
         keys.push(k);
         fresh.push(i);
       }
@@ -357,25 +369,29 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
       }
       await journal.append(bufs, () => {
         for (const k of keys) {
-          if (index.has(k) || pending.has(k)) continue;
-          pending.set(k, t);
+          if (index.has(k)) continue;
+          index.set(k, -t);
+          pending.push(k);
           if (subject) subjects.set(k, subject);
         }
         accepted += keys.length;
       });
-      if (pending.size >= maxBatch) void seal();
+      if (pending.length >= maxBatch) void seal();
       return { accepted: n, fresh: fresh.length };
     },
     receipt(digest, node) {
       // Built field by field (no spreads): a JSON answer carries up to 10,000 of these.
       const k = typeof digest === 'string' ? Buffer.from(digest.slice(2), 'hex').toString('latin1') : keyOf(asBuffer(digest));
-      let t = pending.get(k);
-      let subject = t === undefined ? undefined : subjects.get(k);
+      const at = index.get(k);
+      if (at === undefined) return undefined;
+      let t: number;
+      let subject: ReceiptSubject | undefined;
       let b: SealedBatch | undefined;
       let i = 0;
-      if (t === undefined) {
-        const at = index.get(k);
-        if (at === undefined) return undefined;
+      if (at < 0) {
+        t = -at;
+        subject = subjects.size > 0 ? subjects.get(k) : undefined;
+      } else {
         b = batches[Math.floor(at / POS)]!;
         i = at % POS;
         t = b.times[i]!;
@@ -400,7 +416,7 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
       }
       return r;
     },
-    pendingCount: () => pending.size + batches.reduce((n, b) => (b && !b.anchor ? n + b.count : n), 0),
+    pendingCount: () => pending.length + batches.reduce((n, b) => (b && !b.anchor ? n + b.count : n), 0),
     batches: () => batches.filter(Boolean).map(summary).reverse(),
     batchByRoot(root) {
       const b = batches.find((x) => x && x.root === root.toLowerCase());
@@ -410,14 +426,14 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
       const end = Date.now() + timeoutMs;
       await seal();
       kickAnchor();
-      while (unanchored().length > 0 || pending.size > 0) {
+      while (unanchored().length > 0 || pending.length > 0) {
         if (Date.now() > end) throw new Error(`anchors: ${unanchored().length} batch(es) still unanchored after ${timeoutMs} ms`);
-        if (pending.size > 0) await seal();
+        if (pending.length > 0) await seal();
         kickAnchor();
         await (anchoring ?? new Promise((r) => setTimeout(r, 20)));
       }
     },
-    stats: () => ({ accepted, batches: batches.filter(Boolean).length, anchored: batches.filter((b) => b?.anchor).length, pending: pending.size, syncs: journal.stats().syncs, syncMs: Math.round(journal.stats().syncMs) }),
+    stats: () => ({ accepted, batches: batches.filter(Boolean).length, anchored: batches.filter((b) => b?.anchor).length, pending: pending.length, syncs: journal.stats().syncs, syncMs: Math.round(journal.stats().syncMs) }),
     async stop() {
       if (stopped) return;
       stopped = true;
