@@ -10,7 +10,8 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { hashDirectory, hashFile } from '../src/provenance/hash.ts';
+import { hashDirectory } from '../src/provenance/directory.ts';
+import { hashFile } from '../src/provenance/hash.ts';
 
 const run = promisify(execFile);
 

@@ -21,7 +21,7 @@ import { provenanceModule } from '../src/node/provenance/module.ts';
 import { startNodeProvenance } from '../src/node/provenance/wiring.ts';
 import { startNode, type RunningNode } from '../src/node/server.ts';
 import { registerDataset, registerModel, signModel } from '../src/provenance/actions.ts';
-import { hashDirectory } from '../src/provenance/hash.ts';
+import { hashDirectory } from '../src/provenance/directory.ts';
 import type { AnchorReceipt, Manifest } from '../src/provenance/types.ts';
 import { startTestChain, type TestChain } from './helpers/chain.ts';
 

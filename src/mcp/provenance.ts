@@ -152,7 +152,7 @@ async function pathKindOf(p: string): Promise<'file' | 'dir'> {
 }
 
 async function hashLocal(p: string): Promise<{ digest: Hex; subject: ReceiptSubject }> {
-  const [{ hashFile, hashDirectory }, { basename, resolve }, { CHUNK_SIZE }] = await Promise.all([import('../provenance/hash.ts'), import('node:path'), import('../provenance/types.ts')]);
+  const [{ hashFile }, { hashDirectory }, { basename, resolve }, { CHUNK_SIZE }] = await Promise.all([import('../provenance/hash.ts'), import('../provenance/directory.ts'), import('node:path'), import('../provenance/types.ts')]);
   if ((await pathKindOf(p)) === 'file') {
     const d = await hashFile(p);
     return { digest: d.root, subject: { kind: 'file', name: basename(p), size: d.size.toString(), chunkSize: d.chunkSize } };

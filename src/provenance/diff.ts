@@ -2,7 +2,7 @@
 // match it: the files added, removed and changed, by path.
 import type { Hex } from 'viem';
 import { ProvenanceError } from './errors.ts';
-import { hashFiles, listFiles, type FoundFile } from './hash.ts';
+import { hashFilesWithProgress, listFiles, type FoundFile } from './directory.ts';
 import { CHUNK_SIZE, type Manifest, type ManifestDiff, type ManifestEntry } from './types.ts';
 
 /**
@@ -59,22 +59,7 @@ export async function checkDirectory(dir: string, m: Manifest, opts: CheckDirect
   const toHash: FoundFile[] = onDisk.filter((f) => expected.has(f.path));
   const extra = onDisk.filter((f) => !expected.has(f.path)).map((f) => f.path);
   const missing = m.files.filter((f) => !present.has(f.path)).map((f) => f.path);
-  const totalBytes = toHash.reduce((s, f) => s + f.size, 0n);
-  const progress = { files: 0, totalFiles: toHash.length, bytes: 0n, totalBytes };
-  const report = () => opts.onProgress?.({ ...progress });
-  report();
-  const digests = await hashFiles(toHash, {
-    concurrency: opts.concurrency,
-    signal: opts.signal,
-    onBytes: (n) => {
-      progress.bytes += n;
-      if (n >= BigInt(CHUNK_SIZE)) report();
-    },
-    onFile: () => {
-      progress.files++;
-      report();
-    },
-  });
+  const digests = await hashFilesWithProgress(toHash, opts);
   const changed: DirectoryCheck['changed'] = [];
   toHash.forEach((f, i) => {
     const want = expected.get(f.path)!.root.toLowerCase() as Hex;

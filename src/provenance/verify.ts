@@ -109,7 +109,7 @@ async function expectedDigest(p: VerifyReceiptParameters): Promise<{ digest?: He
       return { digest: d.root, what: `file ${p.file}` };
     }
     if (p.dir !== undefined) {
-      const { hashDirectory } = await import('./hash.ts');
+      const { hashDirectory } = await import('./directory.ts');
       const progress = p.onProgress;
       const m = await hashDirectory(p.dir, progress ? { onProgress: (x) => progress(x.bytes, x.totalBytes) } : undefined);
       return { digest: m.root, what: `folder ${p.dir}` };

@@ -11,7 +11,7 @@ import { keccak256, stringToHex, zeroHash, type Abi, type Hex } from 'viem';
 import { registerAgent } from '../../src/identity/actions/agents.ts';
 import { registerDataset, registerModel, signModel } from '../../src/provenance/actions.ts';
 import { auditModel, type AuditModelParameters } from '../../src/provenance/audit.ts';
-import { hashDirectory } from '../../src/provenance/hash.ts';
+import { hashDirectory } from '../../src/provenance/directory.ts';
 import { AUDIT_VERDICTS, type Manifest } from '../../src/provenance/types.ts';
 import { randomDigest, startProvenanceChain, writeDataset, writeFiles, type ProvenanceChain } from './auditFixtures.ts';
 

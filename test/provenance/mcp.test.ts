@@ -19,7 +19,8 @@ import { nodeProvenanceMcpDeps, PROVENANCE_TOOL_NAMES, type ProvenanceToolDeps }
 import type { NodeQueries } from '../../src/node/service/types.ts';
 import { startAggregator, type Aggregator } from '../../src/node/provenance/aggregator.ts';
 import { registerDataset, registerModel, signModel } from '../../src/provenance/actions.ts';
-import { hashDirectory, hashFile } from '../../src/provenance/hash.ts';
+import { hashDirectory } from '../../src/provenance/directory.ts';
+import { hashFile } from '../../src/provenance/hash.ts';
 import { randomDigest, startProvenanceChain, writeDataset, type ProvenanceChain } from './auditFixtures.ts';
 
 type Result = CallToolResult & { structuredContent?: any };

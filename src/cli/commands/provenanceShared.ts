@@ -36,7 +36,7 @@ export function pathKind(p: string, field: string): 'file' | 'dir' {
  */
 export async function hashPath(p: string, field: string, { json }: { json: boolean }): Promise<HashedPath> {
   const kind = pathKind(p, field);
-  const { hashFile, hashDirectory } = await import('../../provenance/hash.ts');
+  const [{ hashFile }, { hashDirectory }] = await Promise.all([import('../../provenance/hash.ts'), import('../../provenance/directory.ts')]);
   const { CHUNK_SIZE } = await import('../../provenance/types.ts');
   const bar = progressBar({ json, what: `hashing ${path.basename(p)}` });
   try {
