@@ -3,10 +3,11 @@
 // Writes simulate first, so a revert surfaces as the contract's decoded custom error before any gas is
 // spent; reads return `undefined` for what was never recorded instead of an all-zero struct.
 import { isAddress, isHex, zeroHash, type Account, type Address, type Hex } from 'viem';
-import { getBlock, readContract, signTypedData, simulateContract, waitForTransactionReceipt, writeContract } from 'viem/actions';
+import { getBlock, readContract, signTypedData } from 'viem/actions';
 import { anchorRegistryAbi, provenanceRegistryAbi } from '../chain/artifacts/index.ts';
 import type { MachinaPublicClient, MachinaWalletClient } from '../chain/clients.ts';
-import { MachinaError } from '../errors/index.ts';
+import { eventOf } from '../chain/write.ts';
+import { sendWrite } from '../wallet/client.ts';
 import { ProvenanceError } from './errors.ts';
 
 /** A client that can read: a public client, or a wallet client on the same transport. */
@@ -99,17 +100,6 @@ function uint(field: string, value: unknown, bits: number): bigint {
   return value;
 }
 
-/** Sends one simulated call from `wallet` and waits for it to be mined successfully. */
-async function send(wallet: MachinaWalletClient, call: { address: Address; abi: typeof anchorRegistryAbi | typeof provenanceRegistryAbi; functionName: string; args: readonly unknown[] }) {
-  const { request, result } = await simulateContract(wallet, { ...call, account: wallet.account } as Parameters<typeof simulateContract>[1]);
-  const hash = await writeContract(wallet, request as Parameters<typeof writeContract>[1]);
-  const receipt = await waitForTransactionReceipt(wallet, { hash });
-  if (receipt.status !== 'success') {
-    throw new MachinaError(`${call.functionName} reverted on chain (tx ${hash})`, { code: 'TX_REVERTED', details: { hash } });
-  }
-  return { hash, receipt, result: result as unknown };
-}
-
 // ------------------------------------------------------------------------------------------------ anchors
 
 /**
@@ -122,7 +112,7 @@ export async function anchorRoot(wallet: MachinaWalletClient, p: { registry: Add
   const root = bytes32('root', p.root);
   const size = uint('size', BigInt(p.size), 64);
   if (size === 0n) throw new ProvenanceError('size', 'a batch holds at least one digest');
-  const { hash, receipt } = await send(wallet, { address: address('registry', p.registry), abi: anchorRegistryAbi, functionName: 'anchor', args: [root, size] });
+  const { hash, receipt } = await sendWrite(wallet, { address: address('registry', p.registry), abi: anchorRegistryAbi, functionName: 'anchor', args: [root, size] });
   const block = await getBlock(wallet, { blockHash: receipt.blockHash });
   return { txHash: hash, blockNumber: receipt.blockNumber, blockHash: receipt.blockHash, timestamp: Number(block.timestamp), submitter: wallet.account.address };
 }
@@ -155,12 +145,6 @@ export async function verifyOnChain(client: ReadClient, p: { registry: Address; 
   return readContract(client, { address: address('registry', p.registry), abi: anchorRegistryAbi, functionName: 'verify', args: [proof, bytes32('root', p.root), bytes32('digest', p.digest)] });
 }
 
-/** Like `verifyOnChain` for an already-hashed standard-tree leaf (e.g. a dataset manifest entry). */
-export async function verifyLeafOnChain(client: ReadClient, p: { registry: Address; root: Hex; leaf: Hex; proof: readonly Hex[] }): Promise<boolean> {
-  const proof = p.proof.map((x, i) => bytes32(`proof[${i}]`, x));
-  return readContract(client, { address: address('registry', p.registry), abi: anchorRegistryAbi, functionName: 'verifyLeaf', args: [proof, bytes32('root', p.root), bytes32('leaf', p.leaf)] });
-}
-
 // ------------------------------------------------------------------------------------------------ datasets
 
 /**
@@ -178,8 +162,10 @@ export async function registerDataset(
   const fileCount = uint('fileCount', BigInt(p.fileCount), 64);
   if (fileCount === 0n) throw new ProvenanceError('fileCount', 'a dataset holds at least one file');
   const args = [p.name, bytes32('root', p.root), bytes32('parent', p.parent ?? zeroHash), fileCount, uint('totalBytes', BigInt(p.totalBytes), 128), p.uri] as const;
-  const { hash, receipt, result } = await send(wallet, { address: address('registry', p.registry), abi: provenanceRegistryAbi, functionName: 'registerDataset', args });
-  return { txHash: hash, version: Number(result), blockNumber: receipt.blockNumber };
+  const registry = address('registry', p.registry);
+  const { hash, receipt } = await sendWrite(wallet, { address: registry, abi: provenanceRegistryAbi, functionName: 'registerDataset', args });
+  const { version } = eventOf(provenanceRegistryAbi, receipt, 'DatasetRegistered', registry).args;
+  return { txHash: hash, version, blockNumber: receipt.blockNumber };
 }
 
 /**
@@ -272,7 +258,7 @@ export async function registerModel(
 ): Promise<{ txHash: Hex; blockNumber: bigint }> {
   const m = checkedInput(p.input);
   if (typeof p.signature !== 'string' || !isHex(p.signature)) throw new ProvenanceError('signature', 'must be 0x-prefixed hex');
-  const { hash, receipt } = await send(wallet, {
+  const { hash, receipt } = await sendWrite(wallet, {
     address: address('registry', p.registry),
     abi: provenanceRegistryAbi,
     functionName: 'registerModel',

@@ -2,7 +2,7 @@
 // match it: the files added, removed and changed, by path.
 import type { Hex } from 'viem';
 import { ProvenanceError } from './errors.ts';
-import { hashFilesWithProgress, listFiles, type FoundFile } from './directory.ts';
+import { hashFilesWithProgress, listFiles, type DirectoryProgress, type FoundFile } from './directory.ts';
 import { CHUNK_SIZE, type Manifest, type ManifestDiff, type ManifestEntry } from './types.ts';
 
 /**
@@ -39,7 +39,7 @@ export type DirectoryCheck = {
 };
 
 export type CheckDirectoryOptions = {
-  onProgress?: ((p: { files: number; totalFiles: number; bytes: bigint; totalBytes: bigint }) => void) | undefined;
+  onProgress?: ((p: DirectoryProgress) => void) | undefined;
   signal?: AbortSignal | undefined;
   concurrency?: number | undefined;
 };

@@ -1,20 +1,27 @@
 // Folders: the walk that lists a directory's regular files in manifest order (refusing links and
 // special files by name), hashing many files at once with bounded concurrency and reused buffers,
 // and the directory manifest built from them.
+import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { ProvenanceError } from './errors.ts';
-import { blockPair, ChunkDigester, digestOf, kindOf, openRegular, readInto, reason, type Blocks, type DirectoryProgress, type FileDigest, type HashDirectoryOptions } from './hash.ts';
-import { buildManifest } from './manifest.ts';
+import { blockPair, ChunkDigester, digestOf, fsClose, fsStat, kindOf, openRegular, readInto, reason, type Blocks, type FileDigest, type FileKind } from './hash.ts';
+import { buildManifest, sortByUtf8 } from './manifest.ts';
 import { CHUNK_SIZE, type Manifest, type ManifestEntry } from './types.ts';
 
 type Stats = fs.Stats;
-const fsStat = promisify(fs.stat);
-const fsClose = promisify(fs.close);
 /** Files hashed at once by a directory walk. */
 const DEFAULT_CONCURRENCY = 32;
+
+export type DirectoryProgress = { files: number; totalFiles: number; bytes: bigint; totalBytes: bigint };
+
+export type HashDirectoryOptions = {
+  onProgress?: ((p: DirectoryProgress) => void) | undefined;
+  signal?: AbortSignal | undefined;
+  /** Files hashed at once (default 32): enough to hide open/read latency of small files, few enough for fds. */
+  concurrency?: number | undefined;
+};
 
 /** A regular file found under a directory: its manifest path (POSIX, relative) and where it is on disk. */
 export type FoundFile = { path: string; file: string; size: bigint };
@@ -47,6 +54,9 @@ export async function listFiles(dir: string, opts: WalkOptions = {}): Promise<Fo
     if (entries.length === 0 && !opts.allowEmptyDirs) {
       throw new ProvenanceError(shown, rel === '' ? 'the directory holds no files' : 'is an empty directory, which a manifest cannot record; remove it or add a file', 'UNSUPPORTED_FILE');
     }
+    // readdir decodes a name that is not UTF-8 with U+FFFD in place of the bad bytes: a manifest path
+    // that names no file on disk. Only then are the raw names read, to tell it from a real U+FFFD.
+    if (entries.some((d) => d.name.includes('\uFFFD'))) await checkUtf8Names(abs, rel);
     for (const dirent of entries) {
       const childRel = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
       const childAbs = path.join(abs, dirent.name);
@@ -54,7 +64,7 @@ export async function listFiles(dir: string, opts: WalkOptions = {}): Promise<Fo
       if (e.isDirectory()) await walk(childAbs, childRel);
       else if (e.isFile()) found.push({ path: childRel, file: childAbs });
       else if (e.isSymbolicLink()) throw new ProvenanceError(childRel, 'is a symbolic link; only regular files are hashed (copy the target in, or remove the link)', 'UNSUPPORTED_FILE');
-      else throw new ProvenanceError(childRel, `not a regular file (${direntKind(e)})`, 'UNSUPPORTED_FILE');
+      else throw new ProvenanceError(childRel, `not a regular file (${kindOf(e)})`, 'UNSUPPORTED_FILE');
     }
   };
   await walk(dir, '');
@@ -70,15 +80,26 @@ export async function listFiles(dir: string, opts: WalkOptions = {}): Promise<Fo
     if (!st.isFile()) throw new ProvenanceError(f.path, `not a regular file (${kindOf(st)})`, 'UNSUPPORTED_FILE');
     withSizes.push({ ...f, size: BigInt(st.size) });
   }
-  // Sort keys encoded once: encoding inside the comparator would cost more than the hashing of 10,000 small files.
-  const keyed = withSizes.map((f) => ({ f, key: Buffer.from(f.path, 'utf8') }));
-  return keyed.sort((a, b) => Buffer.compare(a.key, b.key)).map((k) => k.f);
+  return sortByUtf8(withSizes, (f) => f.path);
 }
 
-type EntryType = { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean };
+/** Refuses the first entry of `abs` whose name is not valid UTF-8, naming it as readdir decoded it. */
+async function checkUtf8Names(abs: string, rel: string): Promise<void> {
+  let raw: Buffer[];
+  try {
+    raw = await readdir(abs, { encoding: 'buffer' });
+  } catch (e) {
+    throw new ProvenanceError(rel === '' ? abs : rel, `cannot read directory: ${reason(e)}`, 'UNREADABLE_FILE');
+  }
+  for (const name of raw) {
+    if (isUtf8(name)) continue;
+    const shown = name.toString('utf8');
+    throw new ProvenanceError(rel === '' ? shown : `${rel}/${shown}`, 'file name is not valid UTF-8', 'UNSUPPORTED_FILE');
+  }
+}
 
 // Some file systems (certain network and FUSE ones) report no type in directory entries.
-const knownType = (e: EntryType) => e.isFile() || e.isDirectory() || e.isSymbolicLink() || e.isFIFO() || e.isSocket() || e.isCharacterDevice() || e.isBlockDevice();
+const knownType = (e: FileKind) => e.isFile() || e.isDirectory() || e.isSymbolicLink() || e.isFIFO() || e.isSocket() || e.isCharacterDevice() || e.isBlockDevice();
 
 function lstatOf(file: string, name: string): Stats {
   try {
@@ -86,14 +107,6 @@ function lstatOf(file: string, name: string): Stats {
   } catch (e) {
     throw new ProvenanceError(name, `cannot read: ${reason(e)}`, 'UNREADABLE_FILE');
   }
-}
-
-function direntKind(e: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
-  if (e.isFIFO()) return 'a FIFO';
-  if (e.isSocket()) return 'a socket';
-  if (e.isCharacterDevice()) return 'a character device';
-  if (e.isBlockDevice()) return 'a block device';
-  return 'an unknown kind of file';
 }
 
 /** Maps `items` with at most `limit` calls in flight, keeping order; the first failure rejects. */
@@ -149,7 +162,10 @@ function hashSmallFile(f: FoundFile, buf: Buffer): FileDigest {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw new ProvenanceError(f.path, `not a regular file (${kindOf(st)})`, 'UNSUPPORTED_FILE');
     const d = new ChunkDigester();
-    // A file that grew since it was listed is read to its end all the same.
+    // A file that grew since it was listed is read to its end all the same. The end is a read of 0
+    // bytes, or a short read that reaches the size fstat gave; a short read before it (NFS, FUSE)
+    // is only part of the file.
+    const size = st.size;
     for (let pos = 0; ; ) {
       let n: number;
       try {
@@ -157,9 +173,10 @@ function hashSmallFile(f: FoundFile, buf: Buffer): FileDigest {
       } catch (e) {
         throw new ProvenanceError(f.path, `cannot read: ${reason(e)}`, 'UNREADABLE_FILE');
       }
+      if (n === 0) break;
       d.update(buf.subarray(0, n));
       pos += n;
-      if (n < buf.length) break;
+      if (n < buf.length && pos >= size) break;
     }
     return digestOf(d.finish(), d.size);
   } finally {
@@ -196,9 +213,14 @@ export async function hashFiles(files: readonly FoundFile[], opts: { concurrency
       try {
         const d = new ChunkDigester();
         let seen = 0n;
-        await readInto(fd, d, blocks, f.path, opts.signal, (done) => {
-          opts.onBytes?.(done - seen);
-          seen = done;
+        await readInto(fd, d, blocks, {
+          name: f.path,
+          size: f.size,
+          signal: opts.signal,
+          onBytes: (done) => {
+            opts.onBytes?.(done - seen);
+            seen = done;
+          },
         });
         const digest = digestOf(d.finish(), d.size);
         opts.onFile?.(f, digest);

@@ -1,7 +1,7 @@
 // Dataset manifests: the list of (path, size, file root) whose standard Merkle root is a directory's
 // digest, the proof that one file belongs to it, and the strict reader for manifests others hand us
 // (every field checked, the root recomputed, the first bad field named).
-import { bytesToHex, hexToBytes, type Hex } from 'viem';
+import { hexToBytes, type Hex } from 'viem';
 import { ProvenanceError } from './errors.ts';
 import { keccak256Bytes, MerkleTree } from './merkle/index.ts';
 import { CHUNK_SIZE, type Manifest, type ManifestEntry } from './types.ts';
@@ -14,13 +14,15 @@ const DECIMAL = /^(0|[1-9]\d{0,77})$/;
 const UINT256_MAX = (1n << 256n) - 1n;
 
 /**
- * Orders strings by their UTF-8 bytes, the manifest's path order (JavaScript's `<` orders UTF-16
- * units, which differs above U+FFFF).
+ * `items` in the manifest's path order: by the UTF-8 bytes of `key(item)` (JavaScript's `<` orders
+ * UTF-16 units, which differs above U+FFFF). Each key is encoded once: encoding inside the comparator
+ * would cost more than the hashing of 10,000 small files.
  *
- * @example ['😀', '～'].sort(compareUtf8) // ['～', '😀']
+ * @example sortByUtf8(['😀', '～'], (s) => s) // ['～', '😀']
  */
-export function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+export function sortByUtf8<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const keyed = items.map((item) => ({ item, bytes: Buffer.from(key(item), 'utf8') }));
+  return keyed.sort((a, b) => Buffer.compare(a.bytes, b.bytes)).map((k) => k.item);
 }
 
 /**
@@ -39,15 +41,6 @@ export function manifestLeafBytes(entry: ManifestEntry): Uint8Array {
   putUint256(enc, 96, BigInt(path.length));
   enc.set(path, 128);
   return keccak256Bytes(keccak256Bytes(enc));
-}
-
-/**
- * The entry's leaf as hex: what `fileProof` returns and MerkleProof.verify takes.
- *
- * @example manifestLeaf({ path: 'a.txt', size: '5', root }) // 0x...
- */
-export function manifestLeaf(entry: ManifestEntry): Hex {
-  return bytesToHex(manifestLeafBytes(entry));
 }
 
 function putUint256(out: Uint8Array, at: number, v: bigint) {
@@ -84,15 +77,15 @@ export function manifestRoot(files: readonly ManifestEntry[]): Hex {
  */
 export function buildManifest(files: readonly ManifestEntry[]): Manifest {
   if (files.length === 0) throw new ProvenanceError('files', 'a manifest holds at least one file');
-  const keyed = files.map((f, i) => {
+  const checked = files.map((f, i): ManifestEntry => {
     const field = `files[${i}]`;
-    return { key: Buffer.from(checkPath(f.path, `${field}.path`), 'utf8'), entry: { path: f.path, size: checkSize(f.size, `${field}.size`), root: checkRoot(f.root, `${field}.root`) } };
+    return { path: checkPath(f.path, `${field}.path`), size: checkSize(f.size, `${field}.size`), root: checkRoot(f.root, `${field}.root`) };
   });
-  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
-  for (let i = 1; i < keyed.length; i++) {
-    if (Buffer.compare(keyed[i - 1]!.key, keyed[i]!.key) === 0) throw new ProvenanceError('files', `path ${JSON.stringify(keyed[i]!.entry.path)} appears twice`);
+  const entries = sortByUtf8(checked, (e) => e.path);
+  // checkPath admits only valid Unicode, whose UTF-8 is one-to-one: equal bytes are equal strings.
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i - 1]!.path === entries[i]!.path) throw new ProvenanceError('files', `path ${JSON.stringify(entries[i]!.path)} appears twice`);
   }
-  const entries = keyed.map((k) => k.entry);
   return {
     type: 'machina.dataset-manifest',
     version: 1,

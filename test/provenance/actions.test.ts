@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
-import { hashTypedData, keccak256, stringToHex, toHex, zeroHash, type Address, type Hex } from 'viem';
+import { concat, hashTypedData, keccak256, stringToHex, toHex, zeroHash, type Address, type Hex } from 'viem';
 import type { MachinaWalletClient } from '../../src/chain/clients.ts';
 import { devnetAccount } from '../../src/chain/signer.ts';
 import { getAgent, registerAgent } from '../../src/identity/actions/agents.ts';
@@ -18,7 +18,6 @@ import {
   registerDataset,
   registerModel,
   signModel,
-  verifyLeafOnChain,
   verifyOnChain,
   type ModelInput,
 } from '../../src/provenance/actions.ts';
@@ -83,18 +82,12 @@ describe('provenance actions', () => {
       assert.equal(await verifyOnChain(chain.client, { registry: anchors, root, digest: digests[3]!, proof: bent }), false, 'altered proof');
     });
 
-    it('verifies an already-hashed manifest leaf', async () => {
-      const entries: [string, string, Hex][] = [
-        ['a.txt', '10', digest('a')],
-        ['b/c.bin', String(2 << 20), digest('c')],
-        ['d', '0', digest('d')],
-      ];
-      const manifest = StandardMerkleTree.of(entries, ['string', 'uint256', 'bytes32'], { sortLeaves: false });
-      await anchorRoot(owner, { registry: anchors, root: manifest.root as Hex, size: 3 });
-      for (const [i, e] of manifest.entries()) {
-        const ok = await verifyLeafOnChain(chain.client, { registry: anchors, root: manifest.root as Hex, leaf: manifest.leafHash(e) as Hex, proof: manifest.getProof(i) as Hex[] });
-        assert.equal(ok, true);
-      }
+    it('does not take an inner node of the anchored tree for a digest', async () => {
+      // leaf 0 and its sibling hash to an inner node whose proof is leaf 0's proof minus its first step.
+      const proof = tree.getProof(0) as Hex[];
+      const [x, y] = [tree.leafHash([digests[0]!]) as Hex, proof[0]!].sort();
+      const inner = keccak256(concat([x!, y!]));
+      assert.equal(await verifyOnChain(chain.client, { registry: anchors, root, digest: inner, proof: proof.slice(1) }), false);
     });
 
     it('refuses to anchor a root twice, before sending anything, naming the contract error', async () => {

@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, read, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { ProvenanceError } from '../../src/provenance/errors.ts';
-import { hashBytes, hashFile, hashStream } from '../../src/provenance/hash.ts';
+import { blockPair, ChunkDigester, digestOf, hashBytes, hashFile, hashStream, readInto, type PositionalRead } from '../../src/provenance/hash.ts';
 import { CHUNK_SIZE } from '../../src/provenance/types.ts';
 
 const MiB = CHUNK_SIZE;
@@ -129,6 +129,48 @@ describe('threads, progress and abort', () => {
     await assert.rejects(hashFile(file, { signal: ctl.signal, onProgress: () => ctl.abort() }), { name: 'AbortError' });
     const ctl2 = new AbortController();
     await assert.rejects(hashFile(file, { threads: 2, signal: ctl2.signal, onProgress: () => ctl2.abort() }), { name: 'AbortError' });
+  });
+});
+
+describe('short reads', () => {
+  /** fs.read that returns at most `cap` bytes a call, as NFS and FUSE may mid-file; counts its calls. */
+  const capped = (cap: number) => {
+    const calls = { n: 0 };
+    const fn: PositionalRead = (fd, buffer, offset, length, position) =>
+      new Promise((resolve, reject) => {
+        calls.n++;
+        read(fd, buffer, offset, Math.min(length, cap), position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead, buffer })));
+      });
+    return { fn, calls };
+  };
+  const digestWith = async (file: string, size: bigint, pread: PositionalRead) => {
+    const fd = openSync(file, 'r');
+    try {
+      const d = new ChunkDigester();
+      await readInto(fd, d, blockPair(4 * MiB), { name: file, size, read: pread });
+      return digestOf(d.finish(), d.size);
+    } finally {
+      closeSync(fd);
+    }
+  };
+
+  test('a short read before the end is only part of the file: reading goes on to the end', async () => {
+    const bytes = bytesOf(3 * MiB + 17, 7);
+    const file = write('short-reads', bytes);
+    const { fn } = capped(300_001);
+    const d = await digestWith(file, BigInt(bytes.length), fn);
+    assert.deepEqual({ root: d.root, size: d.size }, { root: expectedRoot(bytes), size: BigInt(bytes.length) });
+    // The size is only where a short read may stop early: a stale one (the file shrank or grew) still reads to the end.
+    assert.equal((await digestWith(file, BigInt(bytes.length) + 5n, fn)).root, expectedRoot(bytes));
+    assert.equal((await digestWith(file, 10n, capped(4 * MiB).fn)).root, expectedRoot(bytes));
+  });
+
+  test('a short read that reaches the size ends the file without a final empty read', async () => {
+    const bytes = bytesOf(5000, 8);
+    const file = write('small-short', bytes);
+    const { fn, calls } = capped(4 * MiB);
+    assert.equal((await digestWith(file, BigInt(bytes.length), fn)).root, expectedRoot(bytes));
+    assert.equal(calls.n, 1);
   });
 });
 

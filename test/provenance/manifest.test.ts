@@ -137,6 +137,20 @@ describe('hashDirectory', () => {
     await assert.rejects(hashDirectory(path.join(root, 'missing')), /missing: cannot read: no such file/);
   });
 
+  test('a file name that is not valid UTF-8 is refused, naming it; a real U+FFFD is a name like any other', async (t) => {
+    const dir = tree({ 'x.txt': 'x', 'real\uFFFD.txt': 'replacement character' });
+    const m = await hashDirectory(dir);
+    assert.deepEqual(m.files.map((f) => f.path), ['real\uFFFD.txt', 'x.txt']);
+    mkdirSync(path.join(dir, 'sub'));
+    try {
+      writeFileSync(Buffer.concat([Buffer.from(path.join(dir, 'sub', 'bad')), Buffer.from([0xff]), Buffer.from('.txt')]), 'not UTF-8');
+    } catch (e) {
+      t.skip(`this file system refuses a non-UTF-8 name (${(e as NodeJS.ErrnoException).code})`);
+      return;
+    }
+    await assert.rejects(hashDirectory(dir), (e: unknown) => e instanceof ProvenanceError && e.message === 'sub/bad\uFFFD.txt: file name is not valid UTF-8');
+  });
+
   test('10,000 small files hash in bounded concurrency', async () => {
     const dir = fresh();
     for (let i = 0; i < 100; i++) {
@@ -205,6 +219,7 @@ describe('parseManifest', () => {
     const upper = JSON.parse(JSON.stringify(good));
     upper.root = upper.root.toUpperCase().replace('0X', '0x');
     assert.deepEqual(parseManifest(upper), good);
+    assert.throws(() => buildManifest([...good.files, good.files[1]!]), (e: unknown) => e instanceof ProvenanceError && e.field === 'files' && /"train\/a.jsonl" appears twice/.test(e.message));
   });
 
   test('each malformed field is named', () => {

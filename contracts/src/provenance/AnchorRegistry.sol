@@ -49,11 +49,6 @@ contract AnchorRegistry is IAnchorRegistry {
     }
 
     /// @inheritdoc IAnchorRegistry
-    function verifyLeaf(bytes32[] calldata proof, bytes32 root, bytes32 leaf) external view returns (bool) {
-        return _anchors[root].timestamp != 0 && MerkleProof.verifyCalldata(proof, root, leaf);
-    }
-
-    /// @inheritdoc IAnchorRegistry
     function requireAnchored(bytes32[] calldata proof, bytes32 root, bytes32 digest)
         external
         view

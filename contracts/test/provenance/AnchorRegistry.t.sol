@@ -130,7 +130,6 @@ contract AnchorRegistryTest is ProvenanceTestBase {
             for (uint256 i; i < n; ++i) {
                 bytes32[] memory p = StdTree.proof(tree, i);
                 assertTrue(anchors.verify(p, tree[0], digests[i]));
-                assertTrue(anchors.verifyLeaf(p, tree[0], StdTree.digestLeaf(digests[i])));
                 assertEq(anchors.requireAnchored(p, tree[0], digests[i]), uint48(block.timestamp));
             }
         }
@@ -146,7 +145,6 @@ contract AnchorRegistryTest is ProvenanceTestBase {
     function test_verify_falseWhenRootNotAnchored() public view {
         (bytes32[] memory digests, bytes32[] memory tree) = _tree(4);
         assertFalse(anchors.verify(StdTree.proof(tree, 1), tree[0], digests[1]));
-        assertFalse(anchors.verifyLeaf(StdTree.proof(tree, 1), tree[0], StdTree.digestLeaf(digests[1])));
     }
 
     function test_verify_falseForOtherDigestOrWrongProof() public {
@@ -156,11 +154,23 @@ contract AnchorRegistryTest is ProvenanceTestBase {
         bytes32[] memory p = StdTree.proof(tree, 3);
         p[0] = bytes32(uint256(p[0]) ^ 1);
         assertFalse(anchors.verify(p, tree[0], digests[3]));
-        // The raw digest is not a leaf: only its double hash is.
-        assertFalse(anchors.verifyLeaf(StdTree.proof(tree, 0), tree[0], digests[0]));
     }
 
-    function test_verifyLeaf_manifestEntryLeaf() public {
+    function test_verify_innerNodeIsNotALeaf() public {
+        // With a caller-hashed leaf, inner node tree[1] would "verify" with the one-step proof [tree[2]].
+        // `verify` double-hashes what it is given, so an inner node never passes as a digest.
+        (, bytes32[] memory tree) = _tree(4);
+        anchors.anchor(tree[0], 4);
+        bytes32[] memory p = new bytes32[](1);
+        p[0] = tree[2];
+        assertFalse(anchors.verify(p, tree[0], tree[1]));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAnchorRegistry.InvalidProof.selector, tree[0], StdTree.digestLeaf(tree[1]))
+        );
+        anchors.requireAnchored(p, tree[0], tree[1]);
+    }
+
+    function test_standardTree_manifestEntryVector() public pure {
         // A dataset manifest tree: leaves are standard leaves of (string path, uint256 size, bytes32 fileRoot).
         bytes32[] memory leaves = new bytes32[](3);
         leaves[0] = keccak256(bytes.concat(keccak256(abi.encode("a.txt", uint256(10), keccak256("a")))));
@@ -169,10 +179,6 @@ contract AnchorRegistryTest is ProvenanceTestBase {
         bytes32[] memory tree = StdTree.build(leaves);
         // StandardMerkleTree.of(these entries, ['string','uint256','bytes32'], { sortLeaves: false }).root
         assertEq(tree[0], 0xdfe90da1765be694baac8a1aff3d4cf3d5a9d4a0487001c51434c76ea76da3e0);
-        anchors.anchor(tree[0], 3);
-        for (uint256 i; i < 3; ++i) {
-            assertTrue(anchors.verifyLeaf(StdTree.proof(tree, i), tree[0], leaves[i]));
-        }
     }
 
     function test_requireAnchored_revertsRootNotAnchored() public {

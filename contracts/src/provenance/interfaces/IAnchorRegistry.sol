@@ -41,9 +41,6 @@ interface IAnchorRegistry {
     /// @notice True iff `root` is anchored and `proof` proves the standard leaf of `digest` under it.
     function verify(bytes32[] calldata proof, bytes32 root, bytes32 digest) external view returns (bool);
 
-    /// @notice Like `verify` for an already-hashed leaf (any standard-tree leaf encoding, e.g. a dataset manifest entry).
-    function verifyLeaf(bytes32[] calldata proof, bytes32 root, bytes32 leaf) external view returns (bool);
-
     /// @notice For other contracts that require provenance: reverts `RootNotAnchored` or `InvalidProof`,
     ///         otherwise returns when `digest` was anchored.
     function requireAnchored(bytes32[] calldata proof, bytes32 root, bytes32 digest)
