@@ -12,8 +12,20 @@ export function parseAddress(raw: string, field: string): Address {
   return getAddress(raw);
 }
 
+/** Whether `raw` is 32 bytes of hex (0x + 64 digits), e.g. to tell a root from a path. */
+export function isBytes32(raw: string): boolean {
+  return isHex(raw) && raw.length === 66;
+}
+
+/** 32 bytes of hex, lowercased: hashes, roots and digests compare and print one way. */
 export function parseBytes32(raw: string, field: string): Hex {
-  if (!isHex(raw) || raw.length !== 66) throw new InvalidArgumentError(field, `must be 32 bytes of hex, 0x + 64 digits (got "${raw}")`);
+  if (!isBytes32(raw)) throw new InvalidArgumentError(field, `must be 32 bytes of hex, 0x + 64 digits (got "${raw}")`);
+  return raw.toLowerCase() as Hex;
+}
+
+/** A name of 1-`max` characters, not blank (dataset and model names). */
+export function parseName(raw: string, field: string, max = 200): string {
+  if (!raw.trim() || raw.length > max) throw new InvalidArgumentError(field, `must be 1-${max} characters, not blank (got ${raw.length} characters)`);
   return raw;
 }
 

@@ -83,7 +83,7 @@ describe('machina dataset / model / audit / diff', () => {
 });
 
 describe('machina anchor / verify', () => {
-  it('anchor --wait prints the final receipt; verify checks it online (0), offline with no RPC (0), and a changed file (11)', async () => {
+  it('anchor --wait prints the final receipt; verify checks it online (0), offline with no RPC (0), a changed or deleted file (11), a folder as receipt (10)', async () => {
     const file = path.join(work, 'report.pdf');
     writeFileSync(file, 'quarterly report\n'.repeat(1000));
     const a = await runCli(['anchor', file, '--wait', '--timeout', '60', '--json'], env);
@@ -115,5 +115,14 @@ describe('machina anchor / verify', () => {
     const changed = await runCli(['verify', file, receiptFile], env);
     assert.equal(changed.code, 11, changed.stderr + changed.stdout);
     assert.match(changed.stdout, /^file-changed: file .* changed since it was anchored/m);
+
+    rmSync(file);
+    const deleted = await runCli(['verify', file, receiptFile], env);
+    assert.equal(deleted.code, 11, deleted.stderr + deleted.stdout);
+    assert.match(deleted.stdout, /^file-changed: PATH .*report\.pdf no longer exists/m);
+    const dirReceipt = await runCli(['verify', '-', work, '--json'], env);
+    assert.equal(dirReceipt.code, 10, dirReceipt.stderr + dirReceipt.stdout);
+    assert.equal(dirReceipt.json().verdict, 'malformed-receipt');
+    assert.match(dirReceipt.json().message, /cannot read receipt .*: it is a folder/);
   });
 });

@@ -10,24 +10,27 @@ import type { AnchorReceipt, ReceiptSubject, SavedAnchor } from '../../provenanc
 import { parseBytes32, parseIntIn } from '../args.ts';
 import { openContext, rpcUrlOf } from '../context.ts';
 import { emit, table } from '../output.ts';
-import { addChainOptions, type GlobalOptions } from './options.ts';
-import { addNodeOption, hashPath, provenanceContract, short } from './provenanceShared.ts';
+import { addChainOptions, addDataDirOption, type GlobalOptions } from './options.ts';
+import { addNodeOption, hashPath, nodeFor, provenanceContract, short, type NodeOptions } from './provenanceShared.ts';
 
-type AnchorOptions = GlobalOptions & { digest?: string; wait?: boolean; timeout: string; out?: string; nodeUrl?: string; name?: string };
+type AnchorOptions = NodeOptions & { digest?: string; wait?: boolean; timeout: string; out?: string; name?: string };
 
 export function addAnchorCommands(program: Command) {
-  addNodeOption(
-    addChainOptions(
-      program
-        .command('anchor')
-        .description("anchor a file's or folder's digest on chain through the node's aggregator and print the receipt")
-        .argument('[PATH]', 'file or folder to anchor (a folder is anchored by its manifest root)')
-        .option('--digest <hex>', 'anchor this 32-byte digest instead of hashing a path')
-        .option('--name <name>', 'a name recorded in the receipt')
-        .option('--wait', 'wait until the digest is anchored and print the final receipt')
-        .option('--timeout <seconds>', 'with --wait: how long to wait', '120')
-        .option('--out <file>', 'also write the receipt to this file'),
+  addDataDirOption(
+    addNodeOption(
+      addChainOptions(
+        program
+          .command('anchor')
+          .description("anchor a file's or folder's digest on chain through the node's aggregator and print the receipt")
+          .argument('[PATH]', 'file or folder to anchor (a folder is anchored by its manifest root)')
+          .option('--digest <hex>', 'anchor this 32-byte digest instead of hashing a path')
+          .option('--name <name>', 'a name recorded in the receipt')
+          .option('--wait', 'wait until the digest is anchored and print the final receipt')
+          .option('--timeout <seconds>', 'with --wait: how long to wait', '120')
+          .option('--out <file>', 'also write the receipt to this file'),
+      ),
     ),
+    'where --wait saves the block data for --offline',
   ).action(async (rawPath: string | undefined, opts: AnchorOptions) => {
     const json = !!opts.json;
     if ((rawPath === undefined) === (opts.digest === undefined)) throw new InvalidArgumentError('PATH', 'give a file or folder, or --digest HEX (one of them)');
@@ -35,7 +38,7 @@ export function addAnchorCommands(program: Command) {
     let digest: Hex;
     let subject: ReceiptSubject;
     if (opts.digest !== undefined) {
-      digest = parseBytes32(opts.digest, '--digest').toLowerCase() as Hex;
+      digest = parseBytes32(opts.digest, '--digest');
       subject = { kind: 'digest', ...(opts.name ? { name: opts.name } : {}) };
     } else {
       const h = await hashPath(rawPath!, 'PATH', { json });
@@ -43,8 +46,7 @@ export function addAnchorCommands(program: Command) {
       subject = opts.name ? { ...h.subject, name: opts.name } : h.subject;
     }
     const settings = loadSettings(opts);
-    const [{ createProvenanceNode, nodeUrlFrom }, { parseReceipt }] = await Promise.all([import('../../provenance/nodeClient.ts'), import('../../provenance/receipt.ts')]);
-    const node = createProvenanceNode({ baseUrl: nodeUrlFrom(opts.nodeUrl, settings) });
+    const [node, { parseReceipt }] = await Promise.all([nodeFor(opts, settings), import('../../provenance/receipt.ts')]);
     const [first] = await node.submit([digest], subject);
     let receipt: AnchorReceipt = parseReceipt(first);
     if (opts.wait && receipt.status !== 'anchored') {
@@ -76,11 +78,14 @@ export function addAnchorCommands(program: Command) {
     ]);
   });
 
-  addChainOptions(
-    program
-      .command('anchors')
-      .description('list the roots anchored on chain and save them as block data for `machina verify --offline`')
-      .option('--limit <n>', 'how many of the newest to show (1-10000)', '20'),
+  addDataDirOption(
+    addChainOptions(
+      program
+        .command('anchors')
+        .description('list the roots anchored on chain and save them as block data for `machina verify --offline`')
+        .option('--limit <n>', 'how many of the newest to show (1-10000)', '20'),
+    ),
+    'where the block data for --offline is saved',
   ).action(async (opts: GlobalOptions & { limit: string }) => {
     const limit = parseIntIn(opts.limit, '--limit', 1, 10_000);
     const ctx = await openContext(opts);

@@ -9,37 +9,39 @@ import { openContext } from '../context.ts';
 import { emit } from '../output.ts';
 import { progressBar } from '../progress.ts';
 import { resolveModelId } from './model.ts';
-import { addChainOptions, type GlobalOptions } from './options.ts';
-import { addNodeOption, short } from './provenanceShared.ts';
+import { addChainOptions, addDataDirOption } from './options.ts';
+import { addNodeOption, nodeFor, short, type NodeOptions } from './provenanceShared.ts';
 
-type AuditOptions = GlobalOptions & { nodeUrl?: string; location?: string[] };
+type AuditOptions = NodeOptions & { location?: string[] };
 
 export function addAuditCommand(program: Command) {
-  addNodeOption(
-    addChainOptions(
-      program
-        .command('audit')
-        .description("verify a model's lineage: its record and trainer signature, its base models, every dataset version it was trained on and their parents, re-hashing the files; exits 0 intact, 21-27 with the first problem")
-        .argument('<MODEL>', 'model id (weights digest) or the weights file')
-        .option('--location <root=dir>', "the folder holding a dataset version's files, overriding the node's (repeatable)", collect),
+  addDataDirOption(
+    addNodeOption(
+      addChainOptions(
+        program
+          .command('audit')
+          .description("verify a model's lineage: its record and trainer signature, its base models, every dataset version it was trained on and their parents, re-hashing the files; exits 0 intact, 21-27 with the first problem")
+          .argument('<MODEL>', 'model id (weights digest) or the weights file')
+          .option('--location <root=dir>', "the folder holding a dataset version's files, overriding the node's (repeatable)", collect),
+      ),
     ),
+    'manifests saved by `machina dataset hash|register`, used when the node has none',
   ).action(async (raw: string, opts: AuditOptions) => {
     const json = !!opts.json;
     const locations = new Map<string, string>();
     for (const l of opts.location ?? []) {
       const i = l.indexOf('=');
       if (i < 0) throw new InvalidArgumentError('--location', `must be ROOT=DIR (got "${l.slice(0, 100)}")`);
-      locations.set(parseBytes32(l.slice(0, i), '--location').toLowerCase(), l.slice(i + 1));
+      locations.set(parseBytes32(l.slice(0, i), '--location'), l.slice(i + 1));
     }
     const modelId = await resolveModelId(raw, 'MODEL', json);
     const ctx = await openContext(opts);
-    const [{ auditModel }, { AUDIT_VERDICTS }, { createProvenanceNode, nodeUrlFrom }, { loadManifestLocally }] = await Promise.all([
+    const [{ auditModel }, { AUDIT_VERDICTS }, node, { loadManifestLocally }] = await Promise.all([
       import('../../provenance/audit.ts'),
       import('../../provenance/types.ts'),
-      import('../../provenance/nodeClient.ts'),
+      nodeFor(opts, ctx.settings),
       import('../../provenance/manifestCache.ts'),
     ]);
-    const node = createProvenanceNode({ baseUrl: nodeUrlFrom(opts.nodeUrl, ctx.settings) });
     let nodeWarned = false;
     const bar = progressBar({ json, what: 'auditing' });
     const report = await auditModel({

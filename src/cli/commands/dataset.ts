@@ -4,62 +4,77 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { zeroHash, type Hex } from 'viem';
+import { zeroHash } from 'viem';
 import { loadSettings } from '../../config/settings.ts';
 import { InvalidArgumentError, MachinaError, formatError } from '../../errors/index.ts';
-import { parseBytes32, parseIntIn } from '../args.ts';
+import { parseBytes32, parseIntIn, parseName } from '../args.ts';
 import { openContext } from '../context.ts';
 import { emit, table } from '../output.ts';
-import { addChainOptions, addSignerOptions, type GlobalOptions } from './options.ts';
-import { addNodeOption, hashPath, pathKind, provenanceContract, short } from './provenanceShared.ts';
+import type { ProvenanceNode } from '../../provenance/nodeClient.ts';
+import type { Manifest } from '../../provenance/types.ts';
+import { addChainOptions, addDataDirOption, addJsonOption, addSignerOptions, type GlobalOptions } from './options.ts';
+import { addNodeOption, hashPath, nodeFor, pathKind, provenanceContract, short, type NodeOptions } from './provenanceShared.ts';
 
-type NodeOptions = GlobalOptions & { nodeUrl?: string };
 type RegisterOptions = NodeOptions & { name: string; parent?: string; uri?: string };
 
-async function nodeFor(opts: NodeOptions) {
-  const { createProvenanceNode, nodeUrlFrom } = await import('../../provenance/nodeClient.ts');
-  return createProvenanceNode({ baseUrl: nodeUrlFrom(opts.nodeUrl, loadSettings(opts)) });
+/** The node takes a manifest only once its indexer has seen the registration, a moment after the receipt. */
+async function putManifestWhenIndexed(node: ProvenanceNode, m: Manifest, location: string, timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await node.putManifest(m.root, m, location);
+      return;
+    } catch (err) {
+      if (!(err instanceof MachinaError && err.code === 'NOT_FOUND') || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
 
 export function addDatasetCommands(program: Command) {
   const dataset = program.command('dataset').description('dataset versions: hash a folder, register a version with its lineage, show and list them');
 
-  dataset
-    .command('hash')
-    .description("hash a folder: its manifest (path, size and root of every file) and the manifest root, the dataset's digest")
-    .argument('<DIR>')
-    .option('--out <file>', 'write the manifest (JSON) to this file')
-    .option('--data-dir <dir>', 'also keep the manifest in this data directory (env MACHINA_DATA_DIR)')
-    .option('--json', 'print JSON for programs')
-    .action(async (dir: string, opts: GlobalOptions & { out?: string }) => {
-      if (pathKind(dir, 'DIR') !== 'dir') throw new InvalidArgumentError('DIR', `${dir} is a file, not a folder (hash a file with \`machina anchor\`)`);
-      const json = !!opts.json;
-      const h = await hashPath(dir, 'DIR', { json });
-      const m = h.manifest!;
-      if (opts.out) writeFileSync(opts.out, `${JSON.stringify(m)}\n`);
-      const { saveManifestLocally } = await import('../../provenance/manifestCache.ts');
-      saveManifestLocally(loadSettings(opts).dataDir, m, path.resolve(dir));
-      emit({ json }, { root: m.root, files: m.files.length, totalBytes: m.totalBytes, chunkSize: m.chunkSize, manifest: opts.out ?? null }, () => [
-        `${m.root}  ${dir}`,
-        ...table([['files', m.files.length], ['bytes', m.totalBytes], ['manifest', opts.out]]),
-      ]);
-    });
-
-  addNodeOption(
-    addSignerOptions(
+  addJsonOption(
+    addDataDirOption(
       dataset
-        .command('register')
-        .description("register a folder as a dataset version on chain (signed with the local key) and upload its manifest and location to the node")
+        .command('hash')
+        .description("hash a folder: its manifest (path, size and root of every file) and the manifest root, the dataset's digest")
         .argument('<DIR>')
-        .requiredOption('--name <name>', 'dataset name, e.g. patients')
-        .option('--parent <root>', 'the version this one derives from (its manifest root)')
-        .option('--uri <uri>', "where the manifest can be fetched (default: the node's /v1/datasets/ROOT/manifest)"),
+        .option('--out <file>', 'write the manifest (JSON) to this file'),
+      'where the manifest is also kept, for `machina diff` and `machina audit`',
     ),
+  ).action(async (dir: string, opts: GlobalOptions & { out?: string }) => {
+    if (pathKind(dir, 'DIR') !== 'dir') throw new InvalidArgumentError('DIR', `${dir} is a file, not a folder (hash a file with \`machina anchor\`)`);
+    const json = !!opts.json;
+    const h = await hashPath(dir, 'DIR', { json });
+    const m = h.manifest!;
+    if (opts.out) writeFileSync(opts.out, `${JSON.stringify(m)}\n`);
+    const { saveManifestLocally } = await import('../../provenance/manifestCache.ts');
+    saveManifestLocally(loadSettings(opts).dataDir, m, path.resolve(dir));
+    emit({ json }, { root: m.root, files: m.files.length, totalBytes: m.totalBytes, chunkSize: m.chunkSize, manifest: opts.out ?? null }, () => [
+      `${m.root}  ${dir}`,
+      ...table([['files', m.files.length], ['bytes', m.totalBytes], ['manifest', opts.out]]),
+    ]);
+  });
+
+  addDataDirOption(
+    addNodeOption(
+      addSignerOptions(
+        dataset
+          .command('register')
+          .description("register a folder as a dataset version on chain (signed with the local key) and upload its manifest and location to the node")
+          .argument('<DIR>')
+          .requiredOption('--name <name>', 'dataset name, e.g. patients (1-200 characters)')
+          .option('--parent <root>', 'the version this one derives from (its manifest root)')
+          .option('--uri <uri>', "where the manifest can be fetched (default: the node's /v1/datasets/ROOT/manifest)"),
+      ),
+    ),
+    'where the manifest is also kept, for `machina diff` and `machina audit`',
   ).action(async (dir: string, opts: RegisterOptions) => {
     const json = !!opts.json;
     if (pathKind(dir, 'DIR') !== 'dir') throw new InvalidArgumentError('DIR', `${dir} is a file, not a folder`);
-    if (!opts.name.trim() || opts.name.length > 200) throw new InvalidArgumentError('--name', 'must be 1-200 characters');
-    const parent = opts.parent === undefined ? undefined : (parseBytes32(opts.parent, '--parent').toLowerCase() as Hex);
+    const name = parseName(opts.name, '--name');
+    const parent = opts.parent === undefined ? undefined : parseBytes32(opts.parent, '--parent');
     const ctx = await openContext(opts);
     const registry = provenanceContract(ctx, 'ProvenanceRegistry');
     const wallet = ctx.wallet();
@@ -68,11 +83,11 @@ export function addDatasetCommands(program: Command) {
     const h = await hashPath(dir, 'DIR', { json });
     const m = h.manifest!;
     const location = path.resolve(dir);
-    const node = await nodeFor(opts);
+    const node = await nodeFor(opts, ctx.settings);
     const existing = await getDataset(ctx.client, { registry, root: m.root });
     if (existing) throw new MachinaError(`this folder's contents (root ${m.root}) are already registered as ${existing.name} v${existing.version}`, { code: 'DATASET_EXISTS', field: 'DIR' });
     const uri = opts.uri ?? `${node.baseUrl}/v1/datasets/${m.root}/manifest`;
-    const r = await registerDataset(wallet, { registry, name: opts.name, root: m.root, parent, fileCount: m.files.length, totalBytes: BigInt(m.totalBytes), uri });
+    const r = await registerDataset(wallet, { registry, name, root: m.root, parent, fileCount: m.files.length, totalBytes: BigInt(m.totalBytes), uri });
     const { saveManifestLocally } = await import('../../provenance/manifestCache.ts');
     saveManifestLocally(ctx.settings.dataDir, m, location);
     // The chain holds the root; the node holds the manifest and where the files are. Without the node
@@ -80,15 +95,15 @@ export function addDatasetCommands(program: Command) {
     let uploaded = true;
     let uploadError: string | undefined;
     try {
-      await node.putManifest(m.root, m, location);
+      await putManifestWhenIndexed(node, m, location);
     } catch (err) {
       uploaded = false;
       uploadError = formatError(err);
       if (!json) process.stderr.write(`machina: warning: manifest not uploaded to ${node.baseUrl} (${uploadError}); it is kept locally\n`);
     }
-    const version = Number(r.version);
-    emit({ json }, { root: m.root, name: opts.name, version, parent: parent ?? null, files: m.files.length, totalBytes: m.totalBytes, uri, location, tx: r.txHash, uploaded, uploadError: uploadError ?? null }, () => [
-      `registered dataset ${opts.name} v${version}: ${m.root}`,
+    const { version } = r;
+    emit({ json }, { root: m.root, name, version, parent: parent ?? null, files: m.files.length, totalBytes: m.totalBytes, uri, location, tx: r.txHash, uploaded, uploadError: uploadError ?? null }, () => [
+      `registered dataset ${name} v${version}: ${m.root}`,
       ...table([
         ['files', `${m.files.length} (${m.totalBytes} bytes)`],
         ['parent', parent],
@@ -107,7 +122,7 @@ export function addDatasetCommands(program: Command) {
         .argument('<ROOT>'),
     ),
   ).action(async (rawRoot: string, opts: NodeOptions) => {
-    const root = parseBytes32(rawRoot, 'ROOT').toLowerCase() as Hex;
+    const root = parseBytes32(rawRoot, 'ROOT');
     const ctx = await openContext(opts);
     const registry = provenanceContract(ctx, 'ProvenanceRegistry');
     const { getDataset } = await import('../../provenance/actions.ts');
@@ -116,32 +131,31 @@ export function addDatasetCommands(program: Command) {
     let onNode: Record<string, unknown> | undefined;
     let nodeError: string | undefined;
     try {
-      onNode = await (await nodeFor(opts)).dataset(root);
+      onNode = await (await nodeFor(opts, ctx.settings)).dataset(root);
     } catch (err) {
       nodeError = formatError(err);
     }
-    const rec = d as unknown as Record<string, unknown>;
-    const parent = String(rec.parent ?? zeroHash);
-    emit({ json: !!opts.json }, { root, ...rec, node: onNode ?? null, nodeError: nodeError ?? null }, () => [
-      `dataset ${String(rec.name)} v${String(rec.version)}: ${root}`,
+    emit({ json: !!opts.json }, { ...d, node: onNode ?? null, nodeError: nodeError ?? null }, () => [
+      `dataset ${d.name} v${d.version}: ${root}`,
       ...table([
-        ['parent', parent === zeroHash ? 'none' : parent],
-        ['files', `${String(rec.fileCount)} (${String(rec.totalBytes)} bytes)`],
-        ['registrant', rec.registrant],
-        ['registered', rec.timestamp ? new Date(Number(rec.timestamp) * 1000).toISOString() : undefined],
-        ['manifest uri', rec.uri],
+        ['parent', d.parent === zeroHash ? 'none' : d.parent],
+        ['files', `${d.fileCount} (${d.totalBytes} bytes)`],
+        ['registrant', d.registrant],
+        ['registered', d.timestamp ? new Date(d.timestamp * 1000).toISOString() : undefined],
+        ['manifest uri', d.uri],
         ['on the node', onNode ? `${onNode.hasManifest ? 'manifest stored' : 'no manifest'}${onNode.location ? `, files at ${String(onNode.location)}` : ''}` : nodeError ?? 'unknown'],
       ]),
     ]);
   });
 
-  addNodeOption(
-    dataset
-      .command('list')
-      .description("list dataset versions from the node's index, newest first")
-      .option('--name <name>', 'only versions of this dataset')
-      .option('--limit <n>', 'how many (1-100)', '50')
-      .option('--json', 'print JSON for programs'),
+  addJsonOption(
+    addNodeOption(
+      dataset
+        .command('list')
+        .description("list dataset versions from the node's index, newest first")
+        .option('--name <name>', 'only versions of this dataset')
+        .option('--limit <n>', 'how many (1-100)', '50'),
+    ),
   ).action(async (opts: NodeOptions & { name?: string; limit: string }) => {
     const limit = parseIntIn(opts.limit, '--limit', 1, 100);
     const page = await (await nodeFor(opts)).datasets({ name: opts.name, limit });

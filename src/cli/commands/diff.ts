@@ -2,25 +2,28 @@
 // the node or the local cache), a folder (hashed now) or a manifest file: files added, removed, changed.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { Hex } from 'viem';
 import { loadSettings } from '../../config/settings.ts';
 import { InvalidArgumentError, MachinaError, formatError } from '../../errors/index.ts';
 import type { Manifest } from '../../provenance/types.ts';
+import { isBytes32, parseBytes32 } from '../args.ts';
 import { emit } from '../output.ts';
-import type { GlobalOptions } from './options.ts';
-import { addNodeOption, hashPath, pathKind, short } from './provenanceShared.ts';
+import { addDataDirOption, addJsonOption } from './options.ts';
+import { addNodeOption, hashPath, nodeFor, pathKind, short, type NodeOptions } from './provenanceShared.ts';
 
-type DiffOptions = GlobalOptions & { nodeUrl?: string };
+type DiffOptions = NodeOptions;
 
 export function addDiffCommand(program: Command) {
-  addNodeOption(
-    program
-      .command('diff')
-      .description('show what changed between two dataset versions: files added, removed and changed')
-      .argument('<A>', 'the earlier version: a manifest root (0x…), a folder, or a manifest file')
-      .argument('<B>', 'the later version, likewise')
-      .option('--data-dir <dir>', 'where locally saved manifests live (env MACHINA_DATA_DIR)')
-      .option('--json', 'print JSON for programs'),
+  addJsonOption(
+    addDataDirOption(
+      addNodeOption(
+        program
+          .command('diff')
+          .description('show what changed between two dataset versions: files added, removed and changed')
+          .argument('<A>', 'the earlier version: a manifest root (0x…), a folder, or a manifest file')
+          .argument('<B>', 'the later version, likewise'),
+      ),
+      'manifests saved by `machina dataset hash|register`, looked up before the node',
+    ),
   ).action(async (a: string, b: string, opts: DiffOptions) => {
     const json = !!opts.json;
     const [before, after] = [await resolveManifest(a, 'A', opts), await resolveManifest(b, 'B', opts)];
@@ -38,16 +41,15 @@ export function addDiffCommand(program: Command) {
 /** A manifest from a root, a folder or a manifest file. */
 export async function resolveManifest(arg: string, field: string, opts: DiffOptions): Promise<Manifest> {
   const { parseManifest } = await import('../../provenance/manifest.ts');
-  if (/^0x[0-9a-fA-F]{64}$/.test(arg)) {
-    const root = arg.toLowerCase() as Hex;
+  if (isBytes32(arg)) {
+    const root = parseBytes32(arg, field);
     const settings = loadSettings(opts);
     const { loadManifestLocally } = await import('../../provenance/manifestCache.ts');
     let found = loadManifestLocally(settings.dataDir, root);
     let nodeError: string | undefined;
     if (!found) {
-      const { createProvenanceNode, nodeUrlFrom } = await import('../../provenance/nodeClient.ts');
       try {
-        found = await createProvenanceNode({ baseUrl: nodeUrlFrom(opts.nodeUrl, settings) }).manifest(root);
+        found = await (await nodeFor(opts, settings)).manifest(root);
       } catch (err) {
         nodeError = formatError(err);
       }

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { keccak256, stringToHex, zeroHash, type Hex } from 'viem';
 import { InvalidArgumentError, MachinaError } from '../../errors/index.ts';
-import { collect, parseAgentId, parseBytes32 } from '../args.ts';
+import { collect, isBytes32, parseAgentId, parseBytes32, parseName } from '../args.ts';
 import { openContext } from '../context.ts';
 import { emit, table } from '../output.ts';
 import { addChainOptions, addSignerOptions, type GlobalOptions } from './options.ts';
@@ -28,7 +28,7 @@ function readMetrics(raw: string): string {
 
 /** A model id: a weights digest (0x…), or a weights file to hash. */
 export async function resolveModelId(raw: string, field: string, json: boolean): Promise<Hex> {
-  if (/^0x[0-9a-fA-F]{64}$/.test(raw)) return raw.toLowerCase() as Hex;
+  if (isBytes32(raw)) return parseBytes32(raw, field);
   if (existsSync(raw) && pathKind(raw, field) === 'file') return (await hashPath(raw, field, { json })).digest;
   throw new InvalidArgumentError(field, `must be a model id (its weights digest, 0x + 64 hex digits) or a weights file (got "${raw.slice(0, 80)}")`);
 }
@@ -40,7 +40,7 @@ export function addModelCommands(program: Command) {
     model
       .command('register')
       .description("register a model: its weights digest is its id; signed (EIP-712) by the local key for the trainer agent")
-      .requiredOption('--name <name>', 'model name')
+      .requiredOption('--name <name>', 'model name (1-200 characters)')
       .requiredOption('--weights <file>', 'the weights file (hashed: its digest is the model id)')
       .requiredOption('--dataset <root>', 'a registered dataset version it was trained on (repeatable)', collect)
       .requiredOption('--config <file>', 'the training configuration file (hashed)')
@@ -51,11 +51,11 @@ export function addModelCommands(program: Command) {
       .option('--uri <uri>', 'model card or weights location'),
   ).action(async (opts: RegisterOptions) => {
     const json = !!opts.json;
-    if (!opts.name.trim() || opts.name.length > 200) throw new InvalidArgumentError('--name', 'must be 1-200 characters');
+    const name = parseName(opts.name, '--name');
     const agentId = parseAgentId(opts.agent, '--agent');
     const computeJobId = opts.job === undefined ? 0n : parseAgentId(opts.job, '--job');
-    const baseModel = opts.base === undefined ? zeroHash : (parseBytes32(opts.base, '--base').toLowerCase() as Hex);
-    const datasetRoots = opts.dataset.map((d, i) => parseBytes32(d, `--dataset[${i}]`).toLowerCase() as Hex);
+    const baseModel = opts.base === undefined ? zeroHash : parseBytes32(opts.base, '--base');
+    const datasetRoots = opts.dataset.map((d, i) => parseBytes32(d, `--dataset[${i}]`));
     const metrics = readMetrics(opts.metrics);
     if (pathKind(opts.weights, '--weights') !== 'file') throw new InvalidArgumentError('--weights', 'must be a file');
     if (pathKind(opts.config, '--config') !== 'file') throw new InvalidArgumentError('--config', 'must be a file');
@@ -78,14 +78,14 @@ export function addModelCommands(program: Command) {
       baseModel,
       computeJobId,
       datasetRoots,
-      name: opts.name,
+      name,
       metrics,
       uri: opts.uri ?? '',
     };
     const signature = await signModel(wallet, { chainId: ctx.client.chain.id, registry, input });
     const r = await registerModel(wallet, { registry, input, signer: wallet.account.address, signature });
-    emit({ json }, { model: weightsDigest, name: opts.name, trainerAgentId: agentId, signer: wallet.account.address, configDigest, metricsDigest: input.metricsDigest, baseModel, computeJobId, datasetRoots, tx: r.txHash }, () => [
-      `registered model ${opts.name}: ${weightsDigest}`,
+    emit({ json }, { model: weightsDigest, name, trainerAgentId: agentId, signer: wallet.account.address, configDigest, metricsDigest: input.metricsDigest, baseModel, computeJobId, datasetRoots, tx: r.txHash }, () => [
+      `registered model ${name}: ${weightsDigest}`,
       ...table([
         ['trainer agent', agentId],
         ['signed by', wallet.account.address],
@@ -111,20 +111,19 @@ export function addModelCommands(program: Command) {
     const { getModel } = await import('../../provenance/actions.ts');
     const m = await getModel(ctx.client, { registry, weightsDigest: id });
     if (!m) throw new MachinaError(`model ${id} is not registered on chain ${ctx.client.chain.id}`, { code: 'NOT_FOUND', field: 'MODEL' });
-    const rec = m as unknown as Record<string, unknown>;
-    emit({ json }, { model: id, ...rec }, () => [
-      `model ${String(rec.name)}: ${id}`,
+    emit({ json }, { model: id, ...m }, () => [
+      `model ${m.name}: ${id}`,
       ...table([
-        ['trainer agent', rec.trainerAgentId],
-        ['signer', rec.signer],
-        ['registrant', rec.registrant],
-        ['registered', rec.timestamp ? new Date(Number(rec.timestamp) * 1000).toISOString() : undefined],
-        ['datasets', ((rec.datasetRoots as string[] | undefined) ?? []).join(', ')],
-        ['config', rec.configDigest],
-        ['metrics', rec.metricsDigest],
-        ['base model', rec.baseModel === zeroHash ? 'none' : rec.baseModel],
-        ['compute job', rec.computeJobId === 0n ? 'none' : rec.computeJobId],
-        ['uri', rec.uri],
+        ['trainer agent', m.trainerAgentId],
+        ['signer', m.signer],
+        ['registrant', m.registrant],
+        ['registered', m.timestamp ? new Date(m.timestamp * 1000).toISOString() : undefined],
+        ['datasets', m.datasetRoots.join(', ')],
+        ['config', m.configDigest],
+        ['metrics', m.metricsDigest],
+        ['base model', m.baseModel === zeroHash ? 'none' : m.baseModel],
+        ['compute job', m.computeJobId === 0n ? 'none' : m.computeJobId],
+        ['uri', m.uri],
       ]),
     ]);
   });

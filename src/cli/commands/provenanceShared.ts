@@ -5,13 +5,28 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { Address, Hex } from 'viem';
+import { loadSettings, type Settings } from '../../config/settings.ts';
 import { InvalidArgumentError, MachinaError } from '../../errors/index.ts';
+import type { ProvenanceNode } from '../../provenance/nodeClient.ts';
 import type { Manifest, ReceiptSubject } from '../../provenance/types.ts';
 import type { CommandContext } from '../context.ts';
 import { progressBar } from '../progress.ts';
+import type { GlobalOptions } from './options.ts';
+
+export type NodeOptions = GlobalOptions & { nodeUrl?: string | undefined };
 
 export function addNodeOption(cmd: Command): Command {
   return cmd.option('--node-url <url>', 'node to talk to (env MACHINA_NODE_URL; default http://127.0.0.1:8787, following MACHINA_HOST and MACHINA_NODE_PORT)');
+}
+
+/**
+ * The node client `--node-url` (or the settings) name; `settings` saves re-reading them when at hand.
+ * @example
+ * const node = await nodeFor(opts, ctx.settings)
+ */
+export async function nodeFor(opts: NodeOptions, settings: Settings = loadSettings(opts)): Promise<ProvenanceNode> {
+  const { createProvenanceNode, nodeUrlFrom } = await import('../../provenance/nodeClient.ts');
+  return createProvenanceNode({ baseUrl: nodeUrlFrom(opts.nodeUrl, settings) });
 }
 
 export type HashedPath = { digest: Hex; subject: ReceiptSubject; kind: 'file' | 'dir'; manifest?: Manifest | undefined; path: string };
