@@ -56,9 +56,23 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-function parseSubject(v: unknown): ReceiptSubject | undefined {
+const SUBJECT_FIELDS: Record<string, readonly string[]> = { file: ['kind', 'name', 'size', 'chunkSize'], dataset: ['kind', 'name', 'files', 'totalBytes', 'chunkSize'], digest: ['kind', 'name'] };
+
+/**
+ * Validates a receipt subject field by field (`subject.size: must be ...`); undefined for none.
+ * `strict` (intake from clients) also refuses fields the subject's kind does not have and names
+ * holding NUL; a receipt read back keeps only the known fields.
+ * @example
+ * const subject = parseSubject(body.subject, { strict: true })
+ */
+export function parseSubject(v: unknown, opts: { strict?: boolean } = {}): ReceiptSubject | undefined {
   if (v === undefined || v === null) return undefined;
   const s = object(v, 'subject');
+  if (opts.strict) {
+    const known = typeof s.kind === 'string' && Object.hasOwn(SUBJECT_FIELDS, s.kind) ? SUBJECT_FIELDS[s.kind] : undefined;
+    if (known) for (const k of Object.keys(s)) if (!known.includes(k)) fail(`subject.${k}`, 'unknown field');
+    if (typeof s.name === 'string' && s.name.includes('\u0000')) fail('subject.name', 'must not contain NUL characters');
+  }
   const name = optionalString(s.name, 'subject.name');
   switch (s.kind) {
     case 'file':

@@ -1,13 +1,18 @@
 // The node's provenance on a real devnet and both databases: digests in through the API, pending
 // receipts, batches sealed by size and by time, anchored receipts whose proofs verify offline and on
 // chain, idempotent resubmission, pending digests kept across a restart; registry events indexed
-// (and undone by a reorg); datasets, manifests, diffs, models, lineage; bad input named.
+// (and undone by a reorg); datasets, manifests (only of registered versions; a location only from the
+// node's own machine), diffs, models, lineage, audits shared while running; bad input named.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bytesToHex, type Hex } from 'viem';
 import { anchorRegistryAbi, provenanceRegistryAbi } from '../../src/chain/artifacts/index.ts';
 import { registerAgent } from '../../src/identity/actions/agents.ts';
+import { JournalError } from '../../src/node/provenance/journal.ts';
 import { digestLeaf, verifyProof } from '../../src/provenance/merkle/index.ts';
 import { buildManifest } from '../../src/provenance/manifest.ts';
 import type { AnchorReceipt, Manifest } from '../../src/provenance/types.ts';
@@ -223,6 +228,22 @@ describe('provenance intake and receipts', () => {
       for (const p of ['/v1/anchors', '/v1/anchors/receipts/{digest}', '/v1/datasets/{root}/manifest', '/v1/lineage/{id}', '/v1/models/{id}/audit']) assert.ok(doc.body.paths[p], `${p} is documented`);
       // Nothing from the refused requests was taken in.
       assert.equal(n.parts.aggregator!.stats().accepted, 0);
+      // A journal that cannot write (disk full, failed) answers 503 with its reason, for both bodies.
+      const agg = n.parts.aggregator!;
+      const submit = agg.submit;
+      agg.submit = async () => {
+        throw new JournalError('the journal could not be written (ENOSPC) nor cut back (EIO); no digest is accepted until the node restarts', { failed: true });
+      };
+      try {
+        for (const [body, type] of [[{ digests: [digest()] }, 'application/json'], [randomBytes(32), 'application/octet-stream']] as const) {
+          const r = await post(n.url, body, type);
+          assert.equal(r.status, 503, JSON.stringify(r.body));
+          assert.equal(r.body.error.code, 'JOURNAL_FAILED');
+          assert.match(r.body.error.message, /ENOSPC/);
+        }
+      } finally {
+        agg.submit = submit;
+      }
     } finally {
       await n.stop();
     }
@@ -339,12 +360,51 @@ for (const kind of kinds) {
         assert.equal(((await wrong.json()) as any).error.field, 'manifest.root');
         const forged = await put(v1.root, { manifest: { ...v1, files: [{ ...v1.files[0], size: '9' }, v1.files[1]], totalBytes: '11' } });
         assert.equal(forged.status, 400, 'a manifest whose files do not make its root');
-        assert.equal((await put(v1.root, { manifest: v1, location: '/data/v1' })).status, 200);
-        assert.equal((await put(v2.root, { manifest: v2 })).status, 200);
-        assert.deepEqual((await get(n.url, `/v1/datasets/${v1.root}/manifest`)).body as Manifest, v1);
-        const d1 = (await get(n.url, `/v1/datasets/${v1.root}`)).body;
-        assert.equal(d1.hasManifest, true);
-        assert.equal(d1.location, '/data/v1');
+        // A location is a directory on the node's machine: from a loopback client only, resolved, existing.
+        const home = mkdtempSync(path.join(tmpdir(), 'machina-v1-'));
+        try {
+          const refused = async (res: Response, status: number, field: string) => {
+            const j = (await res.json()) as any;
+            assert.equal(res.status, status, JSON.stringify(j));
+            assert.equal(j.error.field, field, JSON.stringify(j));
+            assert.equal(typeof j.error.message, 'string');
+          };
+          const remote = await n.node.app.request(
+            `/v1/datasets/${v1.root}/manifest`,
+            { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ manifest: v1, location: home }) },
+            { incoming: { socket: { remoteAddress: '203.0.113.9' } } },
+          );
+          await refused(remote, 403, 'location');
+          await refused(await put(v1.root, { manifest: v1, location: path.join(home, 'nope') }), 400, 'location');
+          await refused(await put(v1.root, { manifest: v1, location: 'relative/dir' }), 400, 'location');
+          await refused(await put(v1.root, { manifest: v1, location: 'bad\u0000path' }), 400, 'location');
+          // Only registered versions, and only with the registered counts.
+          const unregistered = buildManifest([{ path: 'x.txt', size: '5', root: digest() }]);
+          await refused(await put(unregistered.root, { manifest: unregistered }), 404, 'root');
+          const [odd1, odd2] = [buildManifest([{ path: 'y.txt', size: '6', root: digest() }]), buildManifest([{ path: 'z.txt', size: '7', root: digest() }])];
+          await write('registerDataset', [`odd-${kind}`, odd1.root, zero, 2n, 6n, 'file:///odd1']);
+          await write('registerDataset', [`odd-${kind}`, odd2.root, zero, 1n, 70n, 'file:///odd2']);
+          await n.synced();
+          await refused(await put(odd1.root, { manifest: odd1 }), 400, 'manifest.files');
+          await refused(await put(odd2.root, { manifest: odd2 }), 400, 'manifest.totalBytes');
+
+          assert.equal((await put(v1.root, { manifest: v1, location: home })).status, 200);
+          assert.equal((await put(v2.root, { manifest: v2 })).status, 200);
+          assert.deepEqual((await get(n.url, `/v1/datasets/${v1.root}/manifest`)).body as Manifest, v1);
+          const d1 = (await get(n.url, `/v1/datasets/${v1.root}`)).body;
+          assert.equal(d1.hasManifest, true);
+          assert.equal(d1.location, realpathSync(home));
+          // Without a location, a remote client keeps the one the node's machine gave.
+          const again = await n.node.app.request(
+            `/v1/datasets/${v1.root}/manifest`,
+            { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ manifest: v1 }) },
+            { incoming: { socket: { remoteAddress: '203.0.113.9' } } },
+          );
+          assert.equal(again.status, 200);
+          assert.equal((await get(n.url, `/v1/datasets/${v1.root}`)).body.location, realpathSync(home));
+        } finally {
+          rmSync(home, { recursive: true, force: true });
+        }
         const diff = (await get(n.url, `/v1/datasets/${v1.root}/diff/${v2.root}`)).body;
         assert.deepEqual(diff.added.map((e: any) => e.path), ['c.txt']);
         assert.deepEqual(diff.changed.map((e: any) => e.path), ['b.txt']);
@@ -371,6 +431,10 @@ for (const kind of kinds) {
         assert.equal(audit.status, 200, JSON.stringify(audit.body));
         assert.equal(audit.body.model, model.weightsDigest);
         assert.equal(typeof audit.body.verdict, 'string');
+        // Concurrent audits of one model share one run; a finished report answers again for a while.
+        const [x, y] = await Promise.all([n.parts.audit!(model.weightsDigest), n.parts.audit!(model.weightsDigest)]);
+        assert.equal(x, y, 'one audit in flight per model');
+        assert.equal(await n.parts.audit!(model.weightsDigest), x, 'a fresh report is reused');
       } finally {
         await n.stop();
       }

@@ -2,8 +2,11 @@
 // that no value the index or the chain cannot take ever reaches them (a bad value is a 400 naming
 // the field, never a database or encoding error turned into a 500).
 import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { getAddress, isAddress, zeroAddress, type Address, type Hex } from 'viem';
+import { redact } from '../../errors/index.ts';
 import { parseFeedbackValue } from '../../identity/actions/feedback.ts';
+import { ApiError } from './errors.ts';
 
 const MAX_UINT256 = (1n << 256n) - 1n;
 /** Largest id or offset the API accepts in paging: far above any real index, well inside int8 and JS safe integers. */
@@ -11,7 +14,7 @@ export const MAX_ROW_ID = 2 ** 53 - 1;
 export const MAX_OFFSET = 1_000_000_000;
 
 /** NUL cannot be stored in PostgreSQL text, and unpaired surrogates are not UTF-8: refuse both at the door. */
-function isStorableText(s: string): boolean {
+export function isStorableText(s: string): boolean {
   if (s.includes('\u0000')) return false;
   return (s as string & { isWellFormed(): boolean }).isWellFormed();
 }
@@ -44,13 +47,20 @@ export const agentIdParam = uintDecimal()
 
 export const agentIdParams = z.object({ agentId: agentIdParam });
 
-export const requestHashParams = z.object({
-  requestHash: z
+/**
+ * A 32-byte hex path parameter (a hash, a root, a digest), handed to handlers in lower case.
+ * @example
+ * z.object({ root: bytes32Param('root') })
+ */
+export function bytes32Param(name: string) {
+  return z
     .string()
     .regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits')
     .transform((s) => s.toLowerCase() as Hex)
-    .openapi({ param: { name: 'requestHash', in: 'path' }, type: 'string', pattern: '^0x[0-9a-fA-F]{64}$' }),
-});
+    .openapi({ param: { name, in: 'path' }, type: 'string', pattern: '^0x[0-9a-fA-F]{64}$' });
+}
+
+export const requestHashParams = z.object({ requestHash: bytes32Param('requestHash') });
 
 /** A query integer in [min, max]; absent gives `def`. */
 function intQuery(min: number, max: number, def: number) {
@@ -184,3 +194,87 @@ export const validationBody = z
   })
   .openapi('RequestValidation');
 
+
+// ------------------------------------------------------------------------------------------------ bodies
+
+const JSON_MEDIA = /^application\/([\w.-]+\+)?json$/i;
+const MAX_DEPTH = 16;
+
+// The rest of the body is not read: the connection cannot carry another request.
+const tooLarge = (max: number) => new ApiError(413, 'PAYLOAD_TOO_LARGE', `body exceeds ${max} bytes`, 'body', { connection: 'close' });
+
+/**
+ * Reads the raw body up to `maxBytes` (413 past it, also for chunked bodies with no length).
+ * @example
+ * const bytes = await readBodyBytes(c, 8 * 1024 * 1024)
+ */
+export async function readBodyBytes(c: Context, maxBytes: number): Promise<Buffer> {
+  const declared = c.req.header('content-length');
+  if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  const reader = c.req.raw.body?.getReader();
+  if (!reader) return Buffer.alloc(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  return chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength) : Buffer.concat(chunks);
+}
+
+/**
+ * Reads a JSON object body once, in order: media type (415), size (413, also for chunked bodies
+ * with no length), UTF-8 and JSON (400), depth and key material (400). Answers the text as read and
+ * the parsed object.
+ * @example
+ * const { value } = await readJsonBody(c, 2 * 1024 * 1024)
+ */
+export async function readJsonBody(c: Context, maxBytes: number): Promise<{ text: string; value: Record<string, unknown> }> {
+  const type = c.req.header('content-type');
+  const media = type?.split(';')[0]!.trim() ?? '';
+  if (!JSON_MEDIA.test(media)) throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `body must be application/json (got ${type ? JSON.stringify(type.slice(0, 100)) : 'no content-type'})`, 'content-type');
+  const bytes = await readBodyBytes(c, maxBytes);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ApiError(400, 'INVALID_JSON', 'body is not valid UTF-8', 'body');
+  }
+  if (text.trim() === '') throw new ApiError(400, 'INVALID_JSON', 'body is empty (expected a JSON object)', 'body');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ApiError(400, 'INVALID_JSON', `body is not valid JSON (${(err as Error).message.slice(0, 200)})`, 'body');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ApiError(400, 'INVALID_ARGUMENT', 'body: must be a JSON object', 'body');
+  // Thousands of nested levels fit in a few KiB; recursive code (JSON.stringify, validators) must never see them.
+  if (depthExceeds(parsed, MAX_DEPTH)) throw new ApiError(400, 'INVALID_ARGUMENT', `body: nested deeper than ${MAX_DEPTH} levels`, 'body');
+  // Key material sent in a field would end up on chain or in a stored or hosted file, served to
+  // anyone, in a form (base64 in a data: URI) that no redaction could find again: refuse it here.
+  // Checked on the parsed value: JSON escapes (\u0061...) cannot hide it.
+  const normal = JSON.stringify(parsed);
+  if (redact(normal) !== normal) {
+    const field = Object.entries(parsed).find(([, v]) => redact(JSON.stringify(v) ?? '') !== (JSON.stringify(v) ?? ''))?.[0] ?? 'body';
+    throw new ApiError(400, 'INVALID_ARGUMENT', `${field}: contains key material; refused`, field);
+  }
+  return { text, value: parsed as Record<string, unknown> };
+}
+
+/** Whether `value` nests objects or arrays deeper than `max`, found without recursion. */
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}

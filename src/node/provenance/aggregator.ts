@@ -7,10 +7,12 @@
 // (re)sent, so a root is never anchored twice and a digest that got its 202 is never lost.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { getAddress, parseEventLogs, type Address, type Hex } from 'viem';
+import { getAddress, type Address, type Hex, type TransactionReceipt } from 'viem';
 import { anchorRegistryAbi } from '../../chain/artifacts/index.ts';
 import type { MachinaPublicClient, MachinaWalletClient } from '../../chain/clients.ts';
+import { eventOf } from '../../chain/write.ts';
 import { formatError } from '../../errors/index.ts';
+import { getAnchor } from '../../provenance/actions.ts';
 import { MerkleTree } from '../../provenance/merkle/index.ts';
 import { MAX_ANCHOR_BATCH } from '../../config/settings.ts';
 import type { AnchorReceipt, ReceiptSubject } from '../../provenance/types.ts';
@@ -54,6 +56,11 @@ export type Aggregator = {
   submit(digests: Uint8Array, subject?: ReceiptSubject): Promise<SubmitResult>;
   /** The receipt of a digest (lowercase 0x hex or 32 bytes), pending or anchored; undefined if never submitted. */
   receipt(digest: Hex | Uint8Array, node?: string): AnchorReceipt | undefined;
+  /**
+   * The receipts of `digests` (n * 32 bytes), in order (undefined for one never submitted). Proofs
+   * are made batch by batch, so many digests of a few batches build each batch's tree once.
+   */
+  receipts(digests: Uint8Array, node?: string): Array<AnchorReceipt | undefined>;
   /** Digests accepted and not anchored yet (pending or sealed and in flight). */
   pendingCount(): number;
   batches(): BatchSummary[];
@@ -115,7 +122,8 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
   let pending: string[] = [];
   let subjects = new Map<string, ReceiptSubject>();
   const isPending = (k: string) => (index.get(k) ?? 0) < 0;
-  const { frames, torn } = replaySegments(dir, sealedSeq);
+  const { frames, torn, skipped } = replaySegments(dir, sealedSeq);
+  if (skipped > 0) log(`anchors: WARNING: ${skipped} damaged byte(s) inside the journal skipped (a failed write that could not be cut back); every whole frame after them was kept`);
   for (const f of frames) {
     if (f.kind === FRAME_DIGESTS) {
       const t = f.payload.readDoubleLE(0);
@@ -157,11 +165,24 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
 
   // --- sealing: one at a time, in order (batch files must be written in sealing order).
   let sealing: Promise<void> = Promise.resolve();
+  /**
+   * A seal waiting behind the running one: it takes everything pending when it starts, so callers
+   * meanwhile join it rather than queue one seal each (a flood of submits past maxBatch).
+   */
+  let queuedSeal: Promise<void> | undefined;
   /** Batches sealed in memory whose file is still being written. */
   const unwritten = new Set<number>();
   const seal = (): Promise<void> => {
-    sealing = sealing.then(sealOnce).catch((err) => log(`anchors: sealing failed (${formatError(err).slice(0, 200)}); retrying`));
-    return sealing;
+    if (queuedSeal) return queuedSeal;
+    const next = sealing
+      .then(() => {
+        queuedSeal = undefined;
+        return sealOnce();
+      })
+      .catch((err) => log(`anchors: sealing failed (${formatError(err).slice(0, 200)}); retrying`));
+    queuedSeal = next;
+    sealing = next;
+    return next;
   };
   const sealOnce = async () => {
     if (pending.length === 0 || stopped) return;
@@ -258,20 +279,25 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
 
   /** The anchor of `root` as the chain has it now (its transaction found by the event), or undefined. */
   const anchorOnChain = async (root: Hex): Promise<AnchorData | undefined> => {
-    const a = await client.readContract({ address: registry, abi: anchorRegistryAbi, functionName: 'anchorOf', args: [root] });
-    if (!a.timestamp) return undefined;
-    const logs = await client.getContractEvents({ address: registry, abi: anchorRegistryAbi, eventName: 'RootAnchored', args: { root }, fromBlock: BigInt(a.blockNumber), toBlock: BigInt(a.blockNumber) });
+    const a = await getAnchor(client, { registry, root });
+    if (!a) return undefined;
+    const logs = await client.getContractEvents({ address: registry, abi: anchorRegistryAbi, eventName: 'RootAnchored', args: { root }, fromBlock: a.blockNumber, toBlock: a.blockNumber });
     const l = logs[0];
     if (!l) throw new Error(`root ${root} is anchored at block ${a.blockNumber} but its RootAnchored event was not found`);
     return { txHash: l.transactionHash, blockNumber: String(a.blockNumber), blockHash: l.blockHash, timestamp: Number(a.timestamp), submitter: getAddress(a.submitter) };
   };
 
-  const fromReceipt = async (hash: Hex, root: Hex): Promise<AnchorData | undefined> => {
-    const r = await client.getTransactionReceipt({ hash }).catch(() => undefined);
-    if (!r || r.status !== 'success') return undefined;
-    const ev = parseEventLogs({ abi: anchorRegistryAbi, logs: r.logs, eventName: 'RootAnchored' }).find((l) => l.address.toLowerCase() === registry.toLowerCase() && l.args.root === root);
-    if (!ev) return undefined;
-    return { txHash: hash, blockNumber: r.blockNumber.toString(), blockHash: r.blockHash, timestamp: Number(ev.args.timestamp), submitter: getAddress(ev.args.submitter) };
+  /** The anchor a successful transaction's receipt shows for `root`, or undefined. */
+  const fromReceipt = (r: TransactionReceipt, root: Hex): AnchorData | undefined => {
+    if (r.status !== 'success') return undefined;
+    let ev;
+    try {
+      ev = eventOf(anchorRegistryAbi, r, 'RootAnchored', registry);
+    } catch {
+      return undefined;
+    }
+    if (ev.args.root.toLowerCase() !== root) return undefined;
+    return { txHash: r.transactionHash, blockNumber: r.blockNumber.toString(), blockHash: r.blockHash, timestamp: Number(ev.args.timestamp), submitter: getAddress(ev.args.submitter) };
   };
 
   const anchored = (b: SealedBatch, a: AnchorData) => {
@@ -281,18 +307,36 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
     log(`anchors: batch ${b.no} anchored in tx ${a.txHash} (block ${a.blockNumber}, ${b.count} digest(s))`);
   };
 
+  /** Waits for `hash` to be mined (a timeout throws and the anchoring loop comes back later). */
+  const settle = async (b: SealedBatch, hash: Hex) => {
+    const r = await client.waitForTransactionReceipt({ hash, timeout: 120_000 });
+    const a = fromReceipt(r, b.root) ?? (await anchorOnChain(b.root));
+    if (!a) throw new Error(`anchor tx ${hash} for batch ${b.no} reverted`);
+    anchored(b, a);
+  };
+
   const anchorBatch = async (b: SealedBatch) => {
-    // A transaction sent before a crash or a failed wait: mined, or the root anchored some other way?
-    const known = (b.sent ? await fromReceipt(b.sent.txHash, b.root) : undefined) ?? (await anchorOnChain(b.root));
+    // A transaction sent before a crash or a failed wait: mined, still waiting to be, or gone?
+    if (b.sent) {
+      const hash = b.sent.txHash;
+      const r = await client.getTransactionReceipt({ hash }).catch(() => undefined);
+      const a = r ? fromReceipt(r, b.root) : undefined;
+      if (a) return anchored(b, a);
+      // Not mined yet but known to the chain: wait for it. Sending the root again under a new nonce
+      // would pay twice, and the second would revert once the first is mined.
+      if (!r && (await client.getTransaction({ hash }).catch(() => undefined))) {
+        log(`anchors: batch ${b.no}'s tx ${hash} is still pending; waiting for it`);
+        return settle(b, hash);
+      }
+    }
+    // Never sent, reverted, or dropped: anchored some other way meanwhile?
+    const known = await anchorOnChain(b.root);
     if (known) return anchored(b, known);
     const { request } = await client.simulateContract({ address: registry, abi: anchorRegistryAbi, functionName: 'anchor', args: [b.root, BigInt(b.count)], account: wallet.account });
     const hash = await wallet.writeContract(request);
     b.sent = { txHash: hash, at: Date.now() };
     writeSent(dir, b.no, b.sent);
-    const r = await client.waitForTransactionReceipt({ hash, timeout: 120_000 });
-    const a = (r.status === 'success' ? await fromReceipt(hash, b.root) : undefined) ?? (await anchorOnChain(b.root));
-    if (!a) throw new Error(`anchor tx ${hash} for batch ${b.no} reverted`);
-    anchored(b, a);
+    await settle(b, hash);
   };
 
   /** Anchors near the head may be undone by a reorg: check that their transaction is still where it was. */
@@ -333,6 +377,41 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
   // Work left by a previous run: seal what was pending, anchor what was sealed.
   if (pending.length > 0) void seal();
   kickAnchor();
+
+  /** A digest's receipt from its place in the index, built field by field (no spreads): a JSON answer carries up to 10,000. */
+  const receiptOf = (k: string, at: number, digest: Hex, node: string | undefined, tree: (b: SealedBatch) => MerkleTree): AnchorReceipt => {
+    let t: number;
+    let subject: ReceiptSubject | undefined;
+    let b: SealedBatch | undefined;
+    let i = 0;
+    if (at < 0) {
+      t = -at;
+      subject = subjects.size > 0 ? subjects.get(k) : undefined;
+    } else {
+      b = batches[Math.floor(at / POS)]!;
+      i = at % POS;
+      t = b.times[i]!;
+      subject = b.subjects[i];
+    }
+    const r: AnchorReceipt = {
+      type: 'machina.anchor-receipt',
+      version: 1,
+      digest,
+      subject,
+      status: b?.anchor ? 'anchored' : 'pending',
+      submittedAt: isoOf(t),
+      node,
+      chainId,
+      registry,
+    };
+    if (subject === undefined) delete r.subject;
+    if (node === undefined) delete r.node;
+    if (b?.anchor) {
+      r.batch = { root: b.root, size: b.count, index: i, proof: tree(b).proof(i) };
+      r.anchor = { txHash: b.anchor.txHash, blockNumber: b.anchor.blockNumber, blockHash: b.anchor.blockHash, timestamp: b.anchor.timestamp, submitter: b.anchor.submitter };
+    }
+    return r;
+  };
 
   const summary = (b: SealedBatch): BatchSummary => ({ no: b.no, root: b.root, size: b.count, sealedAt: new Date(b.sealedAt).toISOString(), status: b.anchor ? 'anchored' : 'pending', anchor: b.anchor });
 
@@ -380,41 +459,34 @@ export async function startAggregator(p: AggregatorParameters): Promise<Aggregat
       return { accepted: n, fresh: fresh.length };
     },
     receipt(digest, node) {
-      // Built field by field (no spreads): a JSON answer carries up to 10,000 of these.
       const k = typeof digest === 'string' ? Buffer.from(digest.slice(2), 'hex').toString('latin1') : keyOf(asBuffer(digest));
       const at = index.get(k);
-      if (at === undefined) return undefined;
-      let t: number;
-      let subject: ReceiptSubject | undefined;
-      let b: SealedBatch | undefined;
-      let i = 0;
-      if (at < 0) {
-        t = -at;
-        subject = subjects.size > 0 ? subjects.get(k) : undefined;
-      } else {
-        b = batches[Math.floor(at / POS)]!;
-        i = at % POS;
-        t = b.times[i]!;
-        subject = b.subjects[i];
+      return at === undefined ? undefined : receiptOf(k, at, typeof digest === 'string' ? (digest.toLowerCase() as Hex) : hexOfKey(k), node, treeOf);
+    },
+    receipts(input, node) {
+      const digests = asBuffer(input);
+      const n = Math.floor(digests.length / 32);
+      const out = new Array<AnchorReceipt | undefined>(n);
+      // Anchored ones grouped by batch: each batch's tree serves all of its digests, then is let go.
+      const byBatch = new Map<number, Array<[number, string, number]>>();
+      for (let j = 0; j < n; j++) {
+        const k = keyOf(digests, j * 32);
+        const at = index.get(k);
+        if (at === undefined) continue;
+        const b = at >= 0 ? batches[Math.floor(at / POS)] : undefined;
+        if (!b?.anchor) {
+          out[j] = receiptOf(k, at, hexOfKey(k), node, treeOf);
+          continue;
+        }
+        let group = byBatch.get(b.no);
+        if (!group) byBatch.set(b.no, (group = []));
+        group.push([j, k, at]);
       }
-      const r: AnchorReceipt = {
-        type: 'machina.anchor-receipt',
-        version: 1,
-        digest: typeof digest === 'string' ? (digest.toLowerCase() as Hex) : hexOfKey(k),
-        subject,
-        status: b?.anchor ? 'anchored' : 'pending',
-        submittedAt: isoOf(t),
-        node,
-        chainId,
-        registry,
-      };
-      if (subject === undefined) delete r.subject;
-      if (node === undefined) delete r.node;
-      if (b?.anchor) {
-        r.batch = { root: b.root, size: b.count, index: i, proof: treeOf(b).proof(i) };
-        r.anchor = { txHash: b.anchor.txHash, blockNumber: b.anchor.blockNumber, blockHash: b.anchor.blockHash, timestamp: b.anchor.timestamp, submitter: b.anchor.submitter };
+      for (const [no, group] of byBatch) {
+        const tree = treeOf(batches[no]!);
+        for (const [j, k, at] of group) out[j] = receiptOf(k, at, hexOfKey(k), node, () => tree);
       }
-      return r;
+      return out;
     },
     pendingCount: () => pending.length + batches.reduce((n, b) => (b && !b.anchor ? n + b.count : n), 0),
     batches: () => batches.filter(Boolean).map(summary).reverse(),

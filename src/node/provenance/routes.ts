@@ -1,6 +1,8 @@
 // The provenance API: digest intake and receipts (the anchoring aggregator), anchored roots, dataset
 // versions with their manifests and diffs, model records, the lineage graph and the audit of a
 // model. Every error is the node's one shape, naming the field at fault.
+import { realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Hex } from 'viem';
@@ -8,13 +10,17 @@ import type { MachinaPublicClient } from '../../chain/clients.ts';
 import type { Deployment } from '../../chain/deployments.ts';
 import { MachinaError } from '../../errors/index.ts';
 import { diffManifests } from '../../provenance/diff.ts';
+import { ProvenanceError } from '../../provenance/errors.ts';
 import { parseManifest } from '../../provenance/manifest.ts';
-import type { ReceiptSubject } from '../../provenance/types.ts';
+import { parseSubject } from '../../provenance/receipt.ts';
 import type { Api } from '../api/context.ts';
 import { ApiError } from '../api/errors.ts';
+import { bytes32Param as bytes32, isStorableText, readBodyBytes, readJsonBody } from '../api/inputs.ts';
 import { errors } from '../api/reads.ts';
 import { errorSchema } from '../api/schemas.ts';
 import type { Aggregator } from './aggregator.ts';
+import { createModelAuditor, type ModelAuditor } from './audits.ts';
+import { JournalError } from './journal.ts';
 import { decodeCursor, type ProvenanceQueries } from './queries.ts';
 
 /** What the node's provenance surface is given. */
@@ -22,6 +28,8 @@ export type NodeProvenance = {
   queries: ProvenanceQueries;
   /** The anchoring aggregator; absent when the node has no signer (POST /v1/anchors answers 403). */
   aggregator?: Aggregator | undefined;
+  /** Audits a model, one audit per model at a time (the routes make their own when absent). */
+  audit?: ModelAuditor | undefined;
 };
 
 /** The parts of the API context these routes use (the node's ApiContext has them all). */
@@ -40,12 +48,6 @@ const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const bytes32 = (name: string) =>
-  z
-    .string()
-    .regex(HEX32, 'must be 0x followed by 64 hex digits')
-    .transform((s) => s.toLowerCase() as Hex)
-    .openapi({ param: { name, in: 'path' }, type: 'string', pattern: '^0x[0-9a-fA-F]{64}$' });
 const pageQuery = z.object({
   limit: z
     .string()
@@ -83,65 +85,52 @@ const anchorSchema = z
 const datasetSchema = z.object({}).passthrough().openapi('DatasetVersion');
 const modelSchema = z.object({}).passthrough().openapi('ModelRecord');
 
-/** Reads the body up to `max` bytes (413 past it, also for chunked bodies). */
-async function readBody(c: Context, max: number): Promise<Buffer> {
-  const declared = c.req.header('content-length');
-  if (declared !== undefined && Number(declared) > max) throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `body exceeds ${max} bytes`, 'body', { connection: 'close' });
-  const reader = c.req.raw.body?.getReader();
-  if (!reader) return Buffer.alloc(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => {});
-      throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `body exceeds ${max} bytes`, 'body', { connection: 'close' });
-    }
-    chunks.push(value);
-  }
-  return chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength) : Buffer.concat(chunks);
-}
-
-function parseJson(buf: Buffer): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf));
-  } catch (err) {
-    throw new ApiError(400, 'INVALID_JSON', `body is not valid JSON (${(err as Error).message.slice(0, 200)})`, 'body');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ApiError(400, 'INVALID_ARGUMENT', 'body: must be a JSON object', 'body');
-  return parsed as Record<string, unknown>;
-}
-
 const bad = (field: string, reason: string) => new ApiError(400, 'INVALID_ARGUMENT', `${field}: ${reason}`, field);
-const DEC = /^(0|[1-9]\d{0,77})$/;
 
-/** A receipt subject as a client may give it: checked field by field, unknown fields refused. */
-function parseSubject(v: unknown): ReceiptSubject {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad('subject', 'must be an object {kind, ...}');
-  const s = v as Record<string, unknown>;
-  const allowed: Record<string, string[]> = { file: ['kind', 'name', 'size', 'chunkSize'], dataset: ['kind', 'name', 'files', 'totalBytes', 'chunkSize'], digest: ['kind', 'name'] };
-  const keys = allowed[s.kind as string];
-  if (!keys) throw bad('subject.kind', 'must be file, dataset or digest');
-  for (const k of Object.keys(s)) if (!keys.includes(k)) throw bad(`subject.${k}`, 'unknown field');
-  if (s.name !== undefined && (typeof s.name !== 'string' || s.name.length > 1024 || s.name.includes('\u0000'))) throw bad('subject.name', 'must be a string of at most 1024 characters');
-  const int = (k: string) => {
-    if (!Number.isSafeInteger(s[k]) || (s[k] as number) < 0) throw bad(`subject.${k}`, 'must be a non-negative integer');
-  };
-  const dec = (k: string) => {
-    if (typeof s[k] !== 'string' || !DEC.test(s[k] as string)) throw bad(`subject.${k}`, 'must be a decimal string');
-  };
-  if (s.kind === 'file') {
-    dec('size');
-    int('chunkSize');
-  } else if (s.kind === 'dataset') {
-    int('files');
-    dec('totalBytes');
-    int('chunkSize');
+/** The TCP peer of a request, as @hono/node-server hands it over (undefined in-process, e.g. app.request). */
+function peerAddress(c: Context): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } }; server?: { incoming?: { socket?: { remoteAddress?: string } } } } | undefined;
+  return (env?.server ?? env)?.incoming?.socket?.remoteAddress;
+}
+
+/** 127.0.0.0/8 and ::1 (also as IPv4-mapped IPv6, as a dual-stack socket reports it). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  return /^(::ffff:)?127(\.\d{1,3}){3}$/i.test(address) || address === '::1';
+}
+
+const MAX_LOCATION = 4096;
+
+/**
+ * Where a dataset's files live, as the node's own machine gives it: an absolute path to an existing
+ * directory, resolved (symlinks and all) to the path stored. Only a loopback peer may give one: a
+ * location is a path on the uploader's machine, and the node's audits walk and hash it.
+ */
+async function parseLocation(c: Context, v: unknown): Promise<string> {
+  if (!isLoopbackAddress(peerAddress(c))) {
+    throw new ApiError(403, 'FORBIDDEN', 'location: only a client on the node\'s own machine (a loopback address) may say where a dataset\'s files live; send the manifest without it', 'location');
   }
-  return s as ReceiptSubject;
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_LOCATION || !isStorableText(v)) throw bad('location', `must be a non-empty string of at most ${MAX_LOCATION} characters without NUL or unpaired surrogates`);
+  if (!path.isAbsolute(v)) throw bad('location', 'must be an absolute path');
+  let real: string;
+  try {
+    real = await realpath(v);
+    if (!(await stat(real)).isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw bad('location', `is not an existing directory on this node: ${JSON.stringify(v.slice(0, 200))}`);
+  }
+  if (real.length > MAX_LOCATION || !isStorableText(real)) throw bad('location', `resolves to a path that cannot be stored (longer than ${MAX_LOCATION} characters or not text)`);
+  return real;
+}
+
+/** A client's receipt subject, strictly checked; a bad field is a 400 naming it. */
+function subjectOf(v: unknown) {
+  try {
+    return parseSubject(v, { strict: true });
+  } catch (err) {
+    if (err instanceof ProvenanceError) throw new ApiError(400, 'INVALID_ARGUMENT', err.message, err.field);
+    throw err;
+  }
 }
 
 /** `digests` of a JSON body as n * 32 bytes, each checked (field `digests[i]`). */
@@ -170,6 +159,7 @@ export function registerProvenance(app: Api, ctx: ProvenanceRouteContext): void 
   const prov = ctx.provenance;
   if (!prov) return;
   const q = prov.queries;
+  const audit = prov.audit ?? createModelAuditor({ client: ctx.client, deployment: ctx.deployment, queries: q });
   const node = ctx.publicUrl.replace(/\/+$/, '');
   const aggregator = () => {
     if (!prov.aggregator) throw new ApiError(403, 'SIGNER_NOT_CONFIGURED', 'this node does not run the anchoring aggregator (it needs a signer: MACHINA_NODE_SIGNER=on and a key)');
@@ -197,29 +187,38 @@ export function registerProvenance(app: Api, ctx: ProvenanceRouteContext): void 
       403: json(errorSchema, 'The node does not run the aggregator'),
       413: json(errorSchema, 'Body too large'),
       415: json(errorSchema, 'Neither application/json nor application/octet-stream'),
+      503: json(errorSchema, 'The node cannot write its journal (disk full or failing); nothing was accepted'),
     },
   });
+  /** Submits to the aggregator; a journal that cannot write answers 503 (nothing from the request was acknowledged). */
+  const submit = async (agg: Aggregator, digests: Buffer, subject?: ReturnType<typeof subjectOf>) => {
+    try {
+      return await agg.submit(digests, subject);
+    } catch (err) {
+      if (err instanceof JournalError) throw new ApiError(503, err.code, `the digests were not accepted: ${err.message}`);
+      throw err;
+    }
+  };
   app.post('/v1/anchors', async (c) => {
     const agg = aggregator();
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (type === 'application/octet-stream') {
-      const body = await readBody(c, MAX_RAW_DIGESTS * 32);
+      const body = await readBodyBytes(c, MAX_RAW_DIGESTS * 32);
       if (body.length === 0) throw bad('body', 'must hold at least one 32-byte digest');
       if (body.length % 32 !== 0) throw bad('body', `must be whole 32-byte digests (got ${body.length} bytes, ${body.length % 32} too many)`);
-      const { accepted } = await agg.submit(body);
+      const { accepted } = await submit(agg, body);
       return c.json({ accepted }, 202);
     }
     if (!/^application\/([\w.-]+\+)?json$/.test(type)) {
       throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `body must be application/json or application/octet-stream (got ${type ? JSON.stringify(type.slice(0, 100)) : 'no content-type'})`, 'content-type');
     }
-    const body = parseJson(await readBody(c, MAX_JSON_BYTES));
+    const { value: body } = await readJsonBody(c, MAX_JSON_BYTES);
     for (const k of Object.keys(body)) if (k !== 'digests' && k !== 'subject') throw bad(k, 'unknown field');
     const digests = parseDigests(body.digests);
-    const subject = body.subject === undefined ? undefined : parseSubject(body.subject);
-    await agg.submit(digests, subject);
-    const receipts = [];
-    for (let i = 0; i < digests.length; i += 32) receipts.push(agg.receipt(digests.subarray(i, i + 32), node)!);
-    return c.json({ receipts }, 202);
+    const subject = body.subject === undefined ? undefined : subjectOf(body.subject);
+    await submit(agg, digests, subject);
+    // One pass per batch: receipts of digests anchored in the same batch share one tree.
+    return c.json({ receipts: agg.receipts(digests, node) }, 202);
   });
 
   app.openapi(
@@ -313,14 +312,17 @@ export function registerProvenance(app: Api, ctx: ProvenanceRouteContext): void 
     method: 'put',
     path: '/v1/datasets/{root}/manifest',
     tags: ['provenance'],
-    summary: 'Stores a dataset version\'s manifest (its files\' tree must recompute to {root}) and, optionally, where its files live',
+    summary: 'Stores the manifest of a registered dataset version (its files\' tree must recompute to {root}) and, from the node\'s own machine only, where its files live',
+    description: 'The dataset version must be registered (indexed) with the manifest\'s file count and total bytes. `location` (an existing directory, which audits re-hash) is accepted only from a loopback client.',
     request: {
       params: z.object({ root: bytes32('root') }),
       body: { required: true, content: { 'application/json': { schema: z.object({ manifest: z.object({}).passthrough(), location: z.string().optional() }) } } },
     },
     responses: {
       200: json(z.object({ root: z.string(), files: z.number().int(), totalBytes: z.string(), stored: z.literal(true) }), 'Stored'),
-      400: json(errorSchema, 'Invalid manifest, or its root is not {root}; `field` names it'),
+      400: json(errorSchema, 'Invalid manifest, its root is not {root}, its counts differ from the registered ones, or location is no directory; `field` names it'),
+      403: json(errorSchema, 'location given by a client that is not on the node\'s machine'),
+      404: json(errorSchema, 'No dataset version {root} is registered (or indexed yet)'),
       413: json(errorSchema, 'Body too large'),
       415: json(errorSchema, 'Body not application/json'),
     },
@@ -328,13 +330,9 @@ export function registerProvenance(app: Api, ctx: ProvenanceRouteContext): void 
   app.put('/v1/datasets/:root/manifest', async (c) => {
     const root = c.req.param('root');
     if (!HEX32.test(root)) throw bad('root', 'must be 0x followed by 64 hex digits');
-    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!/^application\/([\w.-]+\+)?json$/.test(type)) throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'body must be application/json', 'content-type');
-    const body = parseJson(await readBody(c, MAX_MANIFEST_BYTES));
+    const { value: body } = await readJsonBody(c, MAX_MANIFEST_BYTES);
     for (const k of Object.keys(body)) if (k !== 'manifest' && k !== 'location') throw bad(k, 'unknown field');
-    if (body.location !== undefined && (typeof body.location !== 'string' || body.location.length === 0 || body.location.length > 4096 || body.location.includes('\u0000'))) {
-      throw bad('location', 'must be a non-empty string of at most 4096 characters');
-    }
+    const location = body.location === undefined ? null : await parseLocation(c, body.location);
     let manifest;
     try {
       manifest = parseManifest(body.manifest);
@@ -346,7 +344,11 @@ export function registerProvenance(app: Api, ctx: ProvenanceRouteContext): void 
       throw err;
     }
     if (manifest.root.toLowerCase() !== root.toLowerCase()) throw bad('manifest.root', `the manifest's root ${manifest.root} is not ${root.toLowerCase()}`);
-    await q.putManifest(root as Hex, manifest, (body.location as string | undefined) ?? null);
+    // Only manifests of registered versions are kept, and only ones that agree with the registration.
+    const dataset = await datasetOr404(root.toLowerCase() as Hex);
+    if (String(manifest.files.length) !== dataset.fileCount) throw bad('manifest.files', `holds ${manifest.files.length} file(s); dataset version ${dataset.root} is registered with ${dataset.fileCount}`);
+    if (manifest.totalBytes !== dataset.totalBytes) throw bad('manifest.totalBytes', `is ${manifest.totalBytes}; dataset version ${dataset.root} is registered with ${dataset.totalBytes} bytes`);
+    await q.putManifest(root.toLowerCase() as Hex, manifest, location);
     return c.json({ root: manifest.root, files: manifest.files.length, totalBytes: manifest.totalBytes, stored: true }, 200);
   });
 
@@ -440,19 +442,7 @@ export function registerProvenance(app: Api, ctx: ProvenanceRouteContext): void 
     async (c) => {
       const { id } = c.req.valid('param');
       await modelOr404(id);
-      // Loaded on first use: the audit pulls in hashing and chain reads the rest of the node never needs.
-      const audit = await import('../../provenance/audit.ts').catch(() => undefined);
-      if (!audit) throw new ApiError(501, 'NOT_IMPLEMENTED', 'this node cannot audit models (the audit module is missing)', 'path');
-      const report = await audit.auditModel({
-        client: ctx.client,
-        deployment: ctx.deployment,
-        modelId: id,
-        manifests: async (root) => {
-          const m = await q.getManifest(root);
-          return m ? { manifest: m.manifest, location: m.location ?? undefined } : undefined;
-        },
-      });
-      return c.json(report as never, 200);
+      return c.json((await audit(id)) as never, 200);
     },
   );
 }

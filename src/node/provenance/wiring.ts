@@ -8,13 +8,13 @@ import type { Deployment } from '../../chain/deployments.ts';
 import { DEFAULT_ANCHOR_INTERVAL_MS, DEFAULT_ANCHOR_MAX_BATCH } from '../../config/settings.ts';
 import type { NodeModule } from '../indexer/module.ts';
 import { startAggregator } from './aggregator.ts';
+import { createModelAuditor } from './audits.ts';
 import { provenanceModule } from './module.ts';
 import { createProvenanceQueries } from './queries.ts';
 import type { NodeProvenance } from './routes.ts';
 
 export { provenanceModule } from './module.ts';
 export { registerProvenance, type NodeProvenance } from './routes.ts';
-
 
 /**
  * The provenance module, if the deployment has AnchorRegistry and ProvenanceRegistry (older deployments index without it).
@@ -59,5 +59,7 @@ export async function startNodeProvenance(p: {
         log: p.log,
       })
     : undefined;
-  return { parts: { queries, aggregator }, stop: async () => aggregator?.stop() };
+  // One auditor for the node's surfaces (API and MCP), so they share running audits.
+  const audit = createModelAuditor({ client: p.client, deployment: p.deployment, queries });
+  return { parts: { queries, aggregator, audit }, stop: async () => aggregator?.stop() };
 }
