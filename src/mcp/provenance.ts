@@ -9,7 +9,7 @@ import type { Deployment } from '../chain/deployments.ts';
 import { InvalidArgumentError, MachinaError } from '../errors/index.ts';
 import { loadManifestLocally } from '../provenance/manifestCache.ts';
 import { createProvenanceNode } from '../provenance/nodeClient.ts';
-import type { AnchorReceipt, ReceiptSubject } from '../provenance/types.ts';
+import type { AnchorReceipt, AuditReport, ReceiptSubject } from '../provenance/types.ts';
 import type { NodeProvenance } from '../node/provenance/routes.ts';
 import { guard, toolResult } from './results.ts';
 
@@ -18,11 +18,15 @@ export type ProvenanceToolDeps = {
   aggregator: { submit: (digests: readonly Hex[], subject?: ReceiptSubject) => Promise<unknown[]>; receipt: (digest: Hex) => Promise<unknown | undefined> };
   /** Manifests (and where the files are) for audits. */
   manifests: (root: Hex) => Promise<{ manifest: unknown; location?: string | undefined } | undefined>;
+  /** Where this machine keeps a dataset version's files; preferred to the location `manifests` gives. */
+  locate?: ((root: Hex) => string | undefined) | undefined;
   /** For verify's on-chain checks and audits; without it verify answers `unreachable` and audit CHAIN_UNAVAILABLE. */
   client?: MachinaPublicClient | undefined;
   deployment?: Deployment | undefined;
   /** Whether tools may read local files and folders (stdio only: the server runs beside the files). */
   allowPaths?: boolean | undefined;
+  /** The node's shared auditor (one audit per model at a time); without it the tool audits itself. */
+  audit?: ((modelId: Hex) => Promise<AuditReport>) | undefined;
 };
 
 /** Names of the provenance tools, in the order tools/list shows them. */
@@ -133,7 +137,10 @@ export function registerProvenanceTools(server: McpServer, deps: ProvenanceToolD
     guard(async ({ model }) => {
       if (!deps.client || !deps.deployment) throw new MachinaError('this MCP server cannot read the chain, which an audit needs', { code: 'CHAIN_UNAVAILABLE' });
       const [{ auditModel }, { AUDIT_VERDICTS }] = await Promise.all([import('../provenance/audit.ts'), import('../provenance/types.ts')]);
-      const report = await auditModel({ client: deps.client, deployment: deps.deployment, modelId: model.toLowerCase() as Hex, manifests: deps.manifests });
+      const modelId = model.toLowerCase() as Hex;
+      const report = deps.audit
+        ? await deps.audit(modelId)
+        : await auditModel({ client: deps.client, deployment: deps.deployment, modelId, manifests: deps.manifests, locate: deps.locate });
       const head = report.ok ? `intact: model ${report.model}, ${report.links.length} link(s) verified` : `${report.verdict}: ${report.findings[0]!.message}`;
       const more = report.findings.slice(1, 20).map((f) => `  ${f.verdict}: ${f.message}`);
       return toolResult([head, ...more].join('\n'), { ...report, exitCode: AUDIT_VERDICTS[report.verdict] });
@@ -169,6 +176,7 @@ async function hashLocal(p: string): Promise<{ digest: Hex; subject: ReceiptSubj
  */
 export function provenanceMcpDeps(p: { nodeUrl: string; client?: MachinaPublicClient | undefined; deployment?: Deployment | undefined; allowPaths?: boolean; dataDir?: string | undefined }): ProvenanceToolDeps {
   const node = createProvenanceNode({ baseUrl: p.nodeUrl });
+  const dataDir = p.dataDir;
   return {
     aggregator: { submit: node.submit, receipt: node.receipt },
     manifests: async (root) => {
@@ -176,10 +184,12 @@ export function provenanceMcpDeps(p: { nodeUrl: string; client?: MachinaPublicCl
         const found = await node.manifest(root);
         if (found) return found;
       } catch (err) {
-        if (!p.dataDir) throw err;
+        if (!dataDir) throw err;
       }
-      return p.dataDir ? loadManifestLocally(p.dataDir, root) : undefined;
+      return dataDir ? loadManifestLocally(dataDir, root) : undefined;
     },
+    // The node's location is a path on the uploader's machine; this machine's cache knows better.
+    locate: dataDir ? (root) => loadManifestLocally(dataDir, root)?.location : undefined,
     client: p.client,
     deployment: p.deployment,
     allowPaths: p.allowPaths,
@@ -203,7 +213,8 @@ export function nodeProvenanceMcpDeps(p: { provenance: NodeProvenance; client: M
         const packed = new Uint8Array(digests.length * 32);
         digests.forEach((d, i) => packed.set(Buffer.from(d.slice(2), 'hex'), i * 32));
         await agg().submit(packed, subject);
-        return digests.map((d) => agg().receipt(d.toLowerCase() as Hex, p.nodeUrl));
+        // One tree per batch for the whole request, not one per digest.
+        return agg().receipts(packed, p.nodeUrl);
       },
       receipt: async (digest) => p.provenance.aggregator?.receipt(digest.toLowerCase() as Hex, p.nodeUrl),
     },
@@ -214,5 +225,6 @@ export function nodeProvenanceMcpDeps(p: { provenance: NodeProvenance; client: M
     client: p.client,
     deployment: p.deployment,
     allowPaths: false,
+    audit: p.provenance.audit,
   };
 }

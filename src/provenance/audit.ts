@@ -3,7 +3,8 @@
 // registered root, and the files where it lives must still hash to the manifest, so a training file
 // changed after registration is named with its dataset and version. The trainer's signature is
 // re-checked from the registering transaction.
-import { decodeFunctionData, hashTypedData, keccak256, parseAbiItem, recoverTypedDataAddress, stringToHex, toFunctionSelector, type Address, type Hex } from 'viem';
+import { decodeFunctionData, getAbiItem, hashTypedData, keccak256, parseAbiItem, recoverTypedDataAddress, stringToHex, toFunctionSelector, type Address, type Hex } from 'viem';
+import { provenanceRegistryAbi } from '../chain/artifacts/ProvenanceRegistry.ts';
 import type { MachinaPublicClient } from '../chain/clients.ts';
 import type { Deployment } from '../chain/deployments.ts';
 import { formatError } from '../errors/index.ts';
@@ -19,18 +20,17 @@ export type AuditModelParameters = {
   modelId: Hex;
   /** Where a dataset version's manifest (and the folder holding its files) can be found. */
   manifests: (root: Hex) => Promise<{ manifest: unknown; location?: string | undefined } | undefined>;
-  /** A local folder for a dataset version's files, when `manifests` gives none. */
+  /**
+   * This machine's folder for a dataset version's files, preferred to the location `manifests` gives
+   * (a node's location is a path on the machine that uploaded the manifest).
+   */
   locate?: ((root: Hex) => string | undefined) | undefined;
   /** Re-hashing progress, per dataset. */
   onProgress?: ((p: AuditProgress) => void) | undefined;
 };
 
-const MODEL_REGISTERED = parseAbiItem(
-  'event ModelRegistered(bytes32 indexed weightsDigest, uint256 indexed trainerAgentId, address indexed signer, bytes32 configDigest, bytes32 metricsDigest, bytes32 baseModel, uint256 computeJobId, bytes32[] datasetRoots, string name, string metrics, string uri)',
-);
-const REGISTER_MODEL = parseAbiItem(
-  'function registerModel((bytes32 weightsDigest, uint256 trainerAgentId, bytes32 configDigest, bytes32 metricsDigest, bytes32 baseModel, uint256 computeJobId, bytes32[] datasetRoots, string name, string metrics, string uri) m, address signer, bytes signature)',
-);
+const MODEL_REGISTERED = getAbiItem({ abi: provenanceRegistryAbi, name: 'ModelRegistered' });
+const REGISTER_MODEL = getAbiItem({ abi: provenanceRegistryAbi, name: 'registerModel' });
 const ERC1271 = parseAbiItem('function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)');
 const REGISTER_MODEL_SELECTOR = toFunctionSelector(REGISTER_MODEL).slice(2);
 const ZERO = `0x${'0'.repeat(64)}` as Hex;
@@ -63,8 +63,26 @@ export async function auditModel(p: AuditModelParameters): Promise<AuditReport> 
 
   const seenModels = new Set<string>();
   const seenDatasets = new Set<string>();
-  /** Folders already re-hashed, and by which dataset: a folder holds one version's files at a time. */
-  const hashedLocations = new Map<string, string>();
+  /** Folders already re-hashed, and for which dataset versions. */
+  const hashedLocations = new Map<string, Hex[]>();
+  /** Dataset records read so far (null: not registered), for the walks up parent links. */
+  const records = new Map<Hex, DatasetLike | null>();
+  const readDataset = async (root: Hex): Promise<DatasetLike | undefined> => {
+    if (!records.has(root)) {
+      const raw = await getDataset(p.client, { registry, root });
+      records.set(root, raw ? normalizeDataset(raw) : null);
+    }
+    return records.get(root) ?? undefined;
+  };
+  /** Whether `ancestor` is reached from `root` by following parent links. */
+  const isAncestor = async (ancestor: Hex, root: Hex): Promise<boolean> => {
+    const seen = new Set<Hex>();
+    for (let at = (await readDataset(root))?.parent; at && at !== ZERO && !seen.has(at); at = (await readDataset(at))?.parent) {
+      if (at === ancestor) return true;
+      seen.add(at);
+    }
+    return false;
+  };
   const datasetQueue: Hex[] = [];
 
   const modelQueue: Hex[] = [modelId];
@@ -90,13 +108,12 @@ export async function auditModel(p: AuditModelParameters): Promise<AuditReport> 
     const root = datasetQueue.shift()!.toLowerCase() as Hex;
     if (seenDatasets.has(root)) continue;
     seenDatasets.add(root);
-    const raw = await getDataset(p.client, { registry, root });
-    if (!raw) {
+    const ds = await readDataset(root);
+    if (!ds) {
       links.push({ kind: 'dataset', id: root, name: '(unregistered)', ok: false });
       findings.push({ verdict: 'dataset-unregistered', message: `dataset version ${root} is not registered at ${registry}` });
       continue;
     }
-    const ds = normalizeDataset(raw);
     const where = { root, name: ds.name, version: ds.version };
     const label = `dataset ${ds.name} v${ds.version}`;
     const link: Link = { kind: 'dataset', id: root, name: ds.name, version: ds.version, ok: false };
@@ -132,19 +149,26 @@ export async function auditModel(p: AuditModelParameters): Promise<AuditReport> 
     }
     link.files = manifest.files.length;
 
-    const location = source.location ?? p.locate?.(root);
+    // This machine's knowledge first: the node's location is a path on the uploader's machine.
+    const location = p.locate?.(root) ?? source.location;
     if (!location) {
       findings.push({ verdict: 'file-missing', message: `${label}: nowhere to find its ${manifest.files.length} files (no location on the node or in the local cache)`, dataset: where });
       continue;
     }
-    const sharedWith = hashedLocations.get(location);
-    if (sharedWith !== undefined) {
-      // The folder now holds a later version (this one's descendant, checked above); this version's
-      // files are its manifest, whose root was just recomputed against the chain.
+    const hashedHere = hashedLocations.get(location) ?? [];
+    let superseded = false;
+    for (const later of hashedHere) {
+      superseded = await isAncestor(root, later);
+      if (superseded) break;
+    }
+    if (superseded) {
+      // The folder now holds a later version derived from this one (checked there); this version's
+      // files are its manifest, whose root was just recomputed against the chain. Any other dataset
+      // at the same folder (unrelated, or a location planted on the node) is checked on its own.
       link.ok = true;
       continue;
     }
-    hashedLocations.set(location, label);
+    hashedLocations.set(location, [...hashedHere, root]);
     const { checkDirectory } = await import('./diff.ts');
     let check: Awaited<ReturnType<typeof checkDirectory>>;
     try {
@@ -194,8 +218,8 @@ async function recheckSignature(
   const log = logs[0];
   if (!log) return { ok: false, reason: 'no ModelRegistered event for it, so its signature cannot be found' };
   const tx = await client.getTransaction({ hash: log.transactionHash });
-  const call = findRegisterModelCall(tx.input);
-  if (!call) return { ok: false, reason: `its registering transaction ${log.transactionHash} carries no registerModel call to check` };
+  const call = findRegisterModelCall(tx.input, p.weightsDigest);
+  if (!call) return { ok: false, reason: `its registering transaction ${log.transactionHash} carries no registerModel call of this model to check` };
   const [input, signer, signature] = call.args;
   const same =
     input.weightsDigest.toLowerCase() === p.weightsDigest &&
@@ -231,13 +255,17 @@ async function recheckSignature(
   return valid ? { ok: true } : { ok: false, reason: `the trainer signature does not verify for signer ${signer}` };
 }
 
-/** The registerModel call in a transaction's input: direct, or nested in an account's execute call. */
-function findRegisterModelCall(input: Hex) {
+/**
+ * The registerModel call of model `weightsDigest` in a transaction's input: direct, or nested in an
+ * account's execute or a multicall, which may register other models too.
+ */
+function findRegisterModelCall(input: Hex, weightsDigest: Hex) {
   const hex = input.slice(2);
-  for (let at = hex.indexOf(REGISTER_MODEL_SELECTOR); at >= 0; at = hex.indexOf(REGISTER_MODEL_SELECTOR, at + 2)) {
+  for (let at = hex.indexOf(REGISTER_MODEL_SELECTOR); at >= 0; at = hex.indexOf(REGISTER_MODEL_SELECTOR, at + 1)) {
     if (at % 2 !== 0) continue;
     try {
-      return decodeFunctionData({ abi: [REGISTER_MODEL], data: `0x${hex.slice(at)}` });
+      const call = decodeFunctionData({ abi: [REGISTER_MODEL], data: `0x${hex.slice(at)}` });
+      if (call.args[0].weightsDigest.toLowerCase() === weightsDigest) return call;
     } catch {
       // not a call here; look further
     }

@@ -1,10 +1,11 @@
 // The roots an AnchorRegistry recorded, read from its RootAnchored events: the block data that
 // `machina verify --offline` checks receipts against.
-import { parseAbiItem, type Address } from 'viem';
+import { getAbiItem, type Address } from 'viem';
+import { anchorRegistryAbi } from '../chain/artifacts/AnchorRegistry.ts';
 import type { MachinaPublicClient } from '../chain/clients.ts';
 import type { SavedAnchor } from './types.ts';
 
-const ROOT_ANCHORED = parseAbiItem('event RootAnchored(bytes32 indexed root, address indexed submitter, uint64 size, uint48 timestamp)');
+const ROOT_ANCHORED = getAbiItem({ abi: anchorRegistryAbi, name: 'RootAnchored' });
 /** Blocks per getLogs request: public RPCs refuse wide ranges. */
 const RANGE = 10_000n;
 

@@ -2,7 +2,8 @@
 // aggregator, fetch receipts, upload and fetch dataset manifests, list anchors and datasets. Errors
 // are the node's own {error: {code, message, field}}, passed on as MachinaErrors.
 import type { Hex } from 'viem';
-import { MachinaError } from '../errors/index.ts';
+import { InvalidSettingError, MachinaError } from '../errors/index.ts';
+import { createNodeRequest } from '../http/nodeRequest.ts';
 import type { AnchorReceipt, Manifest, ReceiptSubject } from './types.ts';
 
 export type ProvenanceNode = ReturnType<typeof createProvenanceNode>;
@@ -16,47 +17,9 @@ type Query = Record<string, string | number | undefined>;
  * const [receipt] = await node.submit([digest])
  */
 export function createProvenanceNode({ baseUrl, timeoutMs = 30_000, fetch: doFetch = globalThis.fetch }: { baseUrl: string; timeoutMs?: number; fetch?: typeof globalThis.fetch }) {
-  const base = baseUrl.replace(/\/+$/, '');
-
-  async function call<T>(method: string, path: string, { body, query, notFound }: { body?: unknown; query?: Query; notFound?: boolean } = {}): Promise<T | undefined> {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) params.set(k, String(v));
-    let res: Response;
-    try {
-      res = await doFetch(`${base}${path}${params.size ? `?${params}` : ''}`, {
-        method,
-        headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      const timedOut = err instanceof Error && err.name === 'TimeoutError';
-      throw new MachinaError(timedOut ? `the node at ${base} did not answer within ${timeoutMs} ms` : `cannot reach the node at ${base} (is \`machina up\` running, or is MACHINA_NODE_URL / --node-url right?)`, {
-        code: 'NODE_UNREACHABLE',
-        field: 'MACHINA_NODE_URL',
-        cause: err,
-      });
-    }
-    if (res.status === 404 && notFound) {
-      await res.body?.cancel();
-      return undefined;
-    }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new MachinaError(`the node answered ${res.status} with a body that is not JSON (${method} ${path})`, { code: 'NODE_BAD_ANSWER', field: 'MACHINA_NODE_URL' });
-    }
-    if (!res.ok) {
-      const e = (json as { error?: { code?: unknown; message?: unknown; field?: unknown } } | null)?.error;
-      throw new MachinaError(typeof e?.message === 'string' ? e.message : `the node answered ${res.status} (${method} ${path})`, {
-        code: typeof e?.code === 'string' ? e.code : `HTTP_${res.status}`,
-        field: typeof e?.field === 'string' ? e.field : undefined,
-      });
-    }
-    return json as T;
-  }
+  const { baseUrl: base, request } = createNodeRequest({ baseUrl, timeoutMs, fetch: doFetch, urlSetting: 'MACHINA_NODE_URL / --node-url' });
+  const call = <T>(method: 'GET' | 'POST' | 'PUT', path: string, { body, query, notFound }: { body?: unknown; query?: Query; notFound?: boolean } = {}) =>
+    request<T>(method, path, { body, query, notFound: notFound ? 'undefined' : undefined });
 
   return {
     baseUrl: base,
@@ -86,12 +49,13 @@ export function createProvenanceNode({ baseUrl, timeoutMs = 30_000, fetch: doFet
     anchors: (query: { limit?: number; cursor?: string } = {}) => call<{ items: Record<string, unknown>[]; pending?: number; nextCursor?: string }>('GET', '/v1/anchors', { query }),
     /** PUT /v1/datasets/{root}/manifest. */
     putManifest: (root: Hex, manifest: Manifest, location?: string) => call<unknown>('PUT', `/v1/datasets/${root}/manifest`, { body: { manifest, ...(location ? { location } : {}) } }),
-    /** GET /v1/datasets/{root}/manifest: the manifest and where its files live; undefined if the node has none. */
+    /**
+     * GET /v1/datasets/{root}/manifest (the manifest itself) and where its files live, from the
+     * dataset's record; undefined if the node has none.
+     */
     async manifest(root: Hex): Promise<{ manifest: unknown; location?: string | undefined } | undefined> {
       const r = await call<Record<string, unknown>>('GET', `/v1/datasets/${root}/manifest`, { notFound: true });
       if (!r) return undefined;
-      // Either {manifest, location} or the manifest itself, whose location is on the dataset's record.
-      if (r.type !== 'machina.dataset-manifest') return { manifest: r.manifest, location: typeof r.location === 'string' ? r.location : undefined };
       const record = await call<Record<string, unknown>>('GET', `/v1/datasets/${root}`, { notFound: true }).catch(() => undefined);
       return { manifest: r, location: typeof record?.location === 'string' ? record.location : undefined };
     },
@@ -111,7 +75,7 @@ export function nodeUrlFrom(flag: string | undefined, settings: { host: string; 
     } catch {
       // fall through to the error
     }
-    throw new MachinaError(`${flag !== undefined ? '--node-url' : 'MACHINA_NODE_URL'}: must be an http(s) URL (got "${raw.slice(0, 100)}")`, { code: 'INVALID_SETTING', field: flag !== undefined ? '--node-url' : 'MACHINA_NODE_URL' });
+    throw new InvalidSettingError(flag !== undefined ? '--node-url' : 'MACHINA_NODE_URL', `must be an http(s) URL (got "${raw.slice(0, 100)}")`);
   }
   return `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.nodePort}`;
 }

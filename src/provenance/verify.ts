@@ -1,7 +1,8 @@
 // Verifying an anchor receipt: the receipt's fields, the digest recomputed from the file or folder,
 // the inclusion proof up to the batch root, and the root's anchor on chain (or, offline, in saved
 // block data). Every bad input ends in its own verdict; nothing here throws for a bad receipt.
-import { parseAbiItem, parseEventLogs, type Address, type Hex } from 'viem';
+import { parseEventLogs, type Address, type Hex } from 'viem';
+import { anchorRegistryAbi } from '../chain/artifacts/AnchorRegistry.ts';
 import type { MachinaPublicClient } from '../chain/clients.ts';
 import { formatError } from '../errors/index.ts';
 import { getAnchor, verifyOnChain } from './actions.ts';
@@ -29,8 +30,6 @@ export type VerifyReceiptParameters = {
 
 /** The result, plus the on-chain anchor seen by an online verify (for the offline cache). */
 export type VerifyReceiptReturnType = VerifyResult & { receipt?: AnchorReceipt | undefined; anchor?: SavedAnchor | undefined };
-
-const ROOT_ANCHORED = parseAbiItem('event RootAnchored(bytes32 indexed root, address indexed submitter, uint64 size, uint48 timestamp)');
 
 type Check = VerifyResult['checks'][number];
 
@@ -203,7 +202,7 @@ async function checkChain(client: MachinaPublicClient, receipt: Anchored, checks
       ]);
       contractSaysValid = valid;
       const logged = txReceipt
-        ? parseEventLogs({ abi: [ROOT_ANCHORED], logs: txReceipt.logs.filter((l) => l.address.toLowerCase() === registry.toLowerCase()) }).some((l) => l.args.root.toLowerCase() === batch.root)
+        ? parseEventLogs({ abi: anchorRegistryAbi, eventName: 'RootAnchored', logs: txReceipt.logs.filter((l) => l.address.toLowerCase() === registry.toLowerCase()) }).some((l) => l.args.root.toLowerCase() === batch.root)
         : false;
       diffs = anchorDiffs(anchor, { ...seen, blockHash: block.hash ?? undefined });
       if (!txReceipt) diffs.push(`transaction ${anchor.txHash} does not exist on chain ${chainId}`);

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import solc from 'solc';
-import { keccak256, stringToHex, zeroHash, type Abi, type Hex } from 'viem';
+import { encodeFunctionData, keccak256, stringToHex, zeroHash, type Abi, type Hex } from 'viem';
+import { provenanceRegistryAbi } from '../../src/chain/artifacts/index.ts';
 import { registerAgent } from '../../src/identity/actions/agents.ts';
 import { registerDataset, registerModel, signModel } from '../../src/provenance/actions.ts';
 import { auditModel, type AuditModelParameters } from '../../src/provenance/audit.ts';
@@ -21,6 +22,7 @@ let v1: { root: Hex; dir: string; manifest: Manifest };
 let v2: { root: Hex; dir: string; manifest: Manifest };
 let modelA: Hex;
 let modelB: Hex;
+let trainerAgentId: bigint;
 const store = new Map<string, { manifest: unknown; location?: string }>();
 const manifests: AuditModelParameters['manifests'] = async (root) => store.get(root);
 
@@ -32,6 +34,13 @@ async function register(name: string, dir: string, parent: Hex = zeroHash, signe
 }
 
 async function registerTrainedModel(p: { name: string; datasets: Hex[]; base?: Hex; agentId: bigint }): Promise<Hex> {
+  const { input, signer, signature } = await signTrainedModel(p);
+  // Relayed: account 3 sends the transaction the owner signed.
+  await registerModel(chain.wallet(3), { registry: chain.provenanceRegistry, input, signer, signature });
+  return input.weightsDigest;
+}
+
+async function signTrainedModel(p: { name: string; datasets: Hex[]; base?: Hex; agentId: bigint }) {
   const metrics = JSON.stringify({ accuracy: 0.91, name: p.name });
   const input = {
     weightsDigest: randomDigest(),
@@ -47,15 +56,14 @@ async function registerTrainedModel(p: { name: string; datasets: Hex[]; base?: H
   };
   const owner = chain.wallet(1);
   const signature = await signModel(owner, { chainId: chain.client.chain.id, registry: chain.provenanceRegistry, input });
-  // Relayed: account 3 sends the transaction the owner signed.
-  await registerModel(chain.wallet(3), { registry: chain.provenanceRegistry, input, signer: owner.account.address, signature });
-  return input.weightsDigest;
+  return { input, signer: owner.account.address, signature };
 }
 
 before(async () => {
   chain = await startProvenanceChain();
   work = mkdtempSync(path.join(tmpdir(), 'machina-audit-'));
   const { agentId } = await registerAgent(chain.client, chain.wallet(1), { identityRegistry: chain.address('IdentityRegistry'), agentURI: 'https://trainer.example/agent.json' });
+  trainerAgentId = agentId;
   writeDataset(path.join(work, 'v1'), 40);
   v1 = await register('patients', path.join(work, 'v1'));
   // v2: v1 with two records added, one removed and one corrected.
@@ -145,6 +153,43 @@ describe('auditModel', () => {
     assert.equal(r.verdict, 'intact', JSON.stringify(r.findings));
   });
 
+  it('unrelated datasets at one folder are each checked against their own manifest', async () => {
+    writeFiles(path.join(work, 'labels'), { 'labels.csv': 'id,label\n1,benign\n2,malignant\n' });
+    const labels = await register('labels', path.join(work, 'labels'));
+    const model = await registerTrainedModel({ name: 'triage-labelled', datasets: [v2.root, labels.root], agentId: trainerAgentId });
+    // Both training sets really are in one folder: each one's files are there, the other's are extras.
+    const mixed = path.join(work, 'mixed');
+    cpSync(v2.dir, mixed, { recursive: true });
+    cpSync(labels.dir, mixed, { recursive: true });
+    const inMixed: AuditModelParameters['manifests'] = async (root) => (root === v1.root ? store.get(root) : { ...store.get(root)!, location: mixed });
+    const together = await audit(model, { manifests: inMixed });
+    assert.equal(together.verdict, 'intact', JSON.stringify(together.findings));
+    // A location planted for `labels` at v2's folder: `labels` is no ancestor of v2, so its own files are looked for there.
+    const planted = await audit(model, { manifests: async (root) => (root === labels.root ? { ...store.get(root)!, location: v2.dir } : store.get(root)) });
+    assert.equal(planted.verdict, 'file-missing');
+    assert.match(planted.findings[0]!.message, /^labels\.csv in dataset labels v1 is missing from /);
+    assert.deepEqual(planted.findings[0]!.dataset, { root: labels.root, name: 'labels', version: 1 });
+    assert.deepEqual(planted.links.map((l) => [l.name, l.ok]), [['triage-labelled', true], ['patients', true], ['labels', false], ['patients', true]]);
+  });
+
+  it('the local `locate` is preferred to the location the node gives (a path on the uploader\'s machine)', async () => {
+    const r = await audit(modelA, { manifests: async (root) => ({ ...store.get(root)!, location: path.join(work, 'on-the-uploaders-machine') }), locate: (root) => store.get(root)?.location });
+    assert.equal(r.verdict, 'intact', JSON.stringify(r.findings));
+  });
+
+  it('a transaction registering several models: each signature is checked against its own call', async () => {
+    const { abi, bytecode } = compileBatcher();
+    const sender = chain.wallet(3);
+    const batcher = (await chain.client.waitForTransactionReceipt({ hash: await sender.deployContract({ abi, bytecode }) })).contractAddress!;
+    const signed = [await signTrainedModel({ name: 'batch-a', datasets: [v1.root], agentId: trainerAgentId }), await signTrainedModel({ name: 'batch-b', datasets: [v2.root], agentId: trainerAgentId })];
+    const calls = signed.map((m) => encodeFunctionData({ abi: provenanceRegistryAbi, functionName: 'registerModel', args: [m.input, m.signer, m.signature] }));
+    await chain.client.waitForTransactionReceipt({ hash: await sender.writeContract({ address: batcher, abi, functionName: 'run', args: [chain.provenanceRegistry, calls] }) });
+    for (const m of signed) {
+      const r = await audit(m.input.weightsDigest);
+      assert.equal(r.verdict, 'intact', `${m.input.name}: ${JSON.stringify(r.findings)}`);
+    }
+  });
+
   it('file-missing when no location is known, and the local `locate` fallback', async () => {
     const noLocation = await audit(modelA, { manifests: async (root) => ({ manifest: store.get(root)!.manifest }) });
     assert.equal(noLocation.verdict, 'file-missing');
@@ -184,9 +229,35 @@ describe('auditModel', () => {
   });
 });
 
+/** Sends several calls to one contract in one transaction, as a multicall or an account's batch would. */
+function compileBatcher(): { abi: Abi; bytecode: Hex } {
+  return compile(
+    'Batcher',
+    `// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+contract Batcher {
+    function run(address target, bytes[] calldata calls) external {
+        for (uint256 i = 0; i < calls.length; i++) {
+            (bool ok, bytes memory reason) = target.call(calls[i]);
+            if (!ok) assembly { revert(add(reason, 32), mload(reason)) }
+        }
+    }
+}`,
+  );
+}
+
+function compile(name: string, content: string): { abi: Abi; bytecode: Hex } {
+  const out = JSON.parse(solc.compile(JSON.stringify({ language: 'Solidity', sources: { 'S.sol': { content } }, settings: { outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } } })));
+  const c = out.contracts['S.sol'][name];
+  if (!c) throw new Error(JSON.stringify(out.errors));
+  return { abi: c.abi as Abi, bytecode: `0x${c.evm.bytecode.object}` as Hex };
+}
+
 /** A contract account whose ERC-1271 answer can be switched off, as a revoked key or rotated owner would. */
 function compileSwitchableSigner(): { abi: Abi; bytecode: Hex } {
-  const content = `// SPDX-License-Identifier: MIT
+  return compile(
+    'SwitchableSigner',
+    `// SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 interface IIdentity { function register(string calldata agentURI) external returns (uint256); }
 contract SwitchableSigner {
@@ -195,8 +266,6 @@ contract SwitchableSigner {
     function setValid(bool v) external { valid = v; }
     function isValidSignature(bytes32, bytes calldata) external view returns (bytes4) { return valid ? bytes4(0x1626ba7e) : bytes4(0xffffffff); }
     function onERC721Received(address, address, uint256, bytes calldata) external pure returns (bytes4) { return this.onERC721Received.selector; }
-}`;
-  const out = JSON.parse(solc.compile(JSON.stringify({ language: 'Solidity', sources: { 'S.sol': { content } }, settings: { outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } } })));
-  const c = out.contracts['S.sol'].SwitchableSigner;
-  return { abi: c.abi as Abi, bytecode: `0x${c.evm.bytecode.object}` as Hex };
+}`,
+  );
 }

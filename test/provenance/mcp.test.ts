@@ -15,12 +15,13 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { keccak256, stringToHex, zeroHash, type Hex } from 'viem';
 import { registerAgent } from '../../src/identity/actions/agents.ts';
 import { createMcpHttpHandler, createMcpServer } from '../../src/mcp/index.ts';
-import { nodeProvenanceMcpDeps, PROVENANCE_TOOL_NAMES, type ProvenanceToolDeps } from '../../src/mcp/provenance.ts';
+import { nodeProvenanceMcpDeps, provenanceMcpDeps, PROVENANCE_TOOL_NAMES, type ProvenanceToolDeps } from '../../src/mcp/provenance.ts';
 import type { NodeQueries } from '../../src/node/service/types.ts';
 import { startAggregator, type Aggregator } from '../../src/node/provenance/aggregator.ts';
 import { registerDataset, registerModel, signModel } from '../../src/provenance/actions.ts';
 import { hashDirectory } from '../../src/provenance/directory.ts';
 import { hashFile } from '../../src/provenance/hash.ts';
+import { saveManifestLocally } from '../../src/provenance/manifestCache.ts';
 import { randomDigest, startProvenanceChain, writeDataset, type ProvenanceChain } from './auditFixtures.ts';
 
 type Result = CallToolResult & { structuredContent?: any };
@@ -33,6 +34,7 @@ let http: ServerType;
 let httpClient: Client;
 let localClient: Client;
 let model: Hex;
+let dataRoot: Hex;
 const manifests = new Map<string, { manifest: unknown; location?: string }>();
 
 async function call(client: Client, name: string, args: Record<string, unknown>): Promise<Result> {
@@ -70,6 +72,7 @@ before(async () => {
   const m = await hashDirectory(path.join(work, 'data'));
   await registerDataset(chain.wallet(1), { registry: chain.provenanceRegistry, name: 'notes', root: m.root, parent: zeroHash, fileCount: BigInt(m.files.length), totalBytes: BigInt(m.totalBytes), uri: '' });
   manifests.set(m.root, { manifest: m, location: path.join(work, 'data') });
+  dataRoot = m.root;
   const metrics = '{"f1":0.8}';
   const input = { weightsDigest: randomDigest(), trainerAgentId: agentId, configDigest: randomDigest(), metricsDigest: keccak256(stringToHex(metrics)), baseModel: zeroHash, computeJobId: 0n, datasetRoots: [m.root], name: 'notes-model', metrics, uri: '' };
   const signature = await signModel(chain.wallet(1), { chainId: chain.client.chain.id, registry: chain.provenanceRegistry, input });
@@ -140,6 +143,44 @@ describe('MCP provenance tools', () => {
     const badDigest = await call(httpClient, 'anchor', { digest: '0x1234' });
     assert.equal(badDigest.isError, true);
     assert.match(textOf(badDigest), /32 bytes of hex/);
+  });
+
+  it("audit over a node's HTTP API (`machina mcp`): this machine's manifest cache says where the files are, not the node", async () => {
+    // A node that holds the manifest, with the location it was uploaded from: a path on another machine.
+    const node = serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      fetch: (req) => {
+        const { pathname } = new URL(req.url);
+        if (pathname === `/v1/datasets/${dataRoot}/manifest`) return Response.json(manifests.get(dataRoot)!.manifest);
+        if (pathname === `/v1/datasets/${dataRoot}`) return Response.json({ root: dataRoot, location: '/home/uploader/data' });
+        return Response.json({ error: { code: 'NOT_FOUND', message: `nothing at ${pathname}` } }, { status: 404 });
+      },
+    });
+    await new Promise((r) => node.once('listening', r));
+    const nodeUrl = `http://127.0.0.1:${(node.address() as AddressInfo).port}`;
+    const dataDir = path.join(work, 'local');
+    saveManifestLocally(dataDir, manifests.get(dataRoot)!.manifest as never, path.join(work, 'data'));
+    const auditWith = async (deps: ProvenanceToolDeps) => {
+      const [a, b] = InMemoryTransport.createLinkedPair();
+      await createMcpServer({ queries: {} as NodeQueries, version: '0.0.0-test', provenance: deps }).connect(a);
+      const client = new Client({ name: 'prov-test-stdio', version: '1.0.0' });
+      await client.connect(b);
+      try {
+        return ok(await call(client, 'audit', { model }));
+      } finally {
+        await client.close();
+      }
+    };
+    try {
+      const local = await auditWith(provenanceMcpDeps({ nodeUrl, client: chain.client, deployment: chain.deployment, allowPaths: true, dataDir }));
+      assert.equal(local.verdict, 'intact', JSON.stringify(local.findings));
+      const nodeOnly = await auditWith(provenanceMcpDeps({ nodeUrl, client: chain.client, deployment: chain.deployment, allowPaths: true }));
+      assert.equal(nodeOnly.verdict, 'file-missing');
+      assert.match(nodeOnly.findings[0].message, /\/home\/uploader\/data/);
+    } finally {
+      await new Promise((r) => node.close(r));
+    }
   });
 
   it('audit: intact, then the tampered file named with its dataset and version', async () => {

@@ -1,7 +1,7 @@
 // NodeQueries over a node's HTTP API, for programs that read the index from outside the node
 // (`machina mcp`). Same records as in process; an unknown agent or request reads as `undefined`.
 import type { Address, Hex } from 'viem';
-import { MachinaError } from '../../errors/index.ts';
+import { createNodeRequest, type NodeQueryValue } from '../../http/nodeRequest.ts';
 import type { AgentRecord, EventRecord, FeedbackRecord, ListAgentsParams, NodeQueries, NodeStats, Page, ValidationRecord } from './types.ts';
 
 export const DEFAULT_NODE_URL = 'http://127.0.0.1:8787';
@@ -14,8 +14,6 @@ export type CreateHttpQueriesParameters = {
   fetch?: typeof globalThis.fetch;
 };
 
-type QueryValue = string | number | bigint | boolean | undefined;
-
 /**
  * Reads a node's index through its HTTP API (`/v1/...`).
  * @example
@@ -23,43 +21,8 @@ type QueryValue = string | number | bigint | boolean | undefined;
  * const agent = await queries.getAgent(3n)
  */
 export function createHttpQueries({ baseUrl, timeoutMs = 10_000, fetch: doFetch = globalThis.fetch }: CreateHttpQueriesParameters): NodeQueries {
-  const base = baseUrl.replace(/\/+$/, '');
-
-  async function get<T>(path: string, query: Record<string, QueryValue> = {}, { notFound }: { notFound?: 'undefined' } = {}): Promise<T | undefined> {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
-    const url = `${base}${path}${params.size ? `?${params}` : ''}`;
-    let res: Response;
-    try {
-      res = await doFetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
-      const timedOut = err instanceof Error && err.name === 'TimeoutError';
-      throw new MachinaError(
-        timedOut ? `the node at ${base} did not answer within ${timeoutMs} ms` : `cannot reach the node at ${base} (is \`machina up\` running, or is MACHINA_NODE_URL right?)`,
-        { code: 'NODE_UNREACHABLE', field: 'MACHINA_NODE_URL', cause: err },
-      );
-    }
-    if (res.status === 404 && notFound === 'undefined') {
-      await res.body?.cancel();
-      return undefined;
-    }
-    const text = await res.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new MachinaError(`the node answered ${res.status} with a body that is not JSON (GET ${path})`, { code: 'NODE_BAD_ANSWER', field: 'MACHINA_NODE_URL' });
-    }
-    if (!res.ok) {
-      // The node's errors are {error: {code, message, field}}: pass them on as they are.
-      const e = (body as { error?: { code?: unknown; message?: unknown; field?: unknown } } | null)?.error;
-      throw new MachinaError(typeof e?.message === 'string' ? e.message : `the node answered ${res.status} (GET ${path})`, {
-        code: typeof e?.code === 'string' ? e.code : `HTTP_${res.status}`,
-        field: typeof e?.field === 'string' ? e.field : undefined,
-      });
-    }
-    return body as T;
-  }
+  const { request } = createNodeRequest({ baseUrl, timeoutMs, fetch: doFetch });
+  const get = <T>(path: string, query: Record<string, NodeQueryValue> = {}, options: { notFound?: 'undefined' } = {}) => request<T>('GET', path, { query, ...options });
   const must = async <T>(p: Promise<T | undefined>): Promise<T> => (await p)!;
 
   return {
