@@ -145,6 +145,12 @@ describe('dashboard: provenance', { skip }, () => {
     const owner = chain.wallet(1);
     const register = async (m: Manifest, parent: Hex, dir: string) => {
       await registerDataset(owner, { registry: registry(), name: 'toy-set', root: m.root, parent, fileCount: BigInt(m.files.length), totalBytes: BigInt(m.totalBytes), uri: `${node.url}/v1/datasets/${m.root}/manifest` });
+      // The node stores manifests only for datasets it has indexed: wait for the registration first.
+      const indexed = Date.now() + 15_000;
+      while ((await fetch(`${node.url}/v1/datasets/${m.root}`)).status === 404) {
+        assert.ok(Date.now() < indexed, `dataset ${m.root} indexed within 15 s`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
       await api('PUT', `/v1/datasets/${m.root}/manifest`, { manifest: m, location: dir });
     };
     await register(v1, ZERO, v1Dir);

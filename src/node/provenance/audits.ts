@@ -1,6 +1,7 @@
 // The node's model audits: an audit walks a model's lineage and may re-hash every training file the
-// node holds, so one runs at a time per model (concurrent callers share it) and its report is reused
-// for a few seconds, keeping a burst of requests from turning into a burst of disk reads.
+// node holds, so one runs at a time per model and concurrent callers share it, keeping a burst of
+// requests from turning into a burst of disk reads. A finished report is not reused by default: an
+// audit asked for after a file changed must see the change.
 import type { Hex } from 'viem';
 import type { MachinaPublicClient } from '../../chain/clients.ts';
 import type { Deployment } from '../../chain/deployments.ts';
@@ -15,7 +16,7 @@ export type CreateModelAuditorParameters = {
   client: MachinaPublicClient;
   deployment: Deployment;
   queries: Pick<ProvenanceQueries, 'getManifest'>;
-  /** How long a finished report answers again (ms); 5 s by default. */
+  /** How long a finished report answers again (ms); 0 (never) by default. */
   reuseMs?: number;
 };
 
@@ -25,10 +26,10 @@ const KEEP_REPORTS = 256;
  * The node's auditor over its stored manifests (and the locations its own machine gave for them).
  * @example
  * const audit = createModelAuditor({ client, deployment, queries })
- * const report = await audit(modelId) // a second call within 5 s answers the same report
+ * const report = await audit(modelId) // a concurrent second call shares the same run
  */
 export function createModelAuditor(p: CreateModelAuditorParameters): ModelAuditor {
-  const reuseMs = p.reuseMs ?? 5_000;
+  const reuseMs = p.reuseMs ?? 0;
   const running = new Map<string, Promise<AuditReport>>();
   const recent = new Map<string, { report: AuditReport; at: number }>();
   const remember = (id: string, report: AuditReport) => {
