@@ -1,4 +1,4 @@
-// `npm run bench [gas|paygas|indexer|api|x402|provgas|merkle|hash|intake ...] [--json]`: every benchmark, each figure printed with its
+// `npm run bench [gas|paygas|indexer|api|x402|provgas|merkle|hash|intake|matcher ...] [--json]`: every benchmark, each figure printed with its
 // ratio to a baseline measured in the same run (for gas: the canonical contracts on the same calls).
 // Progress goes to stderr; `--json` prints one JSON document on stdout for programs.
 import { gasTable, measureGas } from './gas.ts';
@@ -10,6 +10,7 @@ import { measureProvenanceGas, provenanceGasReport } from './provenanceGas.ts';
 import { measureProvenanceHash, provenanceHashReport } from './provenanceHash.ts';
 import { measureProvenanceMerkle, provenanceMerkleReport } from './provenanceMerkle.ts';
 import { measureProvenanceIntake, provenanceIntakeReport } from './provenanceIntake.ts';
+import { computeMatcherReport, measureComputeMatcher } from './computeMatcher.ts';
 
 const json = process.argv.includes('--json');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -81,6 +82,13 @@ if (wanted('intake')) {
   const r = await measureProvenanceIntake({ log });
   results.intake = r;
   out(`${provenanceIntakeReport(r)}\n`);
+}
+
+if (wanted('matcher')) {
+  log('matcher: 10k providers, 100k open jobs, against a brute-force reference ...');
+  const r = await measureComputeMatcher({ log });
+  results.matcher = r;
+  out(`${computeMatcherReport(r)}\n`);
 }
 
 if (json) process.stdout.write(`${JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
