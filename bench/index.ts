@@ -1,4 +1,4 @@
-// `npm run bench [gas|paygas|indexer|api|x402|provgas|merkle|hash|intake|matcher ...] [--json]`: every benchmark, each figure printed with its
+// `npm run bench [gas|paygas|indexer|api|x402|provgas|merkle|hash|intake|matcher|compute ...] [--json]`: every benchmark, each figure printed with its
 // ratio to a baseline measured in the same run (for gas: the canonical contracts on the same calls).
 // Progress goes to stderr; `--json` prints one JSON document on stdout for programs.
 import { gasTable, measureGas } from './gas.ts';
@@ -11,6 +11,7 @@ import { measureProvenanceHash, provenanceHashReport } from './provenanceHash.ts
 import { measureProvenanceMerkle, provenanceMerkleReport } from './provenanceMerkle.ts';
 import { measureProvenanceIntake, provenanceIntakeReport } from './provenanceIntake.ts';
 import { computeMatcherReport, measureComputeMatcher } from './computeMatcher.ts';
+import { computeMarketReport, measureComputeMarket } from './computeMarket.ts';
 
 const json = process.argv.includes('--json');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -89,6 +90,13 @@ if (wanted('matcher')) {
   const r = await measureComputeMatcher({ log });
   results.matcher = r;
   out(`${computeMatcherReport(r)}\n`);
+}
+
+if (wanted('compute')) {
+  log('compute: gas per job lifecycle step and demo-job latency on a fresh devnet ...');
+  const r = await measureComputeMarket({ log });
+  results.compute = r;
+  out(`${computeMarketReport(r)}\n`);
 }
 
 if (json) process.stdout.write(`${JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);

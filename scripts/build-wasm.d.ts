@@ -4,3 +4,7 @@ export const modulePath: string;
 export function compileKeccakWasm(): Promise<Uint8Array>;
 export function keccakWasmModule(bytes: Uint8Array): string;
 export function buildWasm(): Promise<string>;
+export const demoWatPath: string;
+export const demoModulePath: string;
+export function compileDemoWasm(): Promise<Uint8Array>;
+export function demoWasmModule(bytes: Uint8Array): string;

@@ -17,6 +17,8 @@ import { addDiffCommand } from './commands/diff.ts';
 import { addDatasetCommands } from './commands/dataset.ts';
 import { addModelCommands } from './commands/model.ts';
 import { addAuditCommand } from './commands/audit.ts';
+import { addComputeCommands } from './commands/compute.ts';
+import { addProviderCommands } from './commands/provider.ts';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -39,6 +41,8 @@ export function buildProgram(): Command {
   addDatasetCommands(program);
   addModelCommands(program);
   addAuditCommand(program);
+  addComputeCommands(program);
+  addProviderCommands(program);
   addMcpCommand(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   return program;

@@ -3,3 +3,4 @@ export { createMcpServer, MCP_TOOL_NAMES, type CreateMcpServerParameters } from 
 export { createMcpHttpHandler, type CreateMcpHttpHandlerParameters } from './http.ts';
 export { serveMcpStdio } from './stdio.ts';
 export { toolError, toolResult, type ToolErrorBody } from './results.ts';
+export { COMPUTE_TOOL_NAMES, computeMcpDeps, nodeComputeMcpDeps, type ComputeToolDeps } from './compute.ts';

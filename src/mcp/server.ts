@@ -10,6 +10,7 @@ import * as s from './schemas.ts';
 import { guard, toolResult } from './results.ts';
 import { registerWalletTools, type WalletToolDeps } from './wallet.ts';
 import { registerProvenanceTools, type ProvenanceToolDeps } from './provenance.ts';
+import { registerComputeTools, type ComputeToolDeps } from './compute.ts';
 
 export type CreateMcpServerParameters = {
   /** Read side: the node's index (in process, or over HTTP). */
@@ -24,6 +25,8 @@ export type CreateMcpServerParameters = {
   wallet?: WalletToolDeps | undefined;
   /** Provenance: adds the anchor, verify and audit tools. */
   provenance?: ProvenanceToolDeps | undefined;
+  /** Compute market: adds compute_jobs, compute_job, compute_providers (and compute_submit with a local signer). */
+  compute?: ComputeToolDeps | undefined;
 };
 
 /** The names of the tools, in the order tools/list shows them. */
@@ -52,7 +55,7 @@ const INSTRUCTIONS = [
  * const server = createMcpServer({ queries: createHttpQueries({ baseUrl: 'http://127.0.0.1:8787' }), writer, version: '0.1.0' })
  * await server.connect(transport)
  */
-export function createMcpServer({ queries, writer, writerError, version, wallet, provenance }: CreateMcpServerParameters): McpServer {
+export function createMcpServer({ queries, writer, writerError, version, wallet, provenance, compute }: CreateMcpServerParameters): McpServer {
   const server = new McpServer({ name: 'machina', title: 'Machina', version }, { instructions: INSTRUCTIONS });
 
   const needWriter = (): NodeWriter => {
@@ -248,6 +251,7 @@ export function createMcpServer({ queries, writer, writerError, version, wallet,
 
   if (wallet) registerWalletTools(server, wallet);
   if (provenance) registerProvenanceTools(server, provenance);
+  if (compute) registerComputeTools(server, compute);
   return server;
 }
 

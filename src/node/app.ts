@@ -14,6 +14,7 @@ import { registerWrites } from './api/writes.ts';
 import { registerWalletRoutes } from './wallet/routes.ts';
 import { registerPay } from './pay/routes.ts';
 import { registerProvenance } from './provenance/routes.ts';
+import { registerCompute } from './compute/routes.ts';
 import type { AgentRecord } from './service/types.ts';
 
 export type { NodeAppDeps } from './api/context.ts';
@@ -119,6 +120,7 @@ export function createNodeApp(deps: NodeAppDeps): NodeApp {
   // First: a route priced by settings must meet the x402 gateway before its own handler.
   registerPay(app, ctx);
   registerProvenance(app, ctx);
+  registerCompute(app, ctx);
   registerReads(app, ctx);
   const streams = registerStream(app, ctx);
   registerWrites(app, ctx);

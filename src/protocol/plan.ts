@@ -5,6 +5,8 @@ import {
   agentAccountFactoryAbi,
   anchorRegistryAbi,
   anchorRegistryBytecode,
+  computeMarketAbi,
+  computeMarketBytecode,
   agentAccountFactoryBytecode,
   agentPaymasterAbi,
   agentPaymasterBytecode,
@@ -35,6 +37,27 @@ export const CANONICAL_ENTRY_POINT_V08: Address = '0x4337084D9E255Ff0702461CF889
 export const DEVNET_PAYMASTER_DEPOSIT = parseEther('10');
 
 const isDevnet = (ctx: DeployContext) => ctx.client.chain.id === DEVNET_CHAIN_ID;
+
+/**
+ * Compute market parameters. The devnet's windows are seconds so a demo finishes while you watch; elsewhere they
+ * leave people time to notice and dispute a wrong result. Amounts are mUSD base units (6 decimals).
+ */
+export function computeMarketConfig(devnet: boolean) {
+  const mUSD = 1_000_000n;
+  return {
+    minStake: 100n * mUSD,
+    slashAmount: 50n * mUSD,
+    challengeBond: 10n * mUSD,
+    unstakeCooldown: devnet ? 30 : 7 * 86_400,
+    heartbeatTTL: devnet ? 300 : 3_600,
+    challengeWindow: devnet ? 2 : 3_600,
+    resolutionWindow: devnet ? 30 : 86_400,
+    rewardShareBps: 5_000,
+  } as const;
+}
+
+/** The compute market's own ERC-8004 registration (it requests validations of disputed results as this agent). */
+export const COMPUTE_MARKET_AGENT_URI = 'data:application/json,{"name":"Machina compute market","description":"Requests validations of disputed compute results"}';
 
 const entryPointDepositOf = (ctx: DeployContext, account: Address) =>
   ctx.client.readContract({ address: ctx.addresses.EntryPoint!, abi: machinaEntryPointAbi, functionName: 'balanceOf', args: [account] });
@@ -83,6 +106,21 @@ export const protocolPlan: DeployPlan = {
     // Provenance: batch roots anchored by the node's aggregator, and the dataset/model audit trail.
     { name: 'AnchorRegistry', abi: anchorRegistryAbi, bytecode: anchorRegistryBytecode },
     { name: 'ProvenanceRegistry', abi: provenanceRegistryAbi, bytecode: provenanceRegistryBytecode, args: ({ addresses }) => [addresses.IdentityRegistry] },
+    // Compute: staked providers, escrowed jobs, redundant or optimistic verification, slashing.
+    {
+      name: 'ComputeMarket',
+      abi: computeMarketAbi,
+      bytecode: computeMarketBytecode,
+      args: (ctx) => [
+        ctx.addresses.IdentityRegistry,
+        ctx.addresses.ValidationRegistry,
+        ctx.addresses.SettlementToken,
+        computeMarketConfig(isDevnet(ctx)),
+        ctx.wallet.account.address,
+        ctx.wallet.account.address,
+        COMPUTE_MARKET_AGENT_URI,
+      ],
+    },
   ],
   wiring: [
     {
@@ -98,6 +136,22 @@ export const protocolPlan: DeployPlan = {
         client.readContract({ address: addresses.ReputationRegistry!, abi: reputationRegistryAbi, functionName: 'isReceiptSource', args: [addresses.X402Settlement!] }),
       run: ({ wallet, addresses }) =>
         wallet.writeContract({ address: addresses.ReputationRegistry!, abi: reputationRegistryAbi, functionName: 'setReceiptSource', args: [addresses.X402Settlement!, true] }),
+    },
+    {
+      description: 'ReputationRegistry accepts ComputeMarket receipts (paid compute jobs back verified feedback)',
+      isDone: ({ client, addresses }) =>
+        client.readContract({ address: addresses.ReputationRegistry!, abi: reputationRegistryAbi, functionName: 'isReceiptSource', args: [addresses.ComputeMarket!] }),
+      run: ({ wallet, addresses }) =>
+        wallet.writeContract({ address: addresses.ReputationRegistry!, abi: reputationRegistryAbi, functionName: 'setReceiptSource', args: [addresses.ComputeMarket!, true] }),
+    },
+    {
+      // The devnet's node signer (the deployer) re-executes disputed results; elsewhere governance picks arbiters.
+      description: 'the devnet names the deployer as the compute market arbiter',
+      isDone: async (ctx) =>
+        !isDevnet(ctx) ||
+        (await ctx.client.readContract({ address: ctx.addresses.ComputeMarket!, abi: computeMarketAbi, functionName: 'arbiters' })).length > 0,
+      run: ({ wallet, addresses }) =>
+        wallet.writeContract({ address: addresses.ComputeMarket!, abi: computeMarketAbi, functionName: 'setArbiters', args: [[wallet.account.address]] }),
     },
     {
       description: 'the devnet funds the AgentPaymaster deposit at the EntryPoint',

@@ -24,6 +24,9 @@ import { walletModules, walletNodeParts } from '../node/wallet/wiring.ts';
 import { parseX402Routes, startNodePay } from '../node/pay/wiring.ts';
 import { provenanceModules, startNodeProvenance } from '../node/provenance/wiring.ts';
 import { nodeProvenanceMcpDeps } from '../mcp/provenance.ts';
+import { computeModules, startNodeCompute } from '../node/compute/wiring.ts';
+import { startNodeArbiter } from '../node/compute/arbiter.ts';
+import { nodeComputeMcpDeps } from '../mcp/compute.ts';
 
 const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
 
@@ -83,7 +86,7 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
     const store = await openNodeStore({
       databaseUrl: settings.databaseUrl,
       dataDir: nodeDataDir,
-      modules: [identityModule(), ...walletModules(deployment), ...provenanceModules(deployment)],
+      modules: [identityModule(), ...walletModules(deployment), ...provenanceModules(deployment), ...computeModules(deployment)],
     });
     stops.push(store.close);
     const indexer = await startIndexer({
@@ -115,6 +118,13 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
       log,
     });
     if (provenance) stops.push(provenance.stop);
+    // Compute: the market's read side, the blob store (<nodeDataDir>/blobs) and, with a signer, the keeper that settles due jobs.
+    const compute = await startNodeCompute({ client, deployment, db: store.db, dataDir: nodeDataDir, signer: nodeWallet, feed: store.feed, log });
+    if (compute) stops.push(compute.stop);
+    // Where the node's key is one of the market's arbiters (the devnet names it), it re-executes disputed results
+    // and answers the market's ERC-8004 validation requests.
+    const arbiter = await startNodeArbiter({ client, deployment, signer: nodeWallet, log });
+    if (arbiter) stops.push(arbiter.stop);
     const node = await startNode({
       host: settings.host,
       port: settings.nodePort,
@@ -135,12 +145,14 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
           signerWallet: walletParts.signerWallet,
           pay: pay?.parts,
           provenance: provenance?.parts,
+          compute: compute?.parts,
           mcp: createMcpHttpHandler({
             queries: store.queries,
             writer,
             version,
             wallet: walletParts.mcpWallet,
             provenance: provenance && nodeProvenanceMcpDeps({ provenance: provenance.parts, client, deployment, nodeUrl: publicUrl }),
+            compute: compute && nodeComputeMcpDeps(compute.parts),
           }),
           webRoot: existsSync(WEB_DIST) ? WEB_DIST : undefined,
           log,

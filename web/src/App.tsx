@@ -1,6 +1,9 @@
 // The dashboard's frame: header with navigation and the live link state, then the routed page.
 import { Agent } from './pages/Agent.tsx';
 import { Agents } from './pages/Agents.tsx';
+import { Compute } from './pages/Compute.tsx';
+import { ComputeJob } from './pages/ComputeJob.tsx';
+import { ComputeProvider } from './pages/ComputeProvider.tsx';
 import { Anchors } from './pages/Anchors.tsx';
 import { Dataset } from './pages/Dataset.tsx';
 import { Datasets } from './pages/Datasets.tsx';
@@ -16,7 +19,7 @@ import { useLiveStatus, type LiveStatus } from './live.tsx';
 import { href, useRoute, type Route } from './router.ts';
 
 /** Pages that sit under another page's nav entry. */
-const SECTION: Partial<Record<Route['page'], string>> = { agent: 'agents', wallet: 'wallets', dataset: 'datasets', lineage: 'models' };
+const SECTION: Partial<Record<Route['page'], string>> = { agent: 'agents', wallet: 'wallets', dataset: 'datasets', lineage: 'models', computeJob: 'compute', computeProvider: 'compute' };
 
 const liveLabel: Record<LiveStatus, string> = { connecting: 'connecting…', live: 'live', offline: 'offline' };
 
@@ -55,6 +58,9 @@ export function App() {
             </NavLink>
             <NavLink to="/models" active={section === 'models'} testId="nav-models">
               Models
+            </NavLink>
+            <NavLink to="/compute" active={section === 'compute'} testId="nav-compute">
+              Compute
             </NavLink>
             <NavLink to="/events" active={section === 'events'} testId="nav-events">
               Event log
@@ -109,6 +115,12 @@ function Page({ route }: { route: Route }) {
       return <Models />;
     case 'lineage':
       return <Lineage key={route.id.toLowerCase()} id={route.id} />;
+    case 'compute':
+      return <Compute key={route.status} initialStatus={route.status} />;
+    case 'computeJob':
+      return <ComputeJob key={route.jobId} jobId={route.jobId} />;
+    case 'computeProvider':
+      return <ComputeProvider key={route.providerId} providerId={route.providerId} />;
     case 'events':
       return <Events contract={route.contract} event={route.event} />;
     case 'notFound':

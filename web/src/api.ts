@@ -199,3 +199,144 @@ export const provenanceApi = {
 function unwrapManifest(m: Manifest | { manifest: Manifest }): Manifest {
   return 'manifest' in m && m.manifest ? m.manifest : (m as Manifest);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Compute market (/v1/compute/*): staked providers, jobs with their replicas, verification and
+// payouts, and market totals. Amounts are decimal strings of settlement-token base units (mUSD, 6
+// decimals); digests are 0x-hex bytes32, null until set.
+
+export type JobStatusName = 'none' | 'open' | 'assigned' | 'challenged' | 'completed' | 'failed' | 'cancelled' | 'expired';
+export type SlashReasonName = 'wrong-result' | 'challenge-upheld' | 'no-show';
+
+/** A provider as indexed: resources offered, stake, record of work, and what it earned and lost. */
+export type ProviderRow = {
+  providerId: string;
+  /** The provider's ERC-8004 agent id. */
+  agentId: string;
+  operator: string;
+  deviceKind: string;
+  region: string;
+  deviceCount: number;
+  memoryMB: number;
+  pricePerUnit: string;
+  stake: string;
+  /** Stake held for running jobs. */
+  locked: string;
+  /** 0..100 = 100 * completed / (completed + 3 * slashes + 1). */
+  reputation: number;
+  completed: number;
+  slashes: number;
+  slashedAmount: string;
+  earned: string;
+  activeJobs?: number;
+  lastHeartbeat: number;
+  live: boolean;
+  /** 0, or when the stake may be withdrawn. */
+  unstakeAt: number;
+  registeredAt?: number;
+};
+
+/** One replica slot of a job: who ran it, at what price, what it answered, and how it ended. */
+export type AssignmentRow = {
+  slot: number;
+  providerId: string;
+  pricePerUnit: string;
+  outputDigest: string | null;
+  outputURI: string | null;
+  committedAt?: number | null;
+  paid: boolean;
+  /** What the provider was credited, once paid. */
+  amount: string | null;
+  receiptId?: string | null;
+  slashed: boolean;
+  slashAmount?: string | null;
+};
+
+/** An arbiter's answer to the market's validation request for a disputed job (response < 50: the provider was wrong). */
+export type VoteRow = { requestHash: string; validator: string; response: number | null; vote: 'provider' | 'challenger' | null; respondedAt: number | null };
+
+/** A dispute of an optimistic result. */
+export type ChallengeRow = {
+  challenger: string;
+  claimedDigest: string;
+  resolveBy: number;
+  openedAt?: number;
+  resolved: boolean;
+  upheld: boolean | null;
+  votesForProvider: number | null;
+  votesForChallenger: number | null;
+  resolvedAt?: number | null;
+  requestHashes?: string[];
+  votes: VoteRow[];
+};
+
+export type BidRow = { providerId: string; kind: 'bid' | 'offer'; pricePerUnit: string; reputation: number | null; placedAt: number; txHash: string };
+
+export type JobRow = {
+  jobId: string;
+  poster: string;
+  status: JobStatusName;
+  mode: 'redundant' | 'optimistic';
+  direct: boolean;
+  replicas: number;
+  units: number;
+  maxPricePerUnit: string;
+  /** Still held for the job (0 once settled). */
+  escrow: string;
+  initialEscrow?: string;
+  workloadDigest: string;
+  inputDigest: string;
+  workloadURI: string;
+  inputURI: string;
+  needs?: { deviceKind: string; minMemoryMB: number; region: string };
+  bidWindow?: number;
+  deadline: number;
+  postedAt: number;
+  postedTx?: string;
+  finalizedAt: number | null;
+  finalizedTx?: string | null;
+  acceptedDigest: string | null;
+  refund: string | null;
+  assignments: AssignmentRow[];
+  challenge?: ChallengeRow | null;
+};
+
+/** GET /v1/compute/jobs/{id}: the job with its bids (or offers) and slashes. */
+export type JobDetail = JobRow & { bids?: BidRow[]; slashes?: SlashRow[] };
+
+export type SlashRow = {
+  providerId: string;
+  jobId: string;
+  reason: SlashReasonName | string;
+  amount: string;
+  beneficiary: string;
+  reward: string;
+  txHash: string;
+  blockNumber: number;
+  timestamp: number;
+};
+
+export type ProviderDetail = ProviderRow & { jobs: JobRow[]; slashesList: SlashRow[] };
+
+export type ComputeStats = {
+  providers: number;
+  liveProviders: number;
+  jobs: { total?: number; byStatus: Partial<Record<JobStatusName, number>> };
+  /** Credited to providers for accepted results. */
+  paid: string;
+  slashed: string;
+  slashCount: number;
+  /** Escrow still held by jobs not settled. */
+  escrowOpen: string;
+  staked?: string;
+};
+
+export type JobsPage = { jobs: JobRow[]; next: string | null };
+
+export const computeApi = {
+  providers: (signal?: AbortSignal) => getJson<{ providers: ProviderRow[] }>('/v1/compute/providers', signal),
+  provider: (id: string, signal?: AbortSignal) => getJson<ProviderDetail>(`/v1/compute/providers/${seg(id)}`, signal),
+  jobs: (p: { status?: string; poster?: string; provider?: string; limit?: number; cursor?: string }, signal?: AbortSignal) => getJson<JobsPage>(`/v1/compute/jobs${query(p)}`, signal),
+  job: (id: string, signal?: AbortSignal) => getJson<JobDetail>(`/v1/compute/jobs/${seg(id)}`, signal),
+  stats: (signal?: AbortSignal) => getJson<ComputeStats>('/v1/compute/stats', signal),
+};

@@ -1,6 +1,8 @@
 // Data loading for views: fetch on mount and when inputs change, keep showing the last data while a
 // refetch runs (live updates must not flicker), and refetch on demand at most a few times a second.
 import { useCallback, useEffect, useRef, useState } from 'react';
+import type { EventRecord } from './api.ts';
+import { useLiveEvents, useReloadOnConnect } from './live.tsx';
 
 export type Resource<T> = {
   data: T | undefined;
@@ -54,6 +56,30 @@ export function useResource<T>(
   useEffect(() => () => clearTimeout(timer.current), []);
 
   return { data: state.data, error: state.error, loading: state.loading, reload };
+}
+
+/** Which live events concern a view: events of these contracts, or those the predicate accepts. */
+export type LiveMatch = readonly string[] | ((e: EventRecord) => boolean);
+
+/**
+ * A resource that follows the chain: loaded like `useResource`, then reloaded (throttled) whenever a
+ * batch from the live feed holds an event `live` matches, and whenever the feed (re)connects, so
+ * whatever happened while the link was down is picked up too.
+ * @example
+ * const datasets = useLiveResource((s) => provenanceApi.datasets({ name }, s), [name], ['ProvenanceRegistry'], { keepPrevious: true })
+ */
+export function useLiveResource<T>(
+  load: (signal: AbortSignal) => Promise<T>,
+  deps: readonly unknown[],
+  live: LiveMatch,
+  options: { throttleMs?: number; keepPrevious?: boolean } = {},
+): Resource<T> {
+  const resource = useResource(load, deps, options);
+  useLiveEvents((batch) => {
+    if (batch.some(typeof live === 'function' ? live : (e) => live.includes(e.contract))) resource.reload();
+  });
+  useReloadOnConnect(resource.reload);
+  return resource;
 }
 
 /** Current time, re-read every `ms`, for "12 s ago" labels. */

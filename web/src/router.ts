@@ -15,6 +15,9 @@ export type Route =
   | { page: 'dataset'; root: string; against: string }
   | { page: 'models' }
   | { page: 'lineage'; id: string }
+  | { page: 'compute'; status: string }
+  | { page: 'computeJob'; jobId: string }
+  | { page: 'computeProvider'; providerId: string }
   | { page: 'notFound'; path: string };
 
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
@@ -34,6 +37,9 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'datasets' && parts.length === 2 && BYTES32.test(parts[1]!)) return { page: 'dataset', root: parts[1]!, against: q.get('against') ?? '' };
   if (parts[0] === 'models' && parts.length === 1) return { page: 'models' };
   if ((parts[0] === 'lineage' || parts[0] === 'models') && parts.length === 2 && BYTES32.test(parts[1]!)) return { page: 'lineage', id: parts[1]! };
+  if (parts[0] === 'compute' && parts.length === 1) return { page: 'compute', status: q.get('status') ?? '' };
+  if (parts[0] === 'compute' && parts[1] === 'jobs' && parts.length === 3 && /^\d+$/.test(parts[2]!)) return { page: 'computeJob', jobId: parts[2]! };
+  if (parts[0] === 'compute' && parts[1] === 'providers' && parts.length === 3 && /^\d+$/.test(parts[2]!)) return { page: 'computeProvider', providerId: parts[2]! };
   if (parts[0] === 'events' && parts.length === 1) return { page: 'events', contract: q.get('contract') ?? '', event: q.get('event') ?? '' };
   return { page: 'notFound', path: rawPath };
 }

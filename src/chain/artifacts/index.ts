@@ -4,6 +4,8 @@ export { agentAccountFactoryAbi, agentAccountFactoryBytecode } from './AgentAcco
 export { agentAccountModuleAbi, agentAccountModuleBytecode } from './AgentAccountModule.ts';
 export { agentPaymasterAbi, agentPaymasterBytecode } from './AgentPaymaster.ts';
 export { anchorRegistryAbi, anchorRegistryBytecode } from './AnchorRegistry.ts';
+export { computeMarketAbi, computeMarketBytecode } from './ComputeMarket.ts';
+export { computeMarketSettlementAbi, computeMarketSettlementBytecode } from './ComputeMarketSettlement.ts';
 export { identityRegistryAbi, identityRegistryBytecode } from './IdentityRegistry.ts';
 export { machinaEntryPointAbi, machinaEntryPointBytecode } from './MachinaEntryPoint.ts';
 export { paymentMerkleAbi, paymentMerkleBytecode } from './PaymentMerkle.ts';

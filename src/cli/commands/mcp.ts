@@ -73,12 +73,15 @@ export function addMcpCommand(program: Command): Command {
       const queries = createHttpQueries({ baseUrl: nodeUrl });
       // Provenance reads local files here (this process runs beside them), never on the node's /mcp.
       const provenance = provenanceMcpDeps({ nodeUrl, client: chain?.client, deployment: chain?.deployment, allowPaths: true, dataDir: settings.dataDir });
+      // Compute reads come from the node; compute_submit spends with the local key, so it exists only here.
+      const { computeMcpDeps, COMPUTE_TOOL_NAMES } = await import('../../mcp/compute.ts');
+      const compute = await computeMcpDeps({ nodeUrl, client: chain?.client, deployment: chain?.deployment, wallet: chain?.account ? chain.wallet() : undefined });
       await checkNode(nodeUrl, chainId, log);
       log(
-        `serving ${MCP_TOOL_NAMES.length + PROVENANCE_TOOL_NAMES.length + (wallet ? WALLET_TOOL_NAMES.length - (wallet.payingFetch ? 0 : 1) : 0)} tools on stdio; reading from ${nodeUrl}` +
+        `serving ${MCP_TOOL_NAMES.length + PROVENANCE_TOOL_NAMES.length + COMPUTE_TOOL_NAMES.length - (compute.submit ? 0 : 1) + (wallet ? WALLET_TOOL_NAMES.length - (wallet.payingFetch ? 0 : 1) : 0)} tools on stdio; reading from ${nodeUrl}` +
           (writer ? `; signing as ${writer.address} on chain ${chainId}` : writerError ? '' : '; no signer (write tools answer SIGNER_NOT_CONFIGURED)'),
       );
-      await serveMcpStdio({ queries, writer, writerError, version: VERSION, wallet, provenance });
+      await serveMcpStdio({ queries, writer, writerError, version: VERSION, wallet, provenance, compute });
     });
 }
 

@@ -7,6 +7,7 @@ import type { WalletQueries } from '../wallet/types.ts';
 import type { HostedRegistrations } from './hosting.ts';
 import type { NodePay } from '../pay/routes.ts';
 import type { NodeProvenance } from '../provenance/routes.ts';
+import type { NodeCompute } from '../compute/routes.ts';
 
 /** The node's parts the HTTP API serves; everything but the chain client reads the index. */
 export type NodeAppDeps = {
@@ -28,6 +29,8 @@ export type NodeAppDeps = {
   pay?: NodePay | undefined;
   /** Provenance: anchors, datasets, models and the anchoring aggregator; without it no /v1/anchors, /v1/datasets or /v1/models routes. */
   provenance?: NodeProvenance | undefined;
+  /** Compute market: providers, jobs, stats and the blob store; without it no /v1/compute or /v1/blobs routes. */
+  compute?: NodeCompute | undefined;
   /** The streamable-HTTP MCP handler, mounted at /mcp. */
   mcp?: ((request: Request) => Promise<Response>) | undefined;
   /** The dashboard's build directory, served at /. */

@@ -4,12 +4,17 @@ import type { EventRecord } from '../api.ts';
 import { feedbackValue, shortAddress, shortHash, timeAgo, dateTime } from '../format.ts';
 import { useNow } from '../hooks.ts';
 import { href } from '../router.ts';
+import { musd } from './ComputeParts.tsx';
 
 const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 
 /** One line a person can read; unknown events fall back to their arguments. */
 export function describeEvent(e: EventRecord): string {
   const a = e.args;
+  if (e.contract === 'ComputeMarket') {
+    const line = describeComputeEvent(e);
+    if (line) return line;
+  }
   switch (e.event) {
     case 'Registered':
       return `agent #${str(a.agentId)} registered by ${shortAddress(str(a.owner))}`;
@@ -56,7 +61,60 @@ export function describeEvent(e: EventRecord): string {
   }
 }
 
+const JOB_STATUS = ['none', 'open', 'assigned', 'challenged', 'completed', 'failed', 'cancelled', 'expired'];
+const SLASH_REASON = ['wrong result', 'challenge upheld', 'no-show'];
+
+/** The compute market's events in one line each (enums arrive as their numbers). */
+function describeComputeEvent(e: EventRecord): string | null {
+  const a = e.args;
+  const job = `job #${str(a.jobId)}`;
+  const provider = `provider #${str(a.providerId)}`;
+  switch (e.event) {
+    case 'ProviderRegistered':
+      return `${provider} registered by ${shortAddress(str(a.operator))}`;
+    case 'ProviderUpdated':
+      return `${provider} changed the resources it offers`;
+    case 'Staked':
+      return `${provider} staked ${musd(str(a.amount))} (now ${musd(str(a.stake))})`;
+    case 'Heartbeat':
+      return `${provider} is alive`;
+    case 'UnstakeRequested':
+      return `${provider} asked to unstake`;
+    case 'StakeWithdrawn':
+      return `${provider} withdrew ${musd(str(a.amount))} of stake`;
+    case 'JobPosted':
+      return `${job} posted by ${shortAddress(str(a.poster))}: ${str(a.replicas)} replica${str(a.replicas) === '1' ? '' : 's'}, ${musd(str(a.escrow))} in escrow`;
+    case 'BidPlaced':
+      return `${provider} bid ${musd(str(a.pricePerUnit))}/unit on ${job}`;
+    case 'Offered':
+      return `${job} offered to ${provider} at ${musd(str(a.pricePerUnit))}/unit`;
+    case 'Assigned':
+      return `${job} slot ${str(a.slot)} assigned to ${provider}`;
+    case 'ResultCommitted':
+      return `${provider} committed ${shortHash(str(a.outputDigest))} for ${job}`;
+    case 'ChallengeOpened':
+      return `${shortAddress(str(a.challenger))} disputed the result of ${job}`;
+    case 'ChallengeResolved':
+      return `challenge of ${job} ${a.upheld === true || a.upheld === 'true' ? 'upheld' : 'rejected'} (${str(a.votesForChallenger)} vs ${str(a.votesForProvider)})`;
+    case 'ProviderPaid':
+      return `${provider} paid ${musd(str(a.amount))} for ${job}`;
+    case 'Slashed':
+      return `${provider} slashed ${musd(str(a.amount))} on ${job}: ${SLASH_REASON[Number(a.reason)] ?? str(a.reason)}`;
+    case 'JobFinalized':
+      return `${job} ${JOB_STATUS[Number(a.status)] ?? str(a.status)}${str(a.refund) && str(a.refund) !== '0' ? `, ${musd(str(a.refund))} refunded` : ''}`;
+    case 'JobCancelled':
+      return `${job} cancelled, ${musd(str(a.refund))} refunded`;
+    case 'Credited':
+      return `${shortAddress(str(a.account))} credited ${musd(str(a.amount))}`;
+    case 'Withdrawn':
+      return `${shortAddress(str(a.account))} withdrew ${musd(str(a.amount))}`;
+    default:
+      return null;
+  }
+}
+
 const contractTone: Record<string, string> = {
+  ComputeMarket: 'pay',
   IdentityRegistry: 'info',
   ReputationRegistry: 'good',
   ValidationRegistry: 'mid',

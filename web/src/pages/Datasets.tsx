@@ -4,8 +4,7 @@ import { useEffect, useState } from 'react';
 import { ApiError, nonZero, provenanceApi, type DatasetRecord } from '../api.ts';
 import { Address, Badge, Card, Empty, ErrorNote, Hash, Loading } from '../components/common.tsx';
 import { bytes, count, dateTime, timeAgo } from '../format.ts';
-import { useDebounced, useNow, useResource } from '../hooks.ts';
-import { useLiveEvents, useReloadOnConnect } from '../live.tsx';
+import { useDebounced, useLiveResource, useNow } from '../hooks.ts';
 import { href, replaceHash } from '../router.ts';
 
 const PAGE = 25;
@@ -16,11 +15,7 @@ export function Datasets({ initialName }: { initialName: string }) {
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors.at(-1);
   useEffect(() => replaceHash(href('/datasets', { name: wanted })), [wanted]);
-  const datasets = useResource((s) => provenanceApi.datasets({ name: wanted, limit: PAGE, cursor }, s), [wanted, cursor], { keepPrevious: true });
-  useLiveEvents((batch) => {
-    if (batch.some((e) => e.contract === 'ProvenanceRegistry')) datasets.reload();
-  });
-  useReloadOnConnect(datasets.reload);
+  const datasets = useLiveResource((s) => provenanceApi.datasets({ name: wanted, limit: PAGE, cursor }, s), [wanted, cursor], ['ProvenanceRegistry'], { keepPrevious: true });
   const now = useNow();
   const page = datasets.data;
   return (

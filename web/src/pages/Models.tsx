@@ -6,8 +6,7 @@ import { ApiError, nonZero, provenanceApi } from '../api.ts';
 import { Card, Empty, ErrorNote, Hash, Loading } from '../components/common.tsx';
 import { DatasetLink } from '../components/ProvenanceParts.tsx';
 import { dateTime, timeAgo } from '../format.ts';
-import { useNow, useResource } from '../hooks.ts';
-import { useLiveEvents, useReloadOnConnect } from '../live.tsx';
+import { useLiveResource, useNow } from '../hooks.ts';
 import { href } from '../router.ts';
 
 const PAGE = 25;
@@ -15,11 +14,7 @@ const PAGE = 25;
 export function Models() {
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors.at(-1);
-  const models = useResource((s) => provenanceApi.models({ limit: PAGE, cursor }, s), [cursor], { keepPrevious: true });
-  useLiveEvents((batch) => {
-    if (batch.some((e) => e.contract === 'ProvenanceRegistry')) models.reload();
-  });
-  useReloadOnConnect(models.reload);
+  const models = useLiveResource((s) => provenanceApi.models({ limit: PAGE, cursor }, s), [cursor], ['ProvenanceRegistry'], { keepPrevious: true });
   const now = useNow();
   const page = models.data;
   return (

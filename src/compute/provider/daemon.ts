@@ -1,0 +1,497 @@
+// The provider daemon: a long-running worker for one provider key. It follows the market's logs, keeps its
+// heartbeat, bids on the open jobs it can run at its own price, runs the jobs it wins in the sandbox (up to its
+// device count at once), commits each output digest, finalizes its jobs when due and, as a validator, checks other
+// providers' optimistic results and answers the market's validation requests. An RPC error or a failing job is
+// reported and retried; it never stops the loop.
+import type { Address, Hex } from 'viem';
+import type { MachinaPublicClient, MachinaWalletClient } from '../../chain/clients.ts';
+import { serializeWrites } from '../../chain/serial.ts';
+import { formatError } from '../../errors/index.ts';
+import { dataUri, putBlob } from '../blobs.ts';
+import { isComputeRevert } from '../errors.ts';
+import {
+  SLASH_REASON,
+  assignJob,
+  bid as placeBid,
+  accept as acceptOffer,
+  commitResult,
+  decodeLabel,
+  finalizeJob,
+  heartbeat as sendHeartbeat,
+  jobDue,
+  readConfig,
+  readCredit,
+  readJob,
+  readProvider,
+  resolveChallenge,
+  withdrawCredit,
+  JOB_STATUS,
+} from '../market.ts';
+import { sha256Hex, warmSandboxes, type RunLimits } from '../workloads/index.ts';
+import { emptyStats, type ProviderEvent, type ProviderStats } from './events.ts';
+import { DEFAULT_LIMITS, executeJob } from './execute.ts';
+import { createLogCursor, findPostedJob, postedJobOf, type MarketLog, type PostedJob } from './logs.ts';
+import { cannotRun, quote } from './pricing.ts';
+import { createValidator } from './validator.ts';
+
+export type { ProviderEvent, ProviderStats } from './events.ts';
+
+export type ProviderDaemonOptions = {
+  client: MachinaPublicClient;
+  /** The provider's operator key. Its writes are queued one at a time (one nonce sequence). */
+  wallet: MachinaWalletClient;
+  market: Address;
+  token: Address;
+  /** The provider run; null for a validator only (no bids, no heartbeats, nothing to register). */
+  providerId: bigint | null;
+  /** Base ask per unit of work (settlement-token base units); raised with load, never above a job's maximum. */
+  pricePerUnit: bigint;
+  /** Share of jobs (0..1) for which a wrong digest is committed: for tests and demos of slashing. */
+  cheatRate?: number | undefined;
+  /** Random source for `cheatRate` (default Math.random; pass a seeded one for reproducible runs). */
+  rng?: (() => number) | undefined;
+  /** How often the chain is polled (default 150 ms). */
+  pollMs?: number | undefined;
+  /** How often a heartbeat is sent (default: a third of the market's heartbeat TTL). */
+  heartbeatMs?: number | undefined;
+  /** Sandbox limits per job (default 60 s, 512 MB; the time is also cut to the job's deadline). */
+  limits?: RunLimits | undefined;
+  /** Also re-execute other providers' optimistic results and challenge mismatches, and answer validation requests. */
+  validator?: boolean | undefined;
+  validationRegistry?: Address | undefined;
+  /** Bid on open jobs (default true; a validator-only daemon turns it off). */
+  bid?: boolean | undefined;
+  /** Node whose blob store takes the outputs; without it outputs are committed as data: URIs. */
+  nodeUrl?: string | undefined;
+  /** First block to read (default: 1,000 blocks back, so a restarted daemon resumes its jobs). */
+  fromBlock?: bigint | undefined;
+  /** Withdraw earned credit to the operator this often (ms); off by default. */
+  withdrawEveryMs?: number | undefined;
+  /** Jobs run at once (default: the provider's device count). */
+  concurrency?: number | undefined;
+  log?: ((line: string) => void) | undefined;
+  onEvent?: ((e: ProviderEvent) => void) | undefined;
+};
+
+export type ProviderDaemon = {
+  /** Stops polling, waits for running jobs to commit (or fail), and resolves. */
+  stop(): Promise<void>;
+  stats(): ProviderStats;
+};
+
+type Phase = 'bid' | 'assigned' | 'running' | 'committed' | 'challenging';
+type Tracked = { jobId: bigint; phase: Phase; slot?: number; nextCheck: number; mine: boolean };
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'expired']);
+/** Reverts that mean "someone else got there first" or "not yet": retried or dropped quietly. */
+const RACES = ['WrongStatus', 'NotFinalizable', 'BidWindowOpen', 'ChallengeNotResolvable', 'NotEnoughBids', 'NothingToWithdraw'];
+/** Reverts that mean this provider should not bid on a job. */
+const BID_REFUSALS = ['BidNotCompetitive', 'NoFreeCapacity', 'InsufficientStake', 'BidWindowClosed', 'WrongStatus', 'AlreadyInJob', 'ResourcesMismatch', 'PriceTooHigh', 'DeadlinePassed', 'ProviderUnstaking'];
+
+const sleepFor = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The wallet with a roomy gas limit on every write. A gas estimate holds for the state it was made on; when another
+ * provider's transaction lands first, a commit or bid may become the one that settles the job (paying, slashing,
+ * assigning) and need several times the gas. Only the gas used is paid, so the margin costs nothing.
+ */
+function withGasMargin(wallet: MachinaWalletClient, client: MachinaPublicClient): MachinaWalletClient {
+  const writeContract = (async (args: Parameters<MachinaWalletClient['writeContract']>[0]) => {
+    if (args.gas !== undefined) return wallet.writeContract(args);
+    const estimate = await client.estimateContractGas({ ...args, account: wallet.account } as Parameters<MachinaPublicClient['estimateContractGas']>[0]);
+    return wallet.writeContract({ ...args, gas: estimate * 2n + 500_000n } as Parameters<MachinaWalletClient['writeContract']>[0]);
+  }) as MachinaWalletClient['writeContract'];
+  return { ...wallet, writeContract };
+}
+
+/**
+ * Starts a provider daemon; the provider must be registered and staked (see `ensureProvider`).
+ * @example
+ * const daemon = await startProviderDaemon({ client, wallet, market, token, providerId, pricePerUnit: 1_000n })
+ * // ... later
+ * await daemon.stop()
+ */
+export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<ProviderDaemon> {
+  const { client, market } = o;
+  if (o.providerId === null && !o.validator) throw new Error('a daemon without a provider id can only validate (set validator: true)');
+  // Ids in logs are never negative: a validator-only daemon matches none of them.
+  const providerId = o.providerId ?? -1n;
+  const wallet = serializeWrites(withGasMargin(o.wallet, client));
+  const self = wallet.account.address;
+  const pollMs = o.pollMs ?? 150;
+  const rng = o.rng ?? Math.random;
+  const cheatRate = Math.min(1, Math.max(0, o.cheatRate ?? 0));
+  const bidding = o.bid !== false && o.providerId !== null;
+  const stats = emptyStats();
+
+  const [cfg, me, head] = await Promise.all([
+    readConfig(client, { market }),
+    o.providerId === null ? Promise.resolve(null) : readProvider(client, { market, providerId: o.providerId }),
+    client.getBlockNumber(),
+  ]);
+  if (o.providerId !== null && !me) throw new Error(`provider ${o.providerId} is not registered in the market at ${market}`);
+  const resources = me
+    ? { deviceKind: me.resources.deviceKind, memoryMB: me.resources.memoryMB, region: me.resources.region, deviceCount: me.resources.deviceCount }
+    : { deviceKind: '', memoryMB: DEFAULT_LIMITS.memoryMB, region: '', deviceCount: 1 };
+  const capacity = Math.max(1, o.concurrency ?? resources.deviceCount);
+  const heartbeatMs = o.heartbeatMs ?? Math.max(1_000, (Number(cfg.heartbeatTTL) * 1000) / 3);
+  const limits: RunLimits = o.limits ?? { ...DEFAULT_LIMITS, memoryMB: Math.min(DEFAULT_LIMITS.memoryMB * 8, Math.max(64, resources.memoryMB)) };
+  // A warm sandbox saves the first job its start-up time.
+  void warmSandboxes({ memoryMB: limits.memoryMB }).catch(() => {});
+
+  const emit = (e: ProviderEvent) => {
+    switch (e.type) {
+      case 'bid': stats.bids++; break;
+      case 'assigned': stats.assigned++; break;
+      case 'ran': stats.ran++; break;
+      case 'committed': stats.committed++; break;
+      case 'cheated': stats.cheated++; break;
+      case 'paid': stats.paid++; stats.earned += e.amount; break;
+      case 'slashed': stats.slashed++; stats.slashedAmount += e.amount; break;
+      case 'challenged': stats.challenged++; break;
+      case 'answered': stats.answered++; break;
+      case 'rewarded': stats.rewarded += e.amount; break;
+      case 'error': stats.errors++; break;
+    }
+    try {
+      o.onEvent?.(e);
+    } catch {
+      // a listener's failure is not the daemon's
+    }
+  };
+
+  const tracked = new Map<bigint, Tracked>();
+  const postedCache = new Map<bigint, PostedJob>();
+  const posted = async (jobId: bigint): Promise<PostedJob | null> => {
+    const hit = postedCache.get(jobId);
+    if (hit) return hit;
+    const found = await findPostedJob(client, { market, jobId });
+    if (found) postedCache.set(jobId, found);
+    return found;
+  };
+  const validator = o.validator
+    ? createValidator({ client, wallet, market, token: o.token, validationRegistry: o.validationRegistry, limits, emit, posted })
+    : undefined;
+
+  // ── running jobs, at most `capacity` at once ────────────────────────────────
+  const runQueue: bigint[] = [];
+  const inflight = new Set<Promise<unknown>>();
+  const spawn = (task: () => Promise<unknown>) => {
+    const p = task().catch((err) => emit({ type: 'error', stage: 'task', message: formatError(err) }));
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+  };
+  const pump = () => {
+    while (stats.running < capacity && runQueue.length > 0) {
+      const jobId = runQueue.shift()!;
+      stats.running++;
+      spawn(() => runJob(jobId).finally(() => {
+        stats.running--;
+        pump();
+      }));
+    }
+  };
+  /** Jobs holding one of this provider's slots (what the market counts as active). */
+  const active = () => [...tracked.values()].filter((t) => t.mine && t.phase !== 'bid').length;
+
+  async function withRetry<T>(stage: string, jobId: bigint | undefined, fn: () => Promise<T>, attempts = 3): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await fn();
+      } catch (err) {
+        // A revert is the contract's answer and will not change on retry; a transport error may.
+        if (i >= attempts || isComputeRevert(err) || stopped) throw err;
+        emit({ type: 'error', stage: `${stage} (attempt ${i}, retrying)`, ...(jobId !== undefined ? { jobId } : {}), message: formatError(err) });
+        await sleepFor(200 * i);
+      }
+    }
+  }
+
+  async function runJob(jobId: bigint) {
+    const t = tracked.get(jobId);
+    if (!t || t.phase !== 'assigned') return;
+    t.phase = 'running';
+    try {
+      const job = await posted(jobId);
+      if (!job) throw new Error('no JobPosted log for this job');
+      const r = await executeJob(job, limits);
+      emit({ type: 'ran', jobId, outputDigest: r.outputDigest, bytes: r.output.length, ms: Math.round(r.ms) });
+      let output = r.output;
+      let outputDigest = r.outputDigest;
+      if (cheatRate > 0 && rng() < cheatRate) {
+        // A plausible wrong answer: the real output with its last byte changed (or one byte, if it was empty).
+        output = output.length > 0 ? Uint8Array.from(output, (b, i) => (i === output.length - 1 ? b ^ 0xff : b)) : Uint8Array.of(1);
+        outputDigest = sha256Hex(output);
+        emit({ type: 'cheated', jobId, outputDigest, honestDigest: r.outputDigest });
+      }
+      let outputURI = dataUri(output);
+      if (o.nodeUrl) {
+        try {
+          outputURI = (await withRetry('upload', jobId, () => putBlob(o.nodeUrl!, output))).uri;
+        } catch (err) {
+          emit({ type: 'error', stage: 'upload (committing a data: URI instead)', jobId, message: formatError(err) });
+        }
+      }
+      const { txHash } = await withRetry('commit', jobId, () => commitResult(wallet, { market, jobId, providerId, outputDigest, outputURI }));
+      t.phase = 'committed';
+      t.nextCheck = 0;
+      emit({ type: 'committed', jobId, outputDigest, outputURI: outputURI.length > 200 ? `${outputURI.slice(0, 197)}...` : outputURI, txHash });
+    } catch (err) {
+      if (isComputeRevert(err, 'AlreadyCommitted')) {
+        t.phase = 'committed';
+        return;
+      }
+      emit({ type: 'error', stage: 'run', jobId, message: formatError(err) });
+      // The slot stays held; the market settles it (as a no-show) at the deadline, which the poke loop calls.
+      t.phase = 'committed';
+      t.nextCheck = 0;
+    }
+  }
+
+  async function considerJob(job: PostedJob) {
+    const jobId = job.jobId;
+    const now = Date.now() / 1000;
+    if (job.deadline <= now) return;
+    // A job from before this daemon started may long be taken: only a still-open one is worth a bid.
+    if (job.postedBlock <= head && (await readJob(client, { market, jobId }))?.status !== 'open') return;
+    const needs = { deviceKind: decodeLabel(job.needs.deviceKind), minMemoryMB: job.needs.minMemoryMB, region: decodeLabel(job.needs.region) };
+    const mismatch = cannotRun(needs, resources);
+    if (mismatch) return emit({ type: 'skipped', jobId, reason: `needs a different ${mismatch}` });
+    const q = quote({ basePricePerUnit: o.pricePerUnit, activeJobs: active(), capacity, maxPricePerUnit: job.maxPricePerUnit });
+    if (!q.ok) return emit({ type: 'skipped', jobId, reason: q.reason === 'busy' ? 'all devices busy' : `max price ${job.maxPricePerUnit} below the ask ${o.pricePerUnit}` });
+    if (tracked.has(jobId)) return;
+    tracked.set(jobId, { jobId, phase: 'bid', nextCheck: (job.bidWindow > 0 ? Date.now() + job.bidWindow * 1000 : Date.now() + 2_000), mine: false });
+    try {
+      const { txHash } = await withRetry('bid', jobId, () => placeBid(wallet, { market, jobId, providerId, pricePerUnit: q.pricePerUnit }));
+      emit({ type: 'bid', jobId, pricePerUnit: q.pricePerUnit, txHash });
+    } catch (err) {
+      const t = tracked.get(jobId);
+      if (t?.phase === 'bid') tracked.delete(jobId);
+      if (isComputeRevert(err, 'ProviderNotLive')) lastHeartbeat = 0;
+      if (isComputeRevert(err, ...BID_REFUSALS, 'ProviderNotLive')) return emit({ type: 'skipped', jobId, reason: formatError(err) });
+      emit({ type: 'error', stage: 'bid', jobId, message: formatError(err) });
+    }
+  }
+
+  async function acceptOffered(jobId: bigint, pricePerUnit: bigint) {
+    if (pricePerUnit < o.pricePerUnit) return emit({ type: 'skipped', jobId, reason: `offer ${pricePerUnit} below the ask ${o.pricePerUnit}` });
+    const job = await posted(jobId);
+    if (!job) return;
+    const mismatch = cannotRun({ deviceKind: decodeLabel(job.needs.deviceKind), minMemoryMB: job.needs.minMemoryMB, region: decodeLabel(job.needs.region) }, resources);
+    if (mismatch) return emit({ type: 'skipped', jobId, reason: `needs a different ${mismatch}` });
+    if (active() >= capacity) return emit({ type: 'skipped', jobId, reason: 'all devices busy' });
+    try {
+      await withRetry('accept', jobId, () => acceptOffer(wallet, { market, jobId, providerId }));
+    } catch (err) {
+      if (isComputeRevert(err)) return emit({ type: 'skipped', jobId, reason: formatError(err) });
+      emit({ type: 'error', stage: 'accept', jobId, message: formatError(err) });
+    }
+  }
+
+  function onLog(log: MarketLog) {
+    // Logs from before the start are read to resume unfinished work; what they report was this run's news only then.
+    const history = (log.blockNumber ?? 0n) <= head;
+    switch (log.eventName) {
+      case 'JobPosted': {
+        const job = postedJobOf(log);
+        postedCache.set(job.jobId, job);
+        if (validator && !history) validator.prepare(job);
+        if (bidding && !job.direct) spawn(() => considerJob(job));
+        return;
+      }
+      case 'Offered':
+        if (bidding && log.args.providerId === providerId) spawn(() => acceptOffered(log.args.jobId, log.args.pricePerUnit));
+        return;
+      case 'Assigned': {
+        if (log.args.providerId !== providerId) return;
+        const jobId = log.args.jobId;
+        const prev = tracked.get(jobId);
+        if (prev && prev.phase !== 'bid') return;
+        const slot = Number(log.args.slot);
+        const take = () => {
+          tracked.set(jobId, { jobId, phase: 'assigned', slot, nextCheck: Date.now() + 5_000, mine: true });
+          emit({ type: 'assigned', jobId, slot, pricePerUnit: log.args.pricePerUnit });
+          runQueue.push(jobId);
+          pump();
+        };
+        if (!history) return take();
+        // Resuming after a restart: run only what is still ours to run; keep watching what we committed.
+        spawn(async () => {
+          const job = await readJob(client, { market, jobId });
+          if (!job || TERMINAL.has(job.status)) return;
+          if (job.assignments[slot]?.outputDigest) tracked.set(jobId, { jobId, phase: 'committed', slot, nextCheck: 0, mine: true });
+          else take();
+        });
+        return;
+      }
+      case 'ResultCommitted': {
+        const { jobId, providerId: by, outputDigest } = log.args;
+        if (by === providerId) {
+          // Resuming after a restart: our own earlier commit.
+          const t = tracked.get(jobId);
+          if (t && t.phase === 'assigned') {
+            t.phase = 'committed';
+            const i = runQueue.indexOf(jobId);
+            if (i >= 0) runQueue.splice(i, 1);
+          }
+          return;
+        }
+        if (validator) spawn(() => validator.checkResult({ jobId, providerId: by, outputDigest, history }));
+        return;
+      }
+      case 'ChallengeOpened': {
+        const { jobId, challenger } = log.args;
+        const t = tracked.get(jobId);
+        if (t?.mine) {
+          t.phase = 'challenging';
+          t.nextCheck = Date.now() + 1_000;
+          emit({ type: 'disputed', jobId, challenger });
+        } else if (challenger.toLowerCase() === self.toLowerCase()) {
+          tracked.set(jobId, { jobId, phase: 'challenging', nextCheck: Date.now() + 1_000, mine: false });
+        }
+        return;
+      }
+      case 'ChallengeResolved': {
+        if (history) return;
+        const t = tracked.get(log.args.jobId);
+        if (t && (t.mine || t.phase === 'challenging')) emit({ type: 'resolved', jobId: log.args.jobId, upheld: log.args.upheld });
+        return;
+      }
+      case 'ProviderPaid':
+        if (!history && log.args.providerId === providerId) emit({ type: 'paid', jobId: log.args.jobId, amount: log.args.amount });
+        return;
+      case 'Slashed':
+        if (history) return;
+        if (log.args.providerId === providerId) emit({ type: 'slashed', jobId: log.args.jobId, amount: log.args.amount, reason: SLASH_REASON[Number(log.args.reason)] ?? String(log.args.reason) });
+        else if (log.args.beneficiary.toLowerCase() === self.toLowerCase() && log.args.reward > 0n) emit({ type: 'rewarded', jobId: log.args.jobId, amount: log.args.reward });
+        return;
+      case 'JobFinalized': {
+        const t = tracked.get(log.args.jobId);
+        if (!t) return;
+        tracked.delete(log.args.jobId);
+        if (t.mine || t.phase === 'challenging') {
+          const accepted = log.args.acceptedDigest;
+          emit({ type: 'finalized', jobId: log.args.jobId, status: JOB_STATUS[Number(log.args.status)] ?? String(log.args.status), acceptedDigest: /^0x0*$/.test(accepted) ? null : accepted });
+        }
+        return;
+      }
+      case 'JobCancelled':
+        tracked.delete(log.args.jobId);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Calls assign/finalize/resolve on the jobs this daemon cares about when the market says they are due. */
+  async function pokeDue() {
+    const nowMs = Date.now();
+    for (const t of [...tracked.values()]) {
+      if (t.nextCheck > nowMs || t.phase === 'running' || (t.phase === 'assigned' && runQueue.includes(t.jobId))) continue;
+      t.nextCheck = nowMs + 1_000;
+      try {
+        const job = await readJob(client, { market, jobId: t.jobId });
+        if (!job || TERMINAL.has(job.status)) {
+          tracked.delete(t.jobId);
+          continue;
+        }
+        // Lost an auction: the job went to others.
+        if (t.phase === 'bid' && job.status !== 'open') {
+          tracked.delete(t.jobId);
+          continue;
+        }
+        // A dispute may be resolvable before its deadline once every arbiter answered: just try it.
+        const action = job.status === 'challenged' ? 'resolve' : jobDue(job, Math.floor(nowMs / 1000), cfg);
+        if (!action) continue;
+        const call = action === 'assign' ? assignJob : action === 'finalize' ? finalizeJob : resolveChallenge;
+        const { txHash } = await call(wallet, { market, jobId: t.jobId });
+        emit({ type: 'poked', jobId: t.jobId, action, txHash });
+      } catch (err) {
+        if (isComputeRevert(err, ...RACES)) continue;
+        emit({ type: 'error', stage: 'keeper', jobId: t.jobId, message: formatError(err) });
+      }
+    }
+  }
+
+  let lastHeartbeat = me?.live ? Date.now() : 0;
+  async function maybeHeartbeat() {
+    if (o.providerId === null || Date.now() - lastHeartbeat < heartbeatMs) return;
+    const before = lastHeartbeat;
+    lastHeartbeat = Date.now();
+    try {
+      const { txHash } = await sendHeartbeat(wallet, { market, providerId });
+      emit({ type: 'heartbeat', providerId, txHash });
+    } catch (err) {
+      lastHeartbeat = before === 0 ? 0 : Date.now() - heartbeatMs + 2_000; // retry soon
+      emit({ type: 'error', stage: 'heartbeat', message: formatError(err) });
+    }
+  }
+
+  let lastWithdraw = Date.now();
+  async function maybeWithdraw() {
+    if (!o.withdrawEveryMs || Date.now() - lastWithdraw < o.withdrawEveryMs) return;
+    lastWithdraw = Date.now();
+    try {
+      const credit = await readCredit(client, { market, account: self });
+      if (credit === 0n) return;
+      const r = await withdrawCredit(wallet, { market, to: self });
+      emit({ type: 'withdrawn', amount: r.amount, txHash: r.txHash });
+    } catch (err) {
+      if (!isComputeRevert(err, 'NothingToWithdraw')) emit({ type: 'error', stage: 'withdraw', message: formatError(err) });
+    }
+  }
+
+  // ── the loop ─────────────────────────────────────────────────────────────────
+  const fromBlock = o.fromBlock ?? (head > 1_000n ? head - 1_000n : 0n);
+  const cursor = createLogCursor(client, {
+    market,
+    fromBlock,
+    validationRegistry: o.validator ? o.validationRegistry : undefined,
+    validator: o.validator ? self : undefined,
+  });
+  let stopped = false;
+  let wake = () => {};
+  let failures = 0;
+  emit({ type: 'started', providerId: o.providerId, operator: self, fromBlock, validator: !!o.validator, bidding });
+
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        await maybeHeartbeat();
+        const { market: logs, validation } = await cursor.next();
+        for (const log of logs) onLog(log);
+        if (validator) for (const req of validation) spawn(() => validator.answer(req));
+        await pokeDue();
+        await maybeWithdraw();
+        failures = 0;
+      } catch (err) {
+        failures++;
+        emit({ type: 'error', stage: 'poll', message: formatError(err) });
+      }
+      // Back off while the RPC is failing (up to 5 s), then go back to the normal pace.
+      const delay = failures === 0 ? pollMs : Math.min(5_000, pollMs * 2 ** Math.min(failures, 6));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  })();
+
+  return {
+    stats: () => ({ ...stats }),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      wake();
+      await loop;
+      runQueue.length = 0;
+      await Promise.allSettled([...inflight]);
+      emit({ type: 'stopped' });
+    },
+  };
+}
+
+

@@ -1,0 +1,218 @@
+// The validator's two roles. As a watcher and challenger it re-executes optimistic results during their challenge
+// window and disputes a mismatch (posting the bond). As an arbiter it answers the ERC-8004 validation requests the
+// market addresses to its key when a result is disputed: it re-executes the job and answers 100 when the provider's
+// committed digest is right, 0 when it is wrong.
+import { encodeAbiParameters, keccak256, type Address, type Hex } from 'viem';
+import type { MachinaPublicClient, MachinaWalletClient } from '../../chain/clients.ts';
+import { serializeWrites } from '../../chain/serial.ts';
+import { formatError } from '../../errors/index.ts';
+import { getValidationStatus, respondToValidation } from '../../identity/actions/validation.ts';
+import { isComputeRevert } from '../errors.ts';
+import { challenge, readChallenge, readJob } from '../market.ts';
+import type { RunLimits } from '../workloads/index.ts';
+import type { ProviderEvent } from './events.ts';
+import { DEFAULT_LIMITS, executeJob } from './execute.ts';
+import { createLogCursor, findPostedJob, type PostedJob, type ValidationLog } from './logs.ts';
+
+export type ValidatorContext = {
+  client: MachinaPublicClient;
+  /** Signs challenges and validation responses (already serialized when shared with other writers). */
+  wallet: MachinaWalletClient;
+  market: Address;
+  token: Address;
+  validationRegistry?: Address | undefined;
+  limits?: RunLimits | undefined;
+  emit: (e: ProviderEvent) => void;
+  /** Where a job's workload and input live (cached by the caller). */
+  posted: (jobId: bigint) => Promise<PostedJob | null>;
+};
+
+export type Validator = {
+  /** Starts re-executing an optimistic job as soon as it is posted, so its result can be checked the moment it is committed. */
+  prepare(job: PostedJob): void;
+  /** Re-executes an optimistic result and challenges it if it differs. Never throws. */
+  /** `history`: the commit was read from blocks before the daemon started, so it is checked only if still disputable. */
+  checkResult(p: { jobId: bigint; providerId: bigint; outputDigest: Hex; history?: boolean }): Promise<void>;
+  /** Answers one validation request addressed to this key, if it is the market's. Never throws. */
+  answer(log: ValidationLog): Promise<void>;
+};
+
+/** The request hash the market files for `arbiter` about `jobId`: keccak256(abi.encode(market, jobId, arbiter)). */
+export function computeRequestHash(market: Address, jobId: bigint, arbiter: Address): Hex {
+  return keccak256(encodeAbiParameters([{ type: 'address' }, { type: 'uint256' }, { type: 'address' }], [market, jobId, arbiter]));
+}
+
+/** The job id in a market validation request URI (`machina:compute:<jobId>`), or null for any other request. */
+export function jobIdOfRequestURI(uri: string): bigint | null {
+  const m = /^machina:compute:(\d{1,78})$/.exec(uri);
+  return m ? BigInt(m[1]!) : null;
+}
+
+const same = (a: Hex | null | undefined, b: Hex | null | undefined) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
+
+/**
+ * The challenger and arbiter logic over one key.
+ * @example
+ * const v = createValidator({ client, wallet, market, token, validationRegistry, emit: console.log, posted })
+ * await v.checkResult({ jobId, providerId, outputDigest })
+ */
+export function createValidator(ctx: ValidatorContext): Validator {
+  const self = ctx.wallet.account.address;
+  const checked = new Set<bigint>();
+  const answered = new Set<Hex>();
+  // The challenge window may be seconds long: the expected digest is computed ahead, from the posted job.
+  const expected = new Map<bigint, Promise<Hex>>();
+  const expectedDigest = (job: PostedJob): Promise<Hex> => {
+    let p = expected.get(job.jobId);
+    if (!p) {
+      p = executeJob(job, ctx.limits ?? DEFAULT_LIMITS).then((r) => r.outputDigest);
+      p.catch(() => expected.delete(job.jobId));
+      expected.set(job.jobId, p);
+      // Forgotten after a while: a job is settled long before.
+      setTimeout(() => expected.delete(job.jobId), 10 * 60_000).unref();
+    }
+    return p;
+  };
+  const fail = (stage: string, jobId: bigint | undefined, err: unknown) => ctx.emit({ type: 'error', stage, ...(jobId !== undefined ? { jobId } : {}), message: formatError(err) });
+
+  return {
+    prepare(job) {
+      if (job.mode === 'optimistic') expectedDigest(job).catch(() => {});
+    },
+
+    async checkResult({ jobId, providerId, outputDigest, history = false }) {
+      if (checked.has(jobId)) return;
+      checked.add(jobId);
+      try {
+        const posted = await ctx.posted(jobId);
+        if (!posted || posted.mode !== 'optimistic') return;
+        if (history) {
+          const job = await readJob(ctx.client, { market: ctx.market, jobId });
+          if (!job || job.status !== 'assigned' || job.challengeEndsAt * 1000 < Date.now()) return;
+        }
+        const mine = await expectedDigest(posted);
+        const agrees = same(mine, outputDigest);
+        ctx.emit({ type: 'verified', jobId, providerId, outputDigest, agrees });
+        expected.delete(jobId);
+        if (agrees) return;
+        // No status read first: the window may be short, and the market refuses a late or settled challenge itself.
+        const r = await challenge(ctx.wallet, { market: ctx.market, token: ctx.token, jobId, claimedDigest: mine });
+        ctx.emit({ type: 'challenged', jobId, providerId, claimedDigest: mine, txHash: r.txHash });
+      } catch (err) {
+        if (isComputeRevert(err, 'ChallengeWindowClosed', 'WrongStatus', 'SameDigest')) return ctx.emit({ type: 'skipped', jobId, reason: formatError(err) });
+        fail('verify', jobId, err);
+      }
+    },
+
+    async answer(log) {
+      const { requestHash, requestURI } = log.args;
+      if (!ctx.validationRegistry || answered.has(requestHash)) return;
+      const jobId = jobIdOfRequestURI(requestURI);
+      // Only the market's own requests (its hash binds market, job and arbiter) are answered by re-execution.
+      if (jobId === null || !same(computeRequestHash(ctx.market, jobId, self), requestHash)) return;
+      answered.add(requestHash);
+      try {
+        const [status, dispute] = await Promise.all([
+          getValidationStatus(ctx.client, { validationRegistry: ctx.validationRegistry, requestHash }),
+          readChallenge(ctx.client, { market: ctx.market, jobId }),
+        ]);
+        // Already answered, or settled without us (e.g. after a restart): nothing to add.
+        if (status.responded || !dispute || dispute.resolved) return;
+        const [job, posted] = await Promise.all([readJob(ctx.client, { market: ctx.market, jobId }), ctx.posted(jobId)]);
+        const committed = job?.assignments[0]?.outputDigest ?? null;
+        if (!job || !posted || !committed) return ctx.emit({ type: 'skipped', jobId, reason: 'validation request for a job without a committed result' });
+        const mine = await executeJob(posted, ctx.limits ?? DEFAULT_LIMITS);
+        const response = same(mine.outputDigest, committed) ? 100 : 0;
+        const { hash } = await respondToValidation(ctx.client, ctx.wallet, {
+          validationRegistry: ctx.validationRegistry,
+          requestHash,
+          response,
+          responseURI: requestURI,
+          responseHash: mine.outputDigest,
+          tag: 'compute',
+        });
+        ctx.emit({ type: 'answered', jobId, requestHash, response, txHash: hash });
+      } catch (err) {
+        // Not answering leaves the provider paid when the window ends: never answer on a failure of our own.
+        answered.delete(requestHash);
+        fail('answer', jobId, err);
+      }
+    },
+  };
+}
+
+export type ArbiterOptions = {
+  client: MachinaPublicClient;
+  wallet: MachinaWalletClient;
+  market: Address;
+  token?: Address | undefined;
+  validationRegistry: Address;
+  limits?: RunLimits | undefined;
+  pollMs?: number | undefined;
+  /** First block to read requests from (default: 1,000 blocks back, so a restart answers what it missed). */
+  fromBlock?: bigint | undefined;
+  log?: ((line: string) => void) | undefined;
+  onEvent?: ((e: ProviderEvent) => void) | undefined;
+};
+
+/**
+ * Answers the market's validation requests addressed to `wallet` until stopped (a node on the devnet runs one for
+ * its signer, the market's arbiter there).
+ * @example
+ * const arbiter = startArbiter({ client, wallet, market, validationRegistry })
+ * await arbiter.stop()
+ */
+export function startArbiter(o: ArbiterOptions): { stop: () => Promise<void> } {
+  const wallet = serializeWrites(o.wallet);
+  const postedCache = new Map<bigint, PostedJob | null>();
+  const emit = (e: ProviderEvent) => {
+    o.onEvent?.(e);
+    if (e.type === 'answered' || e.type === 'error') o.log?.(`arbiter: ${e.type === 'answered' ? `job ${e.jobId}: answered ${e.response}` : `${e.stage}: ${e.message}`}`);
+  };
+  const validator = createValidator({
+    client: o.client,
+    wallet,
+    market: o.market,
+    token: o.token ?? o.market,
+    validationRegistry: o.validationRegistry,
+    limits: o.limits,
+    emit,
+    posted: async (jobId) => {
+      if (!postedCache.has(jobId)) postedCache.set(jobId, await findPostedJob(o.client, { market: o.market, jobId }));
+      return postedCache.get(jobId) ?? null;
+    },
+  });
+  let stopped = false;
+  let wake = () => {};
+  const pending = new Set<Promise<void>>();
+  const loop = (async () => {
+    const head = await o.client.getBlockNumber().catch(() => 0n);
+    const cursor = createLogCursor(o.client, { fromBlock: o.fromBlock ?? (head > 1_000n ? head - 1_000n : 0n), validationRegistry: o.validationRegistry, validator: wallet.account.address });
+    while (!stopped) {
+      try {
+        const { validation } = await cursor.next();
+        for (const log of validation) {
+          const t = validator.answer(log).finally(() => pending.delete(t));
+          pending.add(t);
+        }
+      } catch (err) {
+        emit({ type: 'error', stage: 'poll', message: formatError(err) });
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, o.pollMs ?? 250);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      wake();
+      await loop;
+      await Promise.allSettled([...pending]);
+    },
+  };
+}
