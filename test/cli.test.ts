@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { devnetAccount } from '../src/chain/signer.ts';
+import { getAgentCount } from '../src/identity/actions/agents.ts';
 import { startDevnet, type Devnet } from '../src/chain/devnet.ts';
 import { startTestChain, type TestChain } from './helpers/chain.ts';
 import { runCli } from './helpers/cli.ts';
@@ -14,8 +15,15 @@ describe('machina CLI against the devnet', () => {
   const owner = devnetAccount(0).address;
   const client1 = devnetAccount(1).address;
   const validator = devnetAccount(2).address;
+  /** Agents the deployment registered itself (the compute market is one): ids 0..n-1, before any test registers one. */
+  let preexisting: string[];
+  /** The agent the first test registers (account 0 owns it); the one the second registers from account 1. */
+  let agentId: string;
+  let uriAgentId: string;
   before(async () => {
     chain = await startTestChain();
+    const deployed = await getAgentCount(chain.client, { identityRegistry: chain.address('IdentityRegistry') });
+    preexisting = Array.from({ length: Number(deployed) }, (_, i) => String(i));
   });
   after(async () => chain?.stop());
 
@@ -24,15 +32,16 @@ describe('machina CLI against the devnet', () => {
   it('agent register returns an agentId that agent show reads back', async () => {
     const reg = await cli('agent', 'register', '--name', 'summarizer', '--description', 'Summarizes text', '--service', 'MCP=https://agent.example/mcp', '--service', 'A2A=https://agent.example/card.json@0.3.0', '--x402', '--json');
     assert.equal(reg.code, 0, reg.stderr);
-    const { agentId, owner: regOwner, registration } = reg.json();
-    assert.equal(agentId, '0');
+    const { owner: regOwner, registration } = reg.json();
+    agentId = reg.json().agentId;
+    assert.equal(agentId, String(preexisting.length), 'the next id after those the deployment registered');
     assert.equal(regOwner, owner);
-    assert.deepEqual(registration.registrations, [{ agentId: 0, agentRegistry: `eip155:31337:${chain.address('IdentityRegistry')}` }]);
+    assert.deepEqual(registration.registrations, [{ agentId: Number(agentId), agentRegistry: `eip155:31337:${chain.address('IdentityRegistry')}` }]);
 
     const show = await cli('agent', 'show', agentId, '--json');
     assert.equal(show.code, 0, show.stderr);
     const a = show.json();
-    assert.equal(a.agentId, '0');
+    assert.equal(a.agentId, agentId);
     assert.equal(a.owner, owner);
     assert.equal(a.agentWallet, owner, 'the wallet starts as the owner');
     assert.equal(a.registration.name, 'summarizer');
@@ -44,7 +53,7 @@ describe('machina CLI against the devnet', () => {
     assert.equal(a.trust.score, 50);
 
     const human = await cli('agent', 'show', agentId);
-    assert.match(human.stdout, /agent 0: summarizer/);
+    assert.match(human.stdout, new RegExp(`agent ${agentId}: summarizer`));
     assert.match(human.stdout, /trust score\s+50\/100/);
   });
 
@@ -52,37 +61,40 @@ describe('machina CLI against the devnet', () => {
     const reg = await cli('agent', 'register', '--uri', 'ipfs://bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', '--account', '1', '--json');
     assert.equal(reg.code, 0, reg.stderr);
     assert.equal(reg.json().owner, client1);
+    uriAgentId = reg.json().agentId;
+    assert.equal(uriAgentId, String(Number(agentId) + 1));
     const list = await cli('agent', 'list', '--json');
     assert.equal(list.code, 0, list.stderr);
     const l = list.json();
-    assert.equal(l.total, '2');
-    assert.deepEqual(l.agents.map((x: any) => x.agentId), ['0', '1']);
-    assert.equal(l.agents[0].name, 'summarizer');
-    const page = await cli('agent', 'list', '--offset', '1', '--limit', '1', '--json');
-    assert.deepEqual(page.json().agents.map((x: any) => x.agentId), ['1']);
+    const ids = [...preexisting, agentId, uriAgentId];
+    assert.equal(l.total, String(ids.length));
+    assert.deepEqual(l.agents.map((x: any) => x.agentId), ids);
+    assert.equal(l.agents[ids.indexOf(agentId)].name, 'summarizer');
+    const page = await cli('agent', 'list', '--offset', String(ids.indexOf(uriAgentId)), '--limit', '1', '--json');
+    assert.deepEqual(page.json().agents.map((x: any) => x.agentId), [uriAgentId]);
   });
 
   it('feedback give, list and revoke; verified feedback through a payment receipt', async () => {
-    const give = await cli('feedback', 'give', '0', '--value', '87', '--tag1', 'quality', '--tag2', 'speed', '--endpoint', 'https://agent.example/mcp', '--account', '1', '--json');
+    const give = await cli('feedback', 'give', agentId, '--value', '87', '--tag1', 'quality', '--tag2', 'speed', '--endpoint', 'https://agent.example/mcp', '--account', '1', '--json');
     assert.equal(give.code, 0, give.stderr);
     assert.equal(give.json().feedbackIndex, '1');
     assert.equal(give.json().verified, false);
 
-    const pay = await cli('agent', 'pay', '0', '--amount', '0.01', '--account', '1', '--json');
+    const pay = await cli('agent', 'pay', agentId, '--amount', '0.01', '--account', '1', '--json');
     assert.equal(pay.code, 0, pay.stderr);
     const receiptId = pay.json().receiptId;
     assert.match(receiptId, /^0x[0-9a-f]{64}$/);
-    const verified = await cli('feedback', 'give', '0', '--value', '99.5', '--receipt', receiptId, '--account', '1', '--json');
+    const verified = await cli('feedback', 'give', agentId, '--value', '99.5', '--receipt', receiptId, '--account', '1', '--json');
     assert.equal(verified.code, 0, verified.stderr);
     assert.equal(verified.json().verified, true);
     assert.equal(verified.json().valueDecimals, 1);
 
     // A receipt backs one feedback only.
-    const reuse = await cli('feedback', 'give', '0', '--value', '100', '--receipt', receiptId, '--account', '1');
+    const reuse = await cli('feedback', 'give', agentId, '--value', '100', '--receipt', receiptId, '--account', '1');
     assert.equal(reuse.code, 1);
     assert.match(reuse.stderr, /^machina: reverted: \w+/);
 
-    const list = await cli('feedback', 'list', '0', '--json');
+    const list = await cli('feedback', 'list', agentId, '--json');
     const entries = list.json().feedback;
     assert.equal(entries.length, 2);
     assert.equal(entries[0].value, '87');
@@ -91,30 +103,30 @@ describe('machina CLI against the devnet', () => {
     assert.equal(entries[1].value, '995');
     assert.equal(entries[1].receipt.receiptId, receiptId);
 
-    const revoke = await cli('feedback', 'revoke', '0', '1', '--account', '1', '--json');
+    const revoke = await cli('feedback', 'revoke', agentId, '1', '--account', '1', '--json');
     assert.equal(revoke.code, 0, revoke.stderr);
-    assert.equal((await cli('feedback', 'list', '0', '--json')).json().feedback.length, 1);
-    const all = (await cli('feedback', 'list', '0', '--include-revoked', '--json')).json().feedback;
+    assert.equal((await cli('feedback', 'list', agentId, '--json')).json().feedback.length, 1);
+    const all = (await cli('feedback', 'list', agentId, '--include-revoked', '--json')).json().feedback;
     assert.equal(all.length, 2);
     assert.equal(all[0].revoked, true);
 
-    const human = await cli('feedback', 'list', '0');
+    const human = await cli('feedback', 'list', agentId);
     assert.match(human.stdout, /#2\s+99\.5\s+-\s+verified/);
   });
 
   it('an agent owner cannot rate itself', async () => {
-    const r = await cli('feedback', 'give', '0', '--value', '100');
+    const r = await cli('feedback', 'give', agentId, '--value', '100');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^machina: reverted: /);
   });
 
   it('validation request, respond and status', async () => {
-    const req = await cli('validation', 'request', '0', '--validator', validator, '--uri', 'ipfs://job-42', '--json');
+    const req = await cli('validation', 'request', agentId, '--validator', validator, '--uri', 'ipfs://job-42', '--json');
     assert.equal(req.code, 0, req.stderr);
     const { requestHash } = req.json();
     const pending = (await cli('validation', 'status', requestHash, '--json')).json();
     assert.equal(pending.validator, validator);
-    assert.equal(pending.agentId, '0');
+    assert.equal(pending.agentId, agentId);
     assert.equal(pending.responded, false);
 
     const notValidator = await cli('validation', 'respond', requestHash, '--response', '90', '--account', '1');
@@ -126,7 +138,7 @@ describe('machina CLI against the devnet', () => {
     assert.equal(done.tag, 'hard-finality');
     assert.equal(done.responded, true);
 
-    const show = (await cli('agent', 'show', '0', '--json')).json();
+    const show = (await cli('agent', 'show', agentId, '--json')).json();
     assert.equal(show.validations.count, '1');
     assert.equal(show.validations.averageResponse, 95);
   });

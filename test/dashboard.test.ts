@@ -128,6 +128,10 @@ describe('dashboard', { skip }, () => {
     assert.equal(chainId?.trim(), String(chain.client.chain.id));
     assert.equal(await overview.locator('[data-testid="contract-row"]').count(), Object.keys(chain.deployment.contracts).length);
 
+    // The deployment registers agents of its own (the compute market): count from what is there.
+    const agentsBefore = (await api('/v1/stats')).agents as number;
+    await overview.waitForFunction((want) => document.querySelector('[data-testid="stat-agents"]')?.textContent?.trim() === want, String(agentsBefore), { timeout: 5_000 });
+
     // Register through the CLI, as someone in another terminal would.
     const name = `dash-summarizer-${process.pid}`;
     const reg = await cli('agent', 'register', '--name', name, '--description', 'Summarizes long documents into crisp bullet points', '--service', 'MCP=https://summarizer.example/mcp', '--x402');
@@ -144,7 +148,7 @@ describe('dashboard', { skip }, () => {
 
     // The overview saw the same registration arrive in its latest events, and its counts moved.
     await overview.locator('[data-testid="latest-events"] [data-testid="event-row"][data-event="Registered"]').first().waitFor({ timeout: 5_000 });
-    await overview.waitForFunction(() => document.querySelector('[data-testid="stat-agents"]')?.textContent?.trim() === '1', null, { timeout: 5_000 });
+    await overview.waitForFunction((want) => document.querySelector('[data-testid="stat-agents"]')?.textContent?.trim() === want, String(agentsBefore + 1), { timeout: 5_000 });
     await assertNotReloaded(overview);
 
     // Search narrows the list; an unknown word empties it.

@@ -84,6 +84,33 @@ describe('settings', () => {
     assert.match(failure(() => loadSettings({}, { MACHINA_ANCHOR_MAX_BATCH: '0' }, { node: true })).message, /^MACHINA_ANCHOR_MAX_BATCH: must be between 1 and 16777216 \(got 0\)/);
   });
 
+  it('reads the blob store caps and the compute keeper, with defaults and bounds', () => {
+    const d = loadSettings({}, {}, { node: true });
+    assert.equal(d.blobMaxBytes, 64 * 1024 * 1024);
+    assert.equal(d.blobQuotaBytes, 2 * 1024 * 1024 * 1024);
+    assert.equal(d.computeKeeper, true, 'on where the node signs (the devnet)');
+    assert.equal(d.computeKeeperMs, 1_000);
+    assert.equal(loadSettings({}, { MACHINA_RPC_URL: 'http://x:1' }, { node: true }).computeKeeper, false, 'off where the node does not sign');
+    const s = loadSettings({}, { MACHINA_BLOB_MAX_BYTES: '1024', MACHINA_BLOB_QUOTA_BYTES: '4096', MACHINA_COMPUTE_KEEPER: 'off', MACHINA_COMPUTE_KEEPER_MS: '250' }, { node: true });
+    assert.equal(s.blobMaxBytes, 1024);
+    assert.equal(s.blobQuotaBytes, 4096);
+    assert.equal(s.computeKeeper, false);
+    assert.equal(s.computeKeeperMs, 250);
+    assert.match(failure(() => loadSettings({}, { MACHINA_BLOB_MAX_BYTES: '64MiB' }, { node: true })).message, /^MACHINA_BLOB_MAX_BYTES: must be a whole number/);
+    assert.match(failure(() => loadSettings({}, { MACHINA_BLOB_MAX_BYTES: '0' }, { node: true })).message, /^MACHINA_BLOB_MAX_BYTES: must be between 1 and/);
+    assert.match(failure(() => loadSettings({}, { MACHINA_BLOB_QUOTA_BYTES: '-1' }, { node: true })).message, /^MACHINA_BLOB_QUOTA_BYTES: must be a whole number/);
+    assert.match(failure(() => loadSettings({}, { MACHINA_COMPUTE_KEEPER: 'sometimes' }, { node: true })).message, /^MACHINA_COMPUTE_KEEPER: must be on or off/);
+    assert.match(failure(() => loadSettings({}, { MACHINA_COMPUTE_KEEPER_MS: '10' }, { node: true })).message, /^MACHINA_COMPUTE_KEEPER_MS: must be between 50 and 3600000 \(got 10\)/);
+    assert.match(failure(() => loadSettings({}, { MACHINA_NODE_SIGNER: 'off', MACHINA_COMPUTE_KEEPER: 'on' }, { node: true })).message, /^MACHINA_COMPUTE_KEEPER: is on, but the node does not sign/);
+  });
+
+  it('reads the MCP workspace: an existing directory, or unset', () => {
+    assert.equal(loadSettings({}, {}).mcpWorkspace, undefined);
+    const dir = mkdtempSync(path.join(tmpdir(), 'machina-'));
+    assert.equal(loadSettings({}, { MACHINA_MCP_WORKSPACE: dir }).mcpWorkspace, dir);
+    assert.match(failure(() => loadSettings({}, { MACHINA_MCP_WORKSPACE: path.join(dir, 'nope') })).message, /^MACHINA_MCP_WORKSPACE: no such directory/);
+  });
+
   it('refuses a private key and a keystore together', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'machina-'));
     const ks = path.join(dir, 'k.json');

@@ -37,6 +37,16 @@ export type Settings = {
   anchorIntervalMs: number;
   /** The most digests one anchored batch holds; a full batch is sealed before its interval ends. */
   anchorMaxBatch: number;
+  /** Largest blob the node's blob store (PUT /v1/blobs) accepts, in bytes. */
+  blobMaxBytes: number;
+  /** Total bytes the node's blob store may hold; a PUT past it answers 507. */
+  blobQuotaBytes: number;
+  /** Whether the node's compute keeper runs (assigns, finalizes, settles due jobs with the node's key). */
+  computeKeeper: boolean;
+  /** Period of the compute keeper's passes when no market event wakes it (ms). */
+  computeKeeperMs: number;
+  /** The only directory (with what is under it) whose files `machina mcp`'s compute_submit reads; unset means its working directory. */
+  mcpWorkspace: string | undefined;
 };
 
 /** Aggregator defaults: a batch every 5 s or every million digests, whichever comes first. */
@@ -44,6 +54,11 @@ export const DEFAULT_ANCHOR_INTERVAL_MS = 5_000;
 export const DEFAULT_ANCHOR_MAX_BATCH = 1_000_000;
 /** The aggregator's hard cap on one batch (2^24 digests: a depth-24 tree, proofs of 24 hashes). */
 export const MAX_ANCHOR_BATCH = 16_777_216;
+/** Blob store defaults: 64 MiB per blob (an ONNX model with its inputs fits), 2 GiB in all. */
+export const DEFAULT_BLOB_MAX_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_BLOB_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
+/** The compute keeper looks for due jobs every second unless a market event wakes it sooner. */
+export const DEFAULT_COMPUTE_KEEPER_MS = 1_000;
 
 /** Flag values as commander hands them over (strings or booleans). */
 export type SettingFlags = Partial<Record<'rpcUrl' | 'keystore' | 'host' | 'devnetPort' | 'port' | 'deploymentsDir' | 'dataDir' | 'databaseUrl' | 'nodeSigner' | 'publicUrl', string>> & {
@@ -93,11 +108,13 @@ export function loadSettings(flags: SettingFlags = {}, env: Env = process.env, {
   const deploymentsDir = parseDirectory(depName, depRaw ?? 'deployments');
   const [dataName, dataRaw] = pick('dataDir', 'MACHINA_DATA_DIR');
   const dataDir = parseDirectory(dataName, dataRaw ?? '.machina');
+  const workspaceRaw = env.MACHINA_MCP_WORKSPACE === '' ? undefined : env.MACHINA_MCP_WORKSPACE;
+  const mcpWorkspace = workspaceRaw === undefined ? undefined : parseExistingDirectory('MACHINA_MCP_WORKSPACE', workspaceRaw);
 
   // The node's own settings are read only by the command that runs a node: an unrelated
   // DATABASE_URL in the environment must not stop `machina agent list`.
   if (!node) {
-    return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true, databaseUrl: undefined, nodeSigner: false, publicUrl: undefined, x402Routes: undefined, x402Verify: 'fast', anchorIntervalMs: DEFAULT_ANCHOR_INTERVAL_MS, anchorMaxBatch: DEFAULT_ANCHOR_MAX_BATCH };
+    return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true, databaseUrl: undefined, nodeSigner: false, publicUrl: undefined, x402Routes: undefined, x402Verify: 'fast', anchorIntervalMs: DEFAULT_ANCHOR_INTERVAL_MS, anchorMaxBatch: DEFAULT_ANCHOR_MAX_BATCH, blobMaxBytes: DEFAULT_BLOB_MAX_BYTES, blobQuotaBytes: DEFAULT_BLOB_QUOTA_BYTES, computeKeeper: false, computeKeeperMs: DEFAULT_COMPUTE_KEEPER_MS, mcpWorkspace };
   }
   const [dbName, dbRaw] = pick('databaseUrl', 'DATABASE_URL');
   const databaseUrl = dbRaw === undefined ? undefined : parsePostgresUrl(dbName, dbRaw);
@@ -122,7 +139,17 @@ export function loadSettings(flags: SettingFlags = {}, env: Env = process.env, {
   const anchorIntervalMs = parseIntegerSetting('MACHINA_ANCHOR_INTERVAL_MS', env.MACHINA_ANCHOR_INTERVAL_MS, DEFAULT_ANCHOR_INTERVAL_MS, 50, 86_400_000);
   const anchorMaxBatch = parseIntegerSetting('MACHINA_ANCHOR_MAX_BATCH', env.MACHINA_ANCHOR_MAX_BATCH, DEFAULT_ANCHOR_MAX_BATCH, 1, MAX_ANCHOR_BATCH);
 
-  return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true, databaseUrl, nodeSigner, publicUrl, x402Routes, x402Verify, anchorIntervalMs, anchorMaxBatch };
+  // The blob store is open to whoever reaches the node (a provider elsewhere stores its output there): a cap per
+  // blob and a quota on the whole store bound what callers can make it hold.
+  const blobMaxBytes = parseIntegerSetting('MACHINA_BLOB_MAX_BYTES', env.MACHINA_BLOB_MAX_BYTES, DEFAULT_BLOB_MAX_BYTES, 1, 2 ** 32);
+  const blobQuotaBytes = parseIntegerSetting('MACHINA_BLOB_QUOTA_BYTES', env.MACHINA_BLOB_QUOTA_BYTES, DEFAULT_BLOB_QUOTA_BYTES, 0, 2 ** 50);
+  // The keeper signs with the node's key, so it runs only where the node signs.
+  const keeperRaw = env.MACHINA_COMPUTE_KEEPER === '' ? undefined : env.MACHINA_COMPUTE_KEEPER;
+  const computeKeeper = keeperRaw === undefined ? nodeSigner : parseOnOff('MACHINA_COMPUTE_KEEPER', keeperRaw);
+  if (computeKeeper && !nodeSigner) throw new InvalidSettingError('MACHINA_COMPUTE_KEEPER', `is on, but the node does not sign (${signerName} is off)`);
+  const computeKeeperMs = parseIntegerSetting('MACHINA_COMPUTE_KEEPER_MS', env.MACHINA_COMPUTE_KEEPER_MS, DEFAULT_COMPUTE_KEEPER_MS, 50, 3_600_000);
+
+  return { rpcUrl, privateKey, keystore, keystorePassword, host, devnetPort, nodePort, deploymentsDir, dataDir, fresh: flags.fresh === true, databaseUrl, nodeSigner, publicUrl, x402Routes, x402Verify, anchorIntervalMs, anchorMaxBatch, blobMaxBytes, blobQuotaBytes, computeKeeper, computeKeeperMs, mcpWorkspace };
 }
 
 function kebab(s: string): string {
@@ -198,6 +225,12 @@ function parseExistingFile(name: string, raw: string): string {
   const file = path.resolve(raw);
   if (!existsSync(file) || !statSync(file).isFile()) throw new InvalidSettingError(name, `no such file: ${raw}`);
   return file;
+}
+
+function parseExistingDirectory(name: string, raw: string): string {
+  const dir = path.resolve(raw);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InvalidSettingError(name, `no such directory: ${raw}`);
+  return dir;
 }
 
 function parseDirectory(name: string, raw: string): string {

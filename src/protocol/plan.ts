@@ -50,7 +50,8 @@ export function computeMarketConfig(devnet: boolean) {
     challengeBond: 10n * mUSD,
     unstakeCooldown: devnet ? 30 : 7 * 86_400,
     heartbeatTTL: devnet ? 300 : 3_600,
-    challengeWindow: devnet ? 2 : 3_600,
+    // 10 s on the devnet: long enough for a validator on a loaded machine to re-execute and dispute, short for a demo.
+    challengeWindow: devnet ? 10 : 3_600,
     resolutionWindow: devnet ? 30 : 86_400,
     rewardShareBps: 5_000,
   } as const;

@@ -119,7 +119,19 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
     });
     if (provenance) stops.push(provenance.stop);
     // Compute: the market's read side, the blob store (<nodeDataDir>/blobs) and, with a signer, the keeper that settles due jobs.
-    const compute = await startNodeCompute({ client, deployment, db: store.db, dataDir: nodeDataDir, signer: nodeWallet, feed: store.feed, log });
+    const compute = await startNodeCompute({
+      client,
+      deployment,
+      db: store.db,
+      dataDir: nodeDataDir,
+      signer: nodeWallet,
+      feed: store.feed,
+      keeper: settings.computeKeeper,
+      keeperIntervalMs: settings.computeKeeperMs,
+      maxBlobBytes: settings.blobMaxBytes,
+      blobQuotaBytes: settings.blobQuotaBytes,
+      log,
+    });
     if (compute) stops.push(compute.stop);
     // Where the node's key is one of the market's arbiters (the devnet names it), it re-executes disputed results
     // and answers the market's ERC-8004 validation requests.

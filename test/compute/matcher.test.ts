@@ -1,22 +1,16 @@
 // The matcher against the rules applied literally (matchBruteForce) on seeded random markets, and its edge cases.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRng } from '../../src/compute/workloads/random.ts';
 import { Matcher, MatcherError, matchBruteForce, providerScore, type JobNeeds, type ProviderOffer } from '../../src/compute/matcher.ts';
 
 const NOW = 1_700_000_000;
 const WINDOW = 120;
 const opts = { now: NOW, aliveWindow: WINDOW };
 
-/** mulberry32: small, fast, seeded. */
+/** The domain's seeded generator (mulberry32), with helpers. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRng(seed);
   return { next, int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)), pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]! };
 }
 

@@ -273,11 +273,13 @@ describe('node HTTP API under malformed input', () => {
     api = await startApiNode({ chain, signer: privateKeyToAccount(NODE_KEY), postgres, mcp: true });
     // Something to find: agents with registration files, feedback.
     const identityRegistry = chain.address('IdentityRegistry');
+    const ids: bigint[] = [];
     for (const i of [1, 2, 3]) {
       const file = buildRegistrationFile({ name: `agent ${i}`, description: `fuzz target ${i}`, services: [{ name: 'MCP', endpoint: `https://a${i}.example/mcp` }] });
-      await registerAgent(chain.client, chain.wallet(i), { identityRegistry, agentURI: toDataUri(file) });
+      ids.push((await registerAgent(chain.client, chain.wallet(i), { identityRegistry, agentURI: toDataUri(file) })).agentId);
     }
-    await giveFeedback(chain.client, chain.wallet(4), { reputationRegistry: chain.address('ReputationRegistry'), agentId: 1n, value: 80n, tag1: 'quality' });
+    // The second of them (ids follow those the deployment registered itself, e.g. the compute market's).
+    await giveFeedback(chain.client, chain.wallet(4), { reputationRegistry: chain.address('ReputationRegistry'), agentId: ids[1]!, value: 80n, tag1: 'quality' });
     await api.synced();
   });
 

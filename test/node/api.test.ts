@@ -12,7 +12,7 @@ import { keccak256, toHex, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { z } from 'zod';
 import { registerSecret } from '../../src/errors/index.ts';
-import { registerAgent } from '../../src/identity/actions/agents.ts';
+import { getAgentCount, registerAgent } from '../../src/identity/actions/agents.ts';
 import { giveFeedback, revokeFeedback } from '../../src/identity/actions/feedback.ts';
 import { respondToValidation } from '../../src/identity/actions/validation.ts';
 import { buildRegistrationFile, toDataUri } from '../../src/identity/registrationFile.ts';
@@ -47,6 +47,11 @@ describe('node HTTP API', () => {
   let api: ApiNode;
   const answers: string[] = [];
   let hostedId: string;
+  /** Agents the deployment itself registered (the compute market is one), ids 0..n-1, before this file registers any. */
+  let preexisting: string[];
+  /** The agent on another account with its file on chain (data: URI), and the one whose URI cannot be read. */
+  let translatorId: string;
+  let unreadableId: string;
   let requestHash: Hex;
 
   const call = async (p: string, init: RequestInit = {}, base = api.url): Promise<Answer> => {
@@ -92,18 +97,26 @@ describe('node HTTP API', () => {
     const { client } = chain;
     const identityRegistry = chain.address('IdentityRegistry');
     const reputationRegistry = chain.address('ReputationRegistry');
-    // Agent 0: registered through the API, its file hosted by the node.
+    // The deployment may already have registered agents of its own (the compute market registers itself).
+    const deployed = await getAgentCount(client, { identityRegistry });
+    preexisting = Array.from({ length: Number(deployed) }, (_, i) => String(i));
+    // The hosted agent: registered through the API, its file hosted by the node.
     const reg = await post('/v1/agents', { name: 'summarizer', description: 'Summarizes long documents', services: [{ name: 'web', endpoint: 'https://summarizer.example', version: '1' }], x402Support: true });
     assert.equal(reg.status, 201, reg.text);
     hostedId = reg.json.agentId;
-    // Agent 1: registered from another account with its file on chain (data: URI); agent 2 with an unreadable URI.
-    const file = buildRegistrationFile({ name: 'translator', description: 'Translates text', services: [{ name: 'MCP', endpoint: 'https://translator.example/mcp' }], registration: { agentId: 1n, chainId: 31337, registry: identityRegistry } });
-    await registerAgent(client, chain.wallet(1), { identityRegistry, agentURI: toDataUri(file) });
-    await registerAgent(client, chain.wallet(2), { identityRegistry, agentURI: 'ipfs://bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy' });
-    // Feedback on agent 1: two clients, one revoked.
-    await giveFeedback(client, chain.wallet(4), { reputationRegistry, agentId: 1n, value: 875n, valueDecimals: 1, tag1: 'quality', tag2: 'speed' });
-    const r5 = await giveFeedback(client, chain.wallet(5), { reputationRegistry, agentId: 1n, value: 10n, tag1: 'spam' });
-    await revokeFeedback(client, chain.wallet(5), { reputationRegistry, agentId: 1n, feedbackIndex: r5.feedbackIndex });
+    assert.equal(hostedId, String(deployed));
+    // The translator: registered from another account with its file on chain (data: URI), the file naming the id it
+    // will get (the next one); then an agent with an unreadable URI.
+    const nextId = await getAgentCount(client, { identityRegistry });
+    const file = buildRegistrationFile({ name: 'translator', description: 'Translates text', services: [{ name: 'MCP', endpoint: 'https://translator.example/mcp' }], registration: { agentId: nextId, chainId: 31337, registry: identityRegistry } });
+    const translator = await registerAgent(client, chain.wallet(1), { identityRegistry, agentURI: toDataUri(file) });
+    assert.equal(translator.agentId, nextId);
+    translatorId = String(translator.agentId);
+    unreadableId = String((await registerAgent(client, chain.wallet(2), { identityRegistry, agentURI: 'ipfs://bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy' })).agentId);
+    // Feedback on the translator: two clients, one revoked.
+    await giveFeedback(client, chain.wallet(4), { reputationRegistry, agentId: translator.agentId, value: 875n, valueDecimals: 1, tag1: 'quality', tag2: 'speed' });
+    const r5 = await giveFeedback(client, chain.wallet(5), { reputationRegistry, agentId: translator.agentId, value: 10n, tag1: 'spam' });
+    await revokeFeedback(client, chain.wallet(5), { reputationRegistry, agentId: translator.agentId, feedbackIndex: r5.feedbackIndex });
     await api.synced();
   });
 
@@ -124,7 +137,7 @@ describe('node HTTP API', () => {
     assert.deepEqual(contracts.json, chain.deployment);
     const stats = await get('/v1/stats');
     assertShape(nodeStatsSchema, stats.json);
-    assert.equal(stats.json.agents, 3);
+    assert.equal(stats.json.agents, preexisting.length + 3);
     assert.equal(stats.json.feedback, 1);
   });
 
@@ -155,21 +168,22 @@ describe('node HTTP API', () => {
     const all = await get('/v1/agents');
     assert.equal(all.status, 200);
     assertShape(pageSchema(agentRecordSchema, 'AgentPage'), all.json);
-    assert.deepEqual(all.json.items.map((a: any) => a.agentId), ['0', '1', '2']);
-    assert.equal(all.json.total, 3);
+    const ids = [...preexisting, hostedId, translatorId, unreadableId];
+    assert.deepEqual(all.json.items.map((a: any) => a.agentId), ids);
+    assert.equal(all.json.total, ids.length);
     assert.deepEqual([all.json.offset, all.json.limit], [0, 20]);
 
-    const page = await get('/v1/agents?offset=1&limit=1');
-    assert.deepEqual(page.json.items.map((a: any) => a.agentId), ['1']);
-    assert.equal(page.json.total, 3);
-    assert.deepEqual((await get('/v1/agents?offset=5')).json.items, []);
+    const page = await get(`/v1/agents?offset=${ids.indexOf(translatorId)}&limit=1`);
+    assert.deepEqual(page.json.items.map((a: any) => a.agentId), [translatorId]);
+    assert.equal(page.json.total, ids.length);
+    assert.deepEqual((await get(`/v1/agents?offset=${ids.length + 2}`)).json.items, []);
 
     const owner = chain.wallet(1).account.address;
-    assert.deepEqual((await get(`/v1/agents?owner=${owner.toLowerCase()}`)).json.items.map((a: any) => a.agentId), ['1']);
-    assert.deepEqual((await get('/v1/agents?q=TRANSLAT')).json.items.map((a: any) => a.agentId), ['1']);
+    assert.deepEqual((await get(`/v1/agents?owner=${owner.toLowerCase()}`)).json.items.map((a: any) => a.agentId), [translatorId]);
+    assert.deepEqual((await get('/v1/agents?q=TRANSLAT')).json.items.map((a: any) => a.agentId), [translatorId]);
     assert.deepEqual((await get('/v1/agents?x402=true')).json.items.map((a: any) => a.agentId), [hostedId]);
-    assert.deepEqual((await get('/v1/agents?sort=agentId&order=desc')).json.items.map((a: any) => a.agentId), ['2', '1', '0']);
-    assert.equal((await get('/v1/agents?sort=feedback')).json.items[0].agentId, '1');
+    assert.deepEqual((await get('/v1/agents?sort=agentId&order=desc')).json.items.map((a: any) => a.agentId), [...ids].reverse());
+    assert.equal((await get('/v1/agents?sort=feedback')).json.items[0].agentId, translatorId);
   });
 
   it('answers bad paging and filters with 400 naming the field', async () => {
@@ -194,30 +208,30 @@ describe('node HTTP API', () => {
     assertError(await get('/v1/events?limit=501'), 400, 'INVALID_ARGUMENT', 'limit');
     assertError(await get('/v1/events?afterId=9007199254740992'), 400, 'INVALID_ARGUMENT', 'afterId');
     assertError(await get('/v1/events?contract=Identity%20Registry'), 400, 'INVALID_ARGUMENT', 'contract');
-    assertError(await get('/v1/agents/1/feedback?client=nope'), 400, 'INVALID_ARGUMENT', 'client');
+    assertError(await get(`/v1/agents/${translatorId}/feedback?client=nope`), 400, 'INVALID_ARGUMENT', 'client');
   });
 
   it('serves one agent, its feedback, validations and trust; unknown or malformed ids are 404 / 400', async () => {
-    const agent = await get('/v1/agents/1');
+    const agent = await get(`/v1/agents/${translatorId}`);
     assertShape(agentRecordSchema, agent.json);
     assert.equal(agent.json.name, 'translator');
     assert.equal(agent.json.owner, chain.wallet(1).account.address);
     assert.equal(agent.json.feedbackCount, 1);
 
-    const feedback = await get('/v1/agents/1/feedback');
+    const feedback = await get(`/v1/agents/${translatorId}/feedback`);
     assertShape(pageSchema(feedbackRecordSchema, 'FeedbackPage'), feedback.json);
     assert.equal(feedback.json.total, 1);
     assert.deepEqual([feedback.json.items[0].value, feedback.json.items[0].valueDecimals], ['875', 1]);
-    assert.equal((await get('/v1/agents/1/feedback?includeRevoked=true')).json.total, 2);
-    assert.equal((await get(`/v1/agents/1/feedback?includeRevoked=true&client=${chain.wallet(5).account.address}`)).json.total, 1);
-    assert.equal((await get('/v1/agents/1/feedback?tag1=quality')).json.total, 1);
+    assert.equal((await get(`/v1/agents/${translatorId}/feedback?includeRevoked=true`)).json.total, 2);
+    assert.equal((await get(`/v1/agents/${translatorId}/feedback?includeRevoked=true&client=${chain.wallet(5).account.address}`)).json.total, 1);
+    assert.equal((await get(`/v1/agents/${translatorId}/feedback?tag1=quality`)).json.total, 1);
 
-    const trust = await get('/v1/agents/1/trust');
+    const trust = await get(`/v1/agents/${translatorId}/trust`);
     assertShape(agentTrustSchema, trust.json);
-    assert.equal(trust.json.agentId, '1');
+    assert.equal(trust.json.agentId, translatorId);
     assert.deepEqual({ ...trust.json, agentId: undefined }, { ...agent.json.trust, agentId: undefined });
 
-    assertShape(pageSchema(validationRecordSchema, 'ValidationPage'), (await get('/v1/agents/1/validations')).json);
+    assertShape(pageSchema(validationRecordSchema, 'ValidationPage'), (await get(`/v1/agents/${translatorId}/validations`)).json);
 
     for (const route of ['', '/registration', '/feedback', '/validations', '/trust']) {
       assertError(await get(`/v1/agents/99${route}`), 404, 'NOT_FOUND', 'agentId');
@@ -265,11 +279,11 @@ describe('node HTTP API', () => {
   });
 
   it('serves indexed registration files for agents it does not host, and 404s for unreadable ones or cards it does not host', async () => {
-    const reg = await get('/agents/1/registration.json');
+    const reg = await get(`/agents/${translatorId}/registration.json`);
     assert.equal(reg.status, 200);
     assert.equal(reg.json.name, 'translator');
-    assertError(await get('/agents/1/agent-card.json'), 404, 'NOT_HOSTED', 'agentId');
-    assertError(await get('/agents/2/registration.json'), 404, 'REGISTRATION_UNAVAILABLE', 'agentId');
+    assertError(await get(`/agents/${translatorId}/agent-card.json`), 404, 'NOT_HOSTED', 'agentId');
+    assertError(await get(`/agents/${unreadableId}/registration.json`), 404, 'REGISTRATION_UNAVAILABLE', 'agentId');
     assertError(await get('/agents/99/registration.json'), 404, 'NOT_FOUND', 'agentId');
     assertError(await get('/agents/x/agent-card.json'), 400, 'INVALID_ARGUMENT', 'agentId');
   });
@@ -287,18 +301,18 @@ describe('node HTTP API', () => {
   });
 
   it('gives feedback and requests validation through the node signer; chain refusals map to 4xx', async () => {
-    const fb = await post('/v1/agents/1/feedback', { value: '92', tag1: 'quality', feedbackHash: keccak256(toHex('report')) });
+    const fb = await post(`/v1/agents/${translatorId}/feedback`, { value: '92', tag1: 'quality', feedbackHash: keccak256(toHex('report')) });
     assert.equal(fb.status, 201, fb.text);
     assert.equal(fb.json.feedbackIndex, 1);
     assert.match(fb.json.txHash, /^0x[0-9a-f]{64}$/);
     // The record cache must not hide the new feedback.
-    await waitFor('feedback indexed', async () => ((await get('/v1/agents/1')).json.feedbackCount === 2 ? true : undefined), 2_000);
+    await waitFor('feedback indexed', async () => ((await get(`/v1/agents/${translatorId}`)).json.feedbackCount === 2 ? true : undefined), 2_000);
 
-    // The node owns agent 0: rating it is self-feedback; agent 1 is not the node's to validate.
+    // The node owns the hosted agent: rating it is self-feedback; the translator is not the node's to validate.
     assertError(await post(`/v1/agents/${hostedId}/feedback`, { value: '100' }), 409, 'SELF_FEEDBACK', 'agentId');
     assertError(await post('/v1/agents/77/feedback', { value: '50' }), 404, 'NOT_FOUND', 'agentId');
     const validator = chain.wallet(6).account.address;
-    assertError(await post('/v1/validations', { agentId: '1', validator, requestURI: 'ipfs://work' }), 403, 'NOT_AGENT_OWNER', 'agentId');
+    assertError(await post('/v1/validations', { agentId: translatorId, validator, requestURI: 'ipfs://work' }), 403, 'NOT_AGENT_OWNER', 'agentId');
 
     const v = await post('/v1/validations', { agentId: hostedId, validator, requestURI: 'ipfs://work-1' });
     assert.equal(v.status, 201, v.text);
@@ -334,11 +348,11 @@ describe('node HTTP API', () => {
     assertError(await post('/v1/agents', { name: 42, description: 'b' }), 400, 'INVALID_ARGUMENT', 'name');
     assertError(await post('/v1/agents', { name: 'a', description: 'b', services: [{ name: 'MCP', endpoint: '' }] }), 400, 'INVALID_ARGUMENT', 'services[0].endpoint');
     assertError(await post('/v1/agents', { name: 'a\u0000b', description: 'b' }), 400, 'INVALID_ARGUMENT', 'name');
-    assertError(await post('/v1/agents/1/feedback', { value: 87 }), 400, 'INVALID_ARGUMENT', 'value');
-    assertError(await post('/v1/agents/1/feedback', { value: '1e5' }), 400, 'INVALID_ARGUMENT', 'value');
-    assertError(await post('/v1/agents/1/feedback', { value: `1${'0'.repeat(40)}` }), 400, 'INVALID_ARGUMENT', 'value');
-    assertError(await post('/v1/agents/1/feedback', { value: '1', feedbackHash: '0x12' }), 400, 'INVALID_ARGUMENT', 'feedbackHash');
-    assertError(await post('/v1/validations', { agentId: '0', validator: '0x0000000000000000000000000000000000000000', requestURI: 'x' }), 400, 'INVALID_ARGUMENT', 'validator');
+    assertError(await post(`/v1/agents/${translatorId}/feedback`, { value: 87 }), 400, 'INVALID_ARGUMENT', 'value');
+    assertError(await post(`/v1/agents/${translatorId}/feedback`, { value: '1e5' }), 400, 'INVALID_ARGUMENT', 'value');
+    assertError(await post(`/v1/agents/${translatorId}/feedback`, { value: `1${'0'.repeat(40)}` }), 400, 'INVALID_ARGUMENT', 'value');
+    assertError(await post(`/v1/agents/${translatorId}/feedback`, { value: '1', feedbackHash: '0x12' }), 400, 'INVALID_ARGUMENT', 'feedbackHash');
+    assertError(await post('/v1/validations', { agentId: hostedId, validator: '0x0000000000000000000000000000000000000000', requestURI: 'x' }), 400, 'INVALID_ARGUMENT', 'validator');
     assertError(await post('/v1/validations', { agentId: 0, validator: chain.wallet(6).account.address, requestURI: 'x' }), 400, 'INVALID_ARGUMENT', 'agentId');
   });
 
@@ -394,9 +408,9 @@ describe('node HTTP API', () => {
     assert.deepEqual(ids, [...ids].sort((a, b) => b - a));
     const asc = (await get('/v1/events?afterId=1&limit=3')).json.items.map((e: EventRecord) => e.id);
     assert.deepEqual(asc, [2, 3, 4]);
-    const feedbackEvents = (await get('/v1/events?contract=ReputationRegistry&event=NewFeedback&agentId=1')).json.items;
+    const feedbackEvents = (await get(`/v1/events?contract=ReputationRegistry&event=NewFeedback&agentId=${translatorId}`)).json.items;
     assert.ok(feedbackEvents.length >= 2);
-    assert.ok(feedbackEvents.every((e: EventRecord) => e.event === 'NewFeedback' && e.agentId === '1'));
+    assert.ok(feedbackEvents.every((e: EventRecord) => e.event === 'NewFeedback' && e.agentId === translatorId));
   });
 
   it('streams events over SSE: replays after Last-Event-ID or ?after=, then live batches, with heartbeats; leaving unsubscribes', async () => {

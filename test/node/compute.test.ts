@@ -30,7 +30,7 @@ describe('compute market in the node', () => {
   before(async () => {
     chain = await startTestChain();
     market = chain.address('ComputeMarket');
-    n = await startComputeNode({ chain, kind: fastKind, maxBlobBytes: 1024 });
+    n = await startComputeNode({ chain, kind: fastKind, maxBlobBytes: 1024, blobQuotaBytes: 16 * 1024 });
     for (const i of [2, 3, 4]) P[i] = await makeProvider(chain, i);
   });
   after(async () => {
@@ -294,6 +294,44 @@ describe('compute market in the node', () => {
       const bad = await getJson(n.url, '/v1/blobs/0x1234');
       assert.equal(bad.status, 400);
       assert.equal(bad.body.error.field, 'digest');
+    });
+
+    it('a chunked body (no length announced) over the cap is refused as it arrives: 413, nothing kept', async () => {
+      const before = await n.parts.blobs!.usage();
+      const chunks = [randomBytes(600), randomBytes(600)];
+      const body = new ReadableStream<Uint8Array>({
+        pull(c) {
+          const next = chunks.shift();
+          if (next) c.enqueue(next);
+          else c.close();
+        },
+      });
+      const res = await fetch(`${n.url}/v1/blobs`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body, duplex: 'half' } as RequestInit);
+      assert.equal(res.status, 413);
+      const err = ((await res.json()) as any).error;
+      assert.equal(err.code, 'PAYLOAD_TOO_LARGE');
+      assert.match(err.message, /1024-byte cap per blob/);
+      assert.deepEqual(await n.parts.blobs!.usage(), before);
+    });
+
+    it('the store is open to every caller but bounded by its quota: 507 once full, bytes it holds still answer 200', async () => {
+      const held = randomBytes(900);
+      assert.equal((await put(held)).status, 200);
+      const { stored, quota } = await n.parts.blobs!.usage();
+      for (let left = quota - stored; left >= 1000; left -= 1000) assert.equal((await put(randomBytes(1000))).status, 200);
+      const full = await put(randomBytes(1000));
+      assert.equal(full.status, 507);
+      assert.equal(full.body.error.code, 'INSUFFICIENT_STORAGE');
+      assert.match(full.body.error.message, /blob store is full/);
+      const again = await put(held, { 'content-type': 'application/octet-stream', 'x-content-sha256': sha256(held) });
+      assert.equal(again.status, 200);
+      assert.equal(again.body.created, false);
+      // The OpenAPI document says who may PUT and what bounds it.
+      const doc = (await getJson(n.url, '/v1/openapi.json')).body;
+      const putDoc = doc.paths['/v1/blobs'].put;
+      assert.match(putDoc.description, /without authentication/);
+      assert.match(putDoc.description, /MACHINA_BLOB_QUOTA_BYTES/);
+      assert.ok(putDoc.responses['507']);
     });
   });
 });

@@ -2,6 +2,7 @@
 // as it goes, and an index that matches the chain at the end.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { getAgentCount } from '../../src/identity/actions/agents.ts';
 import { getTrustScore } from '../../src/identity/actions/trust.ts';
 import { startIndexer } from '../../src/node/indexer/indexer.ts';
 import { formatProgress, type IndexerProgress } from '../../src/node/indexer/progress.ts';
@@ -16,9 +17,13 @@ const FEEDBACK = 1_500;
 describe('indexer catch-up from block 0', () => {
   let chain: TestChain;
   let logCount: number;
+  /** Agents the deployment registered itself (the compute market is one); the history's agent-i has id firstId + i. */
+  let firstId: bigint;
   before(async () => {
     chain = await startTestChain();
+    firstId = await getAgentCount(chain.client, { identityRegistry: chain.address('IdentityRegistry') });
     await buildHistory(chain, AGENTS, FEEDBACK, 3);
+    assert.equal(await getAgentCount(chain.client, { identityRegistry: chain.address('IdentityRegistry') }), firstId + BigInt(AGENTS));
     const address = ['IdentityRegistry', 'ReputationRegistry', 'ValidationRegistry', 'PaymentReceipts'].map((n) => chain.address(n));
     logCount = ((await chain.client.request({ method: 'eth_getLogs', params: [{ address, fromBlock: '0x0', toBlock: 'latest' }] } as never)) as unknown[]).length;
   });
@@ -46,12 +51,12 @@ describe('indexer catch-up from block 0', () => {
         assert.equal(progress.at(-1)!.events, logCount);
 
         const stats = await store.queries.stats();
-        assert.deepEqual([stats.agents, stats.feedback, stats.events, stats.indexedBlock], [AGENTS, FEEDBACK, logCount, head]);
-        for (const agentId of [0n, 7n, BigInt(AGENTS - 1)]) {
+        assert.deepEqual([stats.agents, stats.feedback, stats.events, stats.indexedBlock], [Number(firstId) + AGENTS, FEEDBACK, logCount, head]);
+        for (const agentId of [firstId, firstId + 7n, firstId + BigInt(AGENTS - 1)]) {
           const { evidenceWeight: _w, ...expected } = await getTrustScore(chain.client, { reputationRegistry: chain.address('ReputationRegistry'), agentId });
           assert.deepEqual((await store.queries.getAgent(agentId))!.trust, expected);
         }
-        assert.equal((await store.queries.getAgent(5n))!.name, 'agent-5');
+        assert.equal((await store.queries.getAgent(firstId + 5n))!.name, 'agent-5');
       } finally {
         await store.close();
         await location.drop();

@@ -9,7 +9,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { identityRegistryAbi } from '../../src/chain/artifacts/index.ts';
 import type { MachinaWalletClient } from '../../src/chain/clients.ts';
 import { writeAndWait } from '../../src/chain/write.ts';
-import { registerAgent, setAgentURI, setMetadata } from '../../src/identity/actions/agents.ts';
+import { getAgentCount, registerAgent, setAgentURI, setMetadata } from '../../src/identity/actions/agents.ts';
 import { setAgentWallet, signAgentWalletProof } from '../../src/identity/actions/agentWallet.ts';
 import { appendResponse, giveFeedback, revokeFeedback } from '../../src/identity/actions/feedback.ts';
 import { getTrustScore } from '../../src/identity/actions/trust.ts';
@@ -25,6 +25,8 @@ import { databaseKinds, newStoreLocation } from './fixtures/stores.ts';
 const kinds = await databaseKinds();
 
 type Scenario = {
+  /** Agents the deployment registered itself (the compute market is one), ids 0..n-1, before the scenario's. */
+  preexisting: string[];
   A: bigint; B: bigint; C: bigint; D: bigint; E: bigint;
   newOwner: Address;
   request1: Hex; request2: Hex;
@@ -117,10 +119,14 @@ describe('indexer: identity events into the index, read through NodeQueries', ()
 
       it('lists agents with filters, sorting and paging', async () => {
         const all = await store.queries.listAgents({ offset: 0, limit: 100 });
-        assert.equal(all.total, 5);
-        assert.deepEqual(all.items.map((x) => x.agentId), [s.A, s.B, s.C, s.D, s.E].map(String));
-        const page = await store.queries.listAgents({ offset: 1, limit: 2 });
-        assert.deepEqual([page.total, page.offset, page.limit, page.items.map((x) => x.agentId)], [5, 1, 2, [s.B, s.C].map(String)]);
+        const ids = [...s.preexisting, ...[s.A, s.B, s.C, s.D, s.E].map(String)];
+        assert.equal(all.total, ids.length);
+        assert.deepEqual(all.items.map((x) => x.agentId), ids);
+        // The deployment's own agents, as indexed: a filter must keep those that match it too.
+        const pre = all.items.slice(0, s.preexisting.length);
+        const offset = s.preexisting.length + 1;
+        const page = await store.queries.listAgents({ offset, limit: 2 });
+        assert.deepEqual([page.total, page.offset, page.limit, page.items.map((x) => x.agentId)], [ids.length, offset, 2, [s.B, s.C].map(String)]);
         const byTrust = await store.queries.listAgents({ offset: 0, limit: 100, sort: 'trust' });
         const scores = byTrust.items.map((x) => x.trust.score);
         assert.deepEqual(scores, [...scores].sort((x, y) => y - x));
@@ -132,8 +138,9 @@ describe('indexer: identity events into the index, read through NodeQueries', ()
         assert.deepEqual((await store.queries.listAgents({ offset: 0, limit: 10, owner: chain.wallet(2).account.address.toLowerCase() as Address })).items.map((x) => x.agentId), [s.C, s.D].map(String));
         assert.deepEqual((await store.queries.listAgents({ offset: 0, limit: 10, q: 'TRANSLATES' })).items.map((x) => x.agentId), [s.B.toString()]);
         assert.equal((await store.queries.listAgents({ offset: 0, limit: 10, q: '%' })).total, 0, 'LIKE wildcards are literal');
-        assert.deepEqual((await store.queries.listAgents({ offset: 0, limit: 10, x402: true })).items.map((x) => x.agentId), [s.A.toString()]);
-        assert.deepEqual((await store.queries.listAgents({ offset: 0, limit: 10, active: true })).items.map((x) => x.agentId), [s.A, s.B].map(String));
+        const preWhere = (keep: (x: (typeof pre)[number]) => boolean) => pre.filter(keep).map((x) => x.agentId);
+        assert.deepEqual((await store.queries.listAgents({ offset: 0, limit: 10, x402: true })).items.map((x) => x.agentId), [...preWhere((x) => x.x402Support), s.A.toString()]);
+        assert.deepEqual((await store.queries.listAgents({ offset: 0, limit: 10, active: true })).items.map((x) => x.agentId), [...preWhere((x) => x.active), ...[s.A, s.B].map(String)]);
       });
 
       it('feedback: revoked, verified by a receipt, responses, filters', async () => {
@@ -172,7 +179,7 @@ describe('indexer: identity events into the index, read through NodeQueries', ()
         const stats = await store.queries.stats();
         assert.equal(stats.events, truth);
         assert.equal(stats.chainId, 31337);
-        assert.equal(stats.agents, 5);
+        assert.equal(stats.agents, s.preexisting.length + 5);
         assert.equal(stats.validations, 2);
         assert.ok(stats.indexedBlock >= Number(await chain.client.getBlockNumber({ cacheTime: 0 })) - 1 && stats.headBlock >= stats.indexedBlock);
         const newest = await store.queries.listEvents({ limit: 5 });
@@ -219,6 +226,8 @@ async function buildScenario(chain: TestChain, filesUrl: string): Promise<Scenar
   type W = MachinaWalletClient;
   const [w1, w2, w3, w4, w5, w6, w7, w8, w9] = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => chain.wallet(i)) as [W, W, W, W, W, W, W, W, W];
 
+  const deployed = await getAgentCount(client, { identityRegistry });
+  const preexisting = Array.from({ length: Number(deployed) }, (_, i) => String(i));
   const alpha = (name: string, description: string) =>
     toDataUri(buildRegistrationFile({ name, description, x402Support: true, services: [{ name: 'MCP', endpoint: 'https://alpha.example/mcp' }] }));
   const A = await registerAgent(client, w1, { identityRegistry, agentURI: alpha('alpha', 'Summarizes text') });
@@ -248,7 +257,7 @@ async function buildScenario(chain: TestChain, filesUrl: string): Promise<Scenar
   await respondToValidation(client, w9, { validationRegistry, requestHash: request1, response: 80, responseURI: 'https://validator.example/1', tag: 'soft' });
   await respondToValidation(client, w9, { validationRegistry, requestHash: request1, response: 95, responseURI: 'https://validator.example/2', tag: 'hard' });
   const { requestHash: request2 } = await requestValidation(client, w4, { validationRegistry, validator: w9.account.address, agentId: A.agentId, requestURI: 'https://work.example/2' });
-  return { A: A.agentId, B, C, D, E, newOwner: w4.account.address, request1, request2, receiptId, registeredBlockA: Number(A.blockNumber) };
+  return { preexisting, A: A.agentId, B, C, D, E, newOwner: w4.account.address, request1, request2, receiptId, registeredBlockA: Number(A.blockNumber) };
 }
 
 /** How many logs the protocol contracts emitted, read straight from the chain. */

@@ -45,18 +45,5 @@ export function cannotRun(
   return null;
 }
 
-/**
- * A seeded random number generator (mulberry32) in [0, 1), for reproducible cheating in tests and demos.
- * @example
- * const rng = seededRng(42); rng() // 0.6011…
- */
-export function seededRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The compute domain's seeded generator (mulberry32), re-exported for the daemon's callers. */
+export { seededRng } from '../workloads/random.ts';

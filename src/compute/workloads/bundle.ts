@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { Hex } from 'viem';
 import { invalidBundle } from './errors.ts';
+import { checkOnnxModel } from './onnxCheck.ts';
 
 export type WorkloadKind = 'wasm' | 'onnx' | 'train';
 export const WORKLOAD_KINDS: readonly WorkloadKind[] = ['wasm', 'onnx', 'train'];
@@ -122,6 +123,7 @@ export function encodeBundle(b: WorkloadBundle): Uint8Array {
     meta = { name };
   } else if (b.kind === 'onnx') {
     body = checkBody('model', b.model, 1);
+    checkOnnxModel(body);
     meta = { name };
   } else {
     body = new Uint8Array();
@@ -182,6 +184,7 @@ export function decodeBundle(bytes: Uint8Array): WorkloadBundle {
   }
   if (kind === 'onnx') {
     if (body.length === 0) throw invalidBundle('model', 'is empty');
+    checkOnnxModel(body);
     return { kind, ...named, model: body };
   }
   if (body.length !== 0) throw invalidBundle('body', 'a train bundle has no body');

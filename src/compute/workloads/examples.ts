@@ -3,24 +3,12 @@
 import { encodeBundle, type TrainSpec } from './bundle.ts';
 import { mlpForward, mlpOnnxModel, mlpWeights, type MlpWeights } from './onnxModel.ts';
 import { encodeTensors } from './tensors.ts';
+import { seededBytes } from './random.ts';
 import { demoWasmBytes } from './wasm.ts';
 
-export type ExampleWorkload = { bundle: Uint8Array; input: Uint8Array };
+export { seededBytes };
 
-/** Deterministic pseudo-random bytes (mulberry32), for example inputs. */
-export function seededBytes(seed: number, length: number): Uint8Array {
-  let a = seed >>> 0;
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i += 4) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    t = (t ^ (t >>> 14)) >>> 0;
-    for (let k = 0; k < 4 && i + k < length; k++) out[i + k] = (t >>> (8 * k)) & 0xff;
-  }
-  return out;
-}
+export type ExampleWorkload = { bundle: Uint8Array; input: Uint8Array };
 
 /**
  * The demo: the histogram + Adler-32 wasm module (demo.wat) on a short text. Runs in about a millisecond on a warm sandbox.

@@ -2,6 +2,8 @@
 // ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto (raw_data), ValueInfoProto. Field numbers
 // are those of onnx/onnx.proto. Used for the example 'onnx' workload: an MLP Gemm→Relu→Gemm→Softmax.
 
+import { seededRng } from './random.ts';
+
 /** Protobuf wire writer: varints, length-delimited fields, fixed32 floats. */
 class ProtoWriter {
   private readonly chunks: number[] = [];
@@ -128,14 +130,7 @@ export type MlpWeights = { inputs: number; hidden: number; outputs: number; w1: 
  * @example const w = mlpWeights(7, 4, 8, 3)
  */
 export function mlpWeights(seed: number, inputs: number, hidden: number, outputs: number): MlpWeights {
-  let a = seed >>> 0;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = seededRng(seed);
   const fill = (n: number, bound: number) => Float32Array.from({ length: n }, () => (2 * rand() - 1) * bound);
   return {
     inputs,

@@ -3,9 +3,10 @@
 // the same Node and onnxruntime builds on the same CPU family).
 import type { Hex } from 'viem';
 import { decodeBundle, sha256Hex, type TrainSpec } from './bundle.ts';
-import { invalidInput, WorkloadError } from './errors.ts';
+import { invalidInput, memoryRefused, WorkloadError } from './errors.ts';
 import { trainMemoryBytes } from './kernels.ts';
 import { runOnnxSandboxed, runTrainSandboxed, runWasmSandboxed } from './sandbox.ts';
+import { withComputeSlot } from './slots.ts';
 import { decodeTensors, encodeTensors, type Tensor } from './tensors.ts';
 import { capWasmMemory, WASM_PAGE } from './wasm.ts';
 
@@ -16,12 +17,15 @@ export type RunLimits = {
   memoryMB: number;
 };
 
+/** Largest output a workload may produce (job-independent, under a node's blob cap); more is 'output-too-large'. */
+export const MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
+
 export type RunWorkloadReturnType = { output: Uint8Array; outputDigest: Hex; ms: number };
 
 function checkLimits(l: RunLimits): void {
-  if (!l || typeof l !== 'object') throw new WorkloadError('invalid-input', 'limits must be { timeoutMs, memoryMB }', { field: 'limits' });
-  if (!Number.isFinite(l.timeoutMs) || l.timeoutMs <= 0) throw new WorkloadError('invalid-input', `must be a positive number of ms, got ${l.timeoutMs}`, { field: 'limits.timeoutMs' });
-  if (!Number.isInteger(l.memoryMB) || l.memoryMB < 1 || l.memoryMB > 65_536) throw new WorkloadError('invalid-input', `must be an integer in 1..65536, got ${l.memoryMB}`, { field: 'limits.memoryMB' });
+  if (!l || typeof l !== 'object') throw new WorkloadError('invalid-input', 'limits must be { timeoutMs, memoryMB }', { field: 'limits', deterministic: false });
+  if (!Number.isFinite(l.timeoutMs) || l.timeoutMs <= 0) throw new WorkloadError('invalid-input', `must be a positive number of ms, got ${l.timeoutMs}`, { field: 'limits.timeoutMs', deterministic: false });
+  if (!Number.isInteger(l.memoryMB) || l.memoryMB < 1 || l.memoryMB > 65_536) throw new WorkloadError('invalid-input', `must be an integer in 1..65536, got ${l.memoryMB}`, { field: 'limits.memoryMB', deterministic: false });
 }
 
 /** The train input (tensor list): "x" float32|float64 [n, features], "y" int32 [n] with labels < classes. */
@@ -45,12 +49,18 @@ function trainData(input: Uint8Array, spec: TrainSpec) {
 
 /**
  * Runs a workload bundle on an input in the sandbox, with time and memory limits.
- * Throws WorkloadError: 'invalid-bundle' / 'invalid-input' (naming the field), 'timeout', 'memory' or 'crashed'.
+ * Throws WorkloadError: 'invalid-bundle' / 'invalid-input' (naming the field), 'timeout', 'memory', 'crashed' or
+ * 'output-too-large'; `deterministic` on the error says whether every machine fails the same way (failure.ts).
+ * Holds one process-wide compute slot while it runs (slots.ts).
  * @example
  * const { bundle, input } = demoWorkload()
  * const { output, outputDigest, ms } = await runWorkload(bundle, input, { timeoutMs: 5_000, memoryMB: 64 })
  */
 export async function runWorkload(bundle: Uint8Array, input: Uint8Array, limits: RunLimits): Promise<RunWorkloadReturnType> {
+  return withComputeSlot(() => runUnslotted(bundle, input, limits));
+}
+
+async function runUnslotted(bundle: Uint8Array, input: Uint8Array, limits: RunLimits): Promise<RunWorkloadReturnType> {
   const started = performance.now();
   checkLimits(limits);
   if (!(input instanceof Uint8Array)) throw invalidInput('input', 'must be bytes');
@@ -58,13 +68,13 @@ export async function runWorkload(bundle: Uint8Array, input: Uint8Array, limits:
   const memBytes = limits.memoryMB * 1048576;
   let output: Uint8Array;
   if (b.kind === 'wasm') {
-    if (input.length > memBytes) throw new WorkloadError('memory', `the input (${input.length} bytes) does not fit in ${limits.memoryMB} MB`);
+    if (input.length > memBytes) throw memoryRefused(`the input (${input.length} bytes) does not fit in ${limits.memoryMB} MB`);
     const capped = capWasmMemory(b.module, Math.floor(memBytes / WASM_PAGE));
     output = await runWasmSandboxed(capped, input, Math.floor(memBytes / WASM_PAGE) * WASM_PAGE, limits.timeoutMs, limits.memoryMB);
   } else if (b.kind === 'train') {
     const data = trainData(input, b.train);
     const need = trainMemoryBytes(b.train, data.n, data.f);
-    if (need > memBytes) throw new WorkloadError('memory', `training needs ${Math.ceil(need / 1048576)} MB of buffers, over the ${limits.memoryMB} MB limit`);
+    if (need > memBytes) throw memoryRefused(`training needs ${Math.ceil(need / 1048576)} MB of buffers, over the ${limits.memoryMB} MB limit`);
     const r = await runTrainSandboxed({ spec: b.train, ...data }, limits.timeoutMs, limits.memoryMB);
     const { hidden: h, classes: c } = b.train;
     output = encodeTensors([
@@ -79,9 +89,10 @@ export async function runWorkload(bundle: Uint8Array, input: Uint8Array, limits:
     tensors.forEach((t, i) => {
       if (!(t.data instanceof Float32Array)) throw invalidInput(`input.tensors[${i}].dtype`, `"${t.name}" is not float32 (onnx workloads take float32 tensors)`);
     });
-    if (b.model.length + input.length > memBytes) throw new WorkloadError('memory', `the model and input (${b.model.length + input.length} bytes) exceed the ${limits.memoryMB} MB limit`);
+    if (b.model.length + input.length > memBytes) throw memoryRefused(`the model and input (${b.model.length + input.length} bytes) exceed the ${limits.memoryMB} MB limit`);
     const outputs: Tensor[] = await runOnnxSandboxed(b.model, tensors, limits.timeoutMs, limits.memoryMB);
     output = encodeTensors(outputs, 'output');
   }
+  if (output.length > MAX_OUTPUT_BYTES) throw new WorkloadError('output-too-large', `${output.length} bytes, over the ${MAX_OUTPUT_BYTES}-byte cap`, { field: 'output' });
   return { output, outputDigest: sha256Hex(output), ms: performance.now() - started };
 }

@@ -8,7 +8,9 @@
 // run that ended with an answer from it (an output, or an error it caught, such as a trap), and is discarded
 // after a timeout, a memory kill or a death, so a trivial run costs a message round trip.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { sha256Hex } from './bundle.ts';
@@ -18,12 +20,15 @@ import type { Tensor } from './tensors.ts';
 
 /** Idle sandboxes kept per (kind, memory limit). */
 const MAX_IDLE = 4;
+/** Idle sandboxes kept in all (memory limits come from jobs, so pools per limit could otherwise add up). */
+const MAX_IDLE_TOTAL = 8;
 /** A sandbox that is not ready after this long is broken (the run's own timeout starts once it is ready). */
 const START_TIMEOUT_MS = 20_000;
 /** How often a running onnx child's resident memory is sampled. */
 const RSS_SAMPLE_MS = 10;
 
-type Failure = { ok: false; code: WorkloadErrorCode; field?: string; message: string };
+/** A failure the sandbox caught and reported itself (deterministic unless `transient`). */
+type Failure = { ok: false; code: WorkloadErrorCode; field?: string; message: string; transient?: boolean };
 type WorkerJob =
   | { kind: 'wasm'; key: string; module: Uint8Array; input: Uint8Array; capBytes: number }
   | { kind: 'train'; spec: Parameters<typeof trainMlpKernel>[0]; x: Float64Array; n: number; f: number; y: Int32Array };
@@ -57,7 +62,7 @@ const WORKER_SOURCE = `
       }
     } catch (e) {
       const code = e && e.workloadCode ? e.workloadCode : 'crashed';
-      parentPort.postMessage({ ok: false, code, field: e && e.field, message: e && e.message ? e.message : String(e) });
+      parentPort.postMessage({ ok: false, code, field: e && e.field, message: e && e.message ? e.message : String(e), transient: !(e && e.workloadCode) });
     }
   });
   parentPort.postMessage({ ready: true });
@@ -77,7 +82,7 @@ const ONNX_CHILD_SOURCE = `
       if (!cached || cached.key !== job.key) {
         if (cached) await cached.session.release();
         cached = undefined;
-        if (!job.model) throw fail('crashed', undefined, 'model not sent');
+        if (!job.model) throw Object.assign(fail('crashed', undefined, 'model not sent'), { transient: true });
         let session;
         try {
           session = await ort.InferenceSession.create(job.model, options);
@@ -108,7 +113,7 @@ const ONNX_CHILD_SOURCE = `
       });
       process.send({ ok: true, outputs });
     } catch (e) {
-      process.send({ ok: false, code: e.workloadCode || 'crashed', field: e.field, message: String(e && e.message || e) });
+      process.send({ ok: false, code: e.workloadCode || 'crashed', field: e.field, message: String(e && e.message || e), transient: !!e.transient || !e.workloadCode });
     }
   });
   // The parent is gone (or closed the channel): nothing more will come.
@@ -123,7 +128,9 @@ const idleWorkers = new Map<number, Worker[]>();
 const idleChildren = new Map<number, OnnxChild[]>();
 
 function toError(f: Failure): WorkloadError {
-  return new WorkloadError(f.code, f.message, { field: f.field });
+  // What the workload itself did (a trap, an error code, an ORT refusal, memory exhausted at the module's cap) is
+  // the same on every machine; an exception the sandbox did not classify is not.
+  return new WorkloadError(f.code, f.message, { field: f.field, deterministic: !f.transient });
 }
 
 function spawnWorker(memoryMB: number): Promise<Worker> {
@@ -154,10 +161,12 @@ async function takeWorker(memoryMB: number): Promise<Worker> {
   return idleWorkers.get(memoryMB)?.pop() ?? spawnWorker(memoryMB);
 }
 
+const idleTotal = () => [...idleWorkers.values(), ...idleChildren.values()].reduce((n, xs) => n + xs.length, 0);
+
 function releaseWorker(memoryMB: number, worker: Worker): void {
   const idle = idleWorkers.get(memoryMB) ?? [];
   idleWorkers.set(memoryMB, idle);
-  if (idle.length < MAX_IDLE) idle.push(worker);
+  if (idle.length < MAX_IDLE && idleTotal() < MAX_IDLE_TOTAL) idle.push(worker);
   else void worker.terminate();
 }
 
@@ -245,12 +254,33 @@ function peakResidentBytes(pid: number | undefined): number | undefined {
   }
 }
 
+/** Working directories of live onnx children, removed when they exit (or, at the latest, when this process does). */
+const childDirs = new Set<string>();
+let exitHook = false;
+
 function spawnOnnxChild(memoryMB: number): Promise<OnnxChild> {
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const d of childDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  // An empty working directory of its own (removed when it exits): nothing for a model to find next to it, and a
+  // minimal environment: no inherited keys or passwords (MACHINA_PRIVATE_KEY, keystore passwords, tokens).
+  const cwd = mkdtempSync(join(tmpdir(), 'machina-onnx-'));
   const proc = spawn(process.execPath, [`--max-old-space-size=${Math.max(64, memoryMB)}`, '-e', ONNX_CHILD_SOURCE], {
+    cwd,
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     serialization: 'advanced',
     env: { MACHINA_ORT_PATH: onnxRuntimePath(), OMP_NUM_THREADS: '1' },
   });
+  childDirs.add(cwd);
+  const removeCwd = () => {
+    childDirs.delete(cwd);
+    rmSync(cwd, { recursive: true, force: true });
+  };
+  proc.once('exit', removeCwd);
+  proc.once('error', removeCwd);
   const child: OnnxChild = { proc, baselineRss: 0, modelKey: undefined, stderr: '' };
   proc.stderr?.on('data', (d: Buffer) => (child.stderr = (child.stderr + d.toString()).slice(-2000)));
   proc.unref();
@@ -296,7 +326,7 @@ export async function runOnnxSandboxed(model: Uint8Array, tensors: Tensor[], tim
       const idle = idleChildren.get(memoryMB) ?? [];
       idleChildren.set(memoryMB, idle);
       // A child whose memory has grown by half the limit is not worth keeping.
-      if (healthy && idle.length < MAX_IDLE && (rss === undefined || rss < child.baselineRss + (memoryMB * 1048576) / 2)) idle.push(child);
+      if (healthy && idle.length < MAX_IDLE && idleTotal() < MAX_IDLE_TOTAL && (rss === undefined || rss < child.baselineRss + (memoryMB * 1048576) / 2)) idle.push(child);
       else child.proc.kill('SIGKILL');
       if (err) reject(err);
       else resolve(value!);

@@ -13,7 +13,7 @@
 // output_ptr, and copies [output_ptr, output_ptr + outLen) out. A trap is 'crashed' unless memory is at
 // the limit ('memory'); running past the time limit is 'timeout'.
 import { demoWasmBase64 } from './demoWasm.ts';
-import { invalidBundle, WorkloadError } from './errors.ts';
+import { invalidBundle, memoryRefused } from './errors.ts';
 
 export const WASM_PAGE = 65536;
 
@@ -76,7 +76,7 @@ export function capWasmMemory(bytes: Uint8Array, maxPages: number): Uint8Array {
       }
       if (after !== end) throw invalidBundle('module.memory', 'malformed memory section');
       if (min.value > maxPages) {
-        throw new WorkloadError('memory', `the module's initial memory (${(min.value * WASM_PAGE) / 1048576} MB) exceeds the ${(maxPages * WASM_PAGE) / 1048576} MB limit`);
+        throw memoryRefused(`the module's initial memory (${(min.value * WASM_PAGE) / 1048576} MB) exceeds the ${(maxPages * WASM_PAGE) / 1048576} MB limit`);
       }
       const content = [...leb(1), 1, ...leb(min.value), ...leb(max)];
       const section = [5, ...leb(content.length), ...content];

@@ -5,10 +5,10 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Hex } from 'viem';
 import type { Api } from '../api/context.ts';
 import { ApiError } from '../api/errors.ts';
-import { address, bytes32Param, readBodyBytes } from '../api/inputs.ts';
+import { address, bytes32Param } from '../api/inputs.ts';
 import { errors } from '../api/reads.ts';
 import { addressSchema, bytes32Schema, decimalSchema, errorSchema } from '../api/schemas.ts';
-import { blobDigest, type BlobStore } from './blobs.ts';
+import { BlobStoreError, type BlobStore } from './blobs.ts';
 import { JOB_STATUS_NAMES } from './module.ts';
 import { isJobCursor, type ComputeQueries } from './queries.ts';
 
@@ -272,15 +272,19 @@ export function registerCompute(app: Api, ctx: ComputeRouteContext): void {
     path: '/v1/blobs',
     tags: ['compute'],
     summary: 'Stores bytes under their sha256 (workloads, inputs, outputs); storing the same bytes again is a no-op',
-    description:
-      'Body: application/octet-stream. Answers the digest (sha256, 0x-hex, a bytes32 as jobs name their workload and input) and the URI to fetch it from. An optional `x-content-sha256` header is checked against the bytes.',
+    description: [
+      'Body: application/octet-stream. Answers the digest (sha256, 0x-hex, a bytes32 as jobs name their workload and input) and the URI to fetch it from. An optional `x-content-sha256` header is checked against the bytes; nothing is kept when it does not match.',
+      'Open to every caller that reaches the node, without authentication: buyers store workloads and inputs here, and providers on other machines store their outputs. What callers can make the node keep is bounded by a cap per blob (MACHINA_BLOB_MAX_BYTES, 64 MiB by default: 413 past it) and a quota on the whole store (MACHINA_BLOB_QUOTA_BYTES, 2 GiB by default), which counts every stored byte and the bytes of uploads in flight: 507 when the store is full. Bytes the store already holds (named by `x-content-sha256`) do not count again.',
+      'The body is streamed to disk while it is hashed; it is never held whole in memory.',
+    ].join('\n\n'),
     request: { body: { required: true, content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } } },
     responses: {
       200: json(blobSchema, 'Stored (or already held)'),
       400: json(errorSchema, 'x-content-sha256 does not match the bytes'),
       404: json(errorSchema, 'This node keeps no blob store'),
-      413: json(errorSchema, 'Body larger than the node\'s blob size cap'),
+      413: json(errorSchema, "Body larger than the node's cap per blob"),
       415: json(errorSchema, 'Body not application/octet-stream'),
+      507: json(errorSchema, "The node's blob store is full (its quota)"),
     },
   });
   app.put('/v1/blobs', async (c) => {
@@ -289,14 +293,23 @@ export function registerCompute(app: Api, ctx: ComputeRouteContext): void {
     if (type !== 'application/octet-stream') {
       throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `body must be application/octet-stream (got ${type ? JSON.stringify(type.slice(0, 100)) : 'no content-type'})`, 'content-type');
     }
-    const bytes = await readBodyBytes(c, store.maxBytes);
-    // Checked before anything is stored: a refused upload leaves nothing behind.
     const expected = c.req.header('x-content-sha256');
-    const digest = blobDigest(bytes);
-    if (expected !== undefined && expected.toLowerCase() !== digest) {
-      throw new ApiError(400, 'DIGEST_MISMATCH', `x-content-sha256: the body's sha256 is ${digest}, not ${expected.slice(0, 80)}`, 'x-content-sha256');
+    if (expected !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(expected)) {
+      throw new ApiError(400, 'DIGEST_MISMATCH', `x-content-sha256: must be 0x followed by 64 hex digits (got ${JSON.stringify(expected.slice(0, 80))})`, 'x-content-sha256');
     }
-    const r = await store.put(bytes);
+    const length = c.req.header('content-length');
+    const declaredSize = length !== undefined && /^\d{1,16}$/.test(length) ? Number(length) : undefined;
+    let r: Awaited<ReturnType<BlobStore['putStream']>>;
+    try {
+      // Streamed to a temporary file while hashed; checked (digest, cap, quota) before anything is kept.
+      r = await store.putStream(c.req.raw.body ?? [], { expectedDigest: expected, declaredSize });
+    } catch (err) {
+      if (!(err instanceof BlobStoreError)) throw err;
+      // The rest of the body is not read: the connection closes after the answer.
+      if (err.reason === 'too-large') throw new ApiError(413, 'PAYLOAD_TOO_LARGE', err.message, 'body', { connection: 'close' });
+      if (err.reason === 'quota') throw new ApiError(507, 'INSUFFICIENT_STORAGE', err.message, 'body', { connection: 'close' });
+      throw new ApiError(400, 'DIGEST_MISMATCH', `x-content-sha256: ${err.message}`, 'x-content-sha256');
+    }
     return c.json({ digest: r.digest, uri: `${node}/v1/blobs/${r.digest}`, size: r.size, created: r.created }, 200);
   });
 
