@@ -93,6 +93,10 @@ abstract contract ComputeMarketBase is Ownable2Step, ReentrancyGuardTransient {
     uint8 internal constant BIDDER = type(uint8).max;
     /// @dev Arbiter answers below this say the provider's result is wrong.
     uint8 internal constant WRONG_BELOW = 50;
+    /// @dev Seconds a slot must leave before the deadline when it is taken (and a posted job after its window).
+    uint256 internal constant _MIN_RUN_TIME = 30;
+    /// @dev Salted request hashes tried per arbiter before `challenge` gives up (`ValidationRequestBlocked`).
+    uint256 internal constant _REQUEST_ATTEMPTS = 8;
 
     IIdentityRegistry internal immutable _identityRegistry;
     IValidationRegistry internal immutable _validationRegistry;
@@ -141,6 +145,7 @@ abstract contract ComputeMarketBase is Ownable2Step, ReentrancyGuardTransient {
                 || owner_ == address(0)
         ) revert ICM.ZeroAddress();
         if (config_.slashAmount == 0) revert ICM.InvalidConfig("slashAmount");
+        if (config_.challengeBond == 0) revert ICM.InvalidConfig("challengeBond");
         if (config_.heartbeatTTL == 0) revert ICM.InvalidConfig("heartbeatTTL");
         if (config_.challengeWindow == 0) revert ICM.InvalidConfig("challengeWindow");
         if (config_.resolutionWindow == 0) revert ICM.InvalidConfig("resolutionWindow");
@@ -230,6 +235,13 @@ abstract contract ComputeMarketBase is Ownable2Step, ReentrancyGuardTransient {
         emit ICM.Assigned(jobId, providerId, slot, price);
     }
 
+    /// @dev Reverts unless a slot of `j` taken now leaves at least `_MIN_RUN_TIME` before the deadline.
+    function _requireRunTime(uint256 jobId, JobData storage j) internal view {
+        uint40 deadline = j.deadline;
+        if (block.timestamp >= deadline) revert ICM.DeadlinePassed(jobId, deadline);
+        if (block.timestamp + _MIN_RUN_TIME > deadline) revert ICM.NoTimeToRun(jobId, deadline);
+    }
+
     /// @dev keccak256(abi.encode(address(this), jobId, providerId)).
     function _receiptId(uint256 jobId, uint256 providerId) internal view returns (bytes32) {
         return keccak256(abi.encode(address(this), jobId, providerId));
@@ -241,9 +253,9 @@ abstract contract ComputeMarketBase is Ownable2Step, ReentrancyGuardTransient {
         if (j.status == ICM.JobStatus.None) revert ICM.UnknownJob(jobId);
     }
 
-    /// @dev Settles a Redundant job (or a partly filled Open one past its deadline): missing results are no-shows,
-    ///      the digest committed by a strict majority of `replicas` wins, the minority is slashed; with no majority
-    ///      the committed providers are released unpaid and unslashed.
+    /// @dev Settles an Assigned Redundant job: missing results are no-shows (slashed to the treasury), the digest
+    ///      committed by a strict majority of `replicas` wins, the minority is slashed; with no majority the
+    ///      committed providers are released unpaid and unslashed.
     function _settleRedundant(uint256 jobId, JobData storage j) internal {
         SlotData[] storage slots = _slots[jobId];
         uint256 n = slots.length;
@@ -267,7 +279,7 @@ abstract contract ComputeMarketBase is Ownable2Step, ReentrancyGuardTransient {
             SlotData storage s = slots[i];
             bytes32 d = digests[i];
             if (d == bytes32(0)) {
-                _slash(jobId, s, ICM.SlashReason.NoShow, j.poster);
+                _slash(jobId, s, ICM.SlashReason.NoShow, _treasury);
             } else if (winner == bytes32(0)) {
                 _release(s.providerId);
             } else if (d == winner) {
@@ -372,17 +384,25 @@ abstract contract ComputeMarketBase is Ownable2Step, ReentrancyGuardTransient {
         emit ICM.Credited(account, amount, balance);
     }
 
-    /// @dev Counts the arbiters' answers: below 50 for the challenger, otherwise for the provider.
-    function _tally(bytes32[] storage hashes)
+    /// @dev Counts the arbiters' answers given by `resolveBy` (below 50 for the challenger, otherwise for the
+    ///      provider). Defence in depth: only requests the market opened (its agent id) count. Their validator is
+    ///      the arbiter asked by construction: a hash is stored only once the market's own request under it was
+    ///      accepted, and the registry never changes a request's validator or agent.
+    function _tally(ICM.Challenge storage c)
         internal
         view
         returns (uint8 forProvider, uint8 forChallenger, uint256 asked)
     {
+        bytes32[] storage hashes = c.requestHashes;
         asked = hashes.length;
+        uint256 by = c.resolveBy;
+        uint256 agent = _marketAgentId;
         for (uint256 i; i < asked; ++i) {
             bytes32 h = hashes[i];
             if (!_validationRegistry.hasResponse(h)) continue;
-            (,, uint8 response,,,) = _validationRegistry.getValidationStatus(h);
+            (address validator, uint256 agentId, uint8 response,,, uint256 lastUpdate) =
+                _validationRegistry.getValidationStatus(h);
+            if (validator == address(0) || agentId != agent || lastUpdate > by) continue;
             if (response < WRONG_BELOW) ++forChallenger;
             else ++forProvider;
         }
@@ -423,20 +443,35 @@ contract ComputeMarketSettlement is ComputeMarketBase {
         c.claimedDigest = claimedDigest;
         uint40 resolveBy = uint40(block.timestamp + _resolutionWindow);
         c.resolveBy = resolveBy;
-        bytes32[] memory hashes = new bytes32[](n);
-        for (uint256 i; i < n; ++i) {
-            hashes[i] = keccak256(abi.encode(address(this), jobId, _arbiters[i]));
-        }
-        c.requestHashes = hashes;
         uint96 bond = _challengeBond;
         _bondTotal += bond;
-        emit ICM.ChallengeOpened(jobId, msg.sender, claimedDigest, resolveBy, hashes);
-
-        if (bond != 0) _token.safeTransferFrom(msg.sender, address(this), bond);
         string memory uri = string.concat("machina:compute:", Strings.toString(jobId));
+        bytes32[] memory hashes = new bytes32[](n);
         for (uint256 i; i < n; ++i) {
-            _validationRegistry.validationRequest(_arbiters[i], _marketAgentId, uri, hashes[i]);
+            hashes[i] = _request(jobId, _arbiters[i], uri);
         }
+        c.requestHashes = hashes;
+        emit ICM.ChallengeOpened(jobId, msg.sender, claimedDigest, resolveBy, hashes);
+        _token.safeTransferFrom(msg.sender, address(this), bond);
+    }
+
+    /// @dev Opens the market's validation request to `arbiter` under a salted hash nobody could register before
+    ///      this block (it depends on the challenger and `block.prevrandao`); a hash already taken (squatted) is
+    ///      re-salted, up to `_REQUEST_ATTEMPTS` times. Other registry errors are passed through.
+    function _request(uint256 jobId, address arbiter, string memory uri) private returns (bytes32 h) {
+        for (uint256 attempt; attempt < _REQUEST_ATTEMPTS; ++attempt) {
+            h = keccak256(abi.encode(address(this), jobId, arbiter, msg.sender, block.prevrandao, attempt));
+            try _validationRegistry.validationRequest(arbiter, _marketAgentId, uri, h) {
+                return h;
+            } catch (bytes memory err) {
+                if (bytes4(err) != IValidationRegistry.RequestAlreadyExists.selector) {
+                    assembly ("memory-safe") {
+                        revert(add(err, 0x20), mload(err))
+                    }
+                }
+            }
+        }
+        revert ICM.ValidationRequestBlocked(jobId, arbiter);
     }
 
     /// @notice See `IComputeMarket`; runs in the market's storage through `delegatecall`.
@@ -444,28 +479,46 @@ contract ComputeMarketSettlement is ComputeMarketBase {
         JobData storage j = _job(jobId);
         if (j.status != ICM.JobStatus.Challenged) revert ICM.WrongStatus(jobId, j.status);
         ICM.Challenge storage c = _challenges[jobId];
-        (uint8 forProvider, uint8 forChallenger, uint256 asked) = _tally(c.requestHashes);
-        if (forProvider + forChallenger < asked && block.timestamp <= c.resolveBy) {
+        (uint8 forProvider, uint8 forChallenger, uint256 asked) = _tally(c);
+        uint256 answered = uint256(forProvider) + forChallenger;
+        if (answered < asked && block.timestamp <= c.resolveBy) {
             revert ICM.ChallengeNotResolvable(jobId, "awaiting answers");
         }
-        bool upheld = uint256(forChallenger) * 2 > uint256(forProvider) + forChallenger;
+        bool quorum = answered * 2 > asked;
+        bool upheld = quorum && uint256(forChallenger) * 2 > answered;
         c.resolved = true;
         c.upheld = upheld;
+        if (!quorum) emit ICM.ChallengeNoQuorum(jobId, uint8(answered), uint8(asked));
         emit ICM.ChallengeResolved(jobId, upheld, forProvider, forChallenger);
 
         uint96 bond = _challengeBond;
         _bondTotal -= bond;
         SlotData storage s = _slots[jobId][0];
-        uint256 providerId = s.providerId;
         if (upheld) {
             _credit(c.challenger, bond);
             _slash(jobId, s, ICM.SlashReason.ChallengeUpheld, c.challenger);
             _close(jobId, j, ICM.JobStatus.Failed, bytes32(0));
         } else {
-            _credit(_providers[providerId].operator, bond);
-            _pay(jobId, j, s, 0);
-            _close(jobId, j, ICM.JobStatus.Completed, s.outputDigest);
+            _credit(quorum ? _providers[s.providerId].operator : c.challenger, bond);
+            _payOptimistic(jobId, j);
         }
+    }
+
+    /// @notice See `IComputeMarket`; runs in the market's storage through `delegatecall`.
+    function acceptResult(uint256 jobId) external nonReentrant {
+        JobData storage j = _job(jobId);
+        if (j.poster != msg.sender) revert ICM.NotPoster(jobId, msg.sender);
+        if (j.status != ICM.JobStatus.Assigned) revert ICM.WrongStatus(jobId, j.status);
+        if (j.mode != ICM.Mode.Optimistic || j.committed == 0) revert ICM.NoResultToAccept(jobId);
+        emit ICM.ResultAccepted(jobId, msg.sender);
+        _payOptimistic(jobId, j);
+    }
+
+    /// @dev Pays an optimistic job's provider and completes the job with its result.
+    function _payOptimistic(uint256 jobId, JobData storage j) private {
+        SlotData storage s = _slots[jobId][0];
+        _pay(jobId, j, s, 0);
+        _close(jobId, j, ICM.JobStatus.Completed, s.outputDigest);
     }
 
     /// @notice See `IComputeMarket`; runs in the market's storage through `delegatecall`.
@@ -474,23 +527,23 @@ contract ComputeMarketSettlement is ComputeMarketBase {
         ICM.JobStatus status = j.status;
         if (status == ICM.JobStatus.Open) {
             if (block.timestamp < j.deadline) revert ICM.NotFinalizable(jobId, "deadline not reached");
-            if (j.assigned == 0) {
-                _close(jobId, j, ICM.JobStatus.Expired, bytes32(0));
-            } else {
-                _settleRedundant(jobId, j);
+            // Not fully assigned: nobody could commit, so nobody is at fault; slots are released unpaid.
+            SlotData[] storage slots = _slots[jobId];
+            uint256 n = slots.length;
+            for (uint256 i; i < n; ++i) {
+                _release(slots[i].providerId);
             }
+            _close(jobId, j, ICM.JobStatus.Expired, bytes32(0));
         } else if (status == ICM.JobStatus.Assigned) {
             if (j.mode == ICM.Mode.Redundant) {
                 if (block.timestamp < j.deadline) revert ICM.NotFinalizable(jobId, "deadline not reached");
                 _settleRedundant(jobId, j);
             } else if (j.committed != 0) {
                 if (block.timestamp < j.challengeEndsAt) revert ICM.NotFinalizable(jobId, "challenge window open");
-                SlotData storage s = _slots[jobId][0];
-                _pay(jobId, j, s, 0);
-                _close(jobId, j, ICM.JobStatus.Completed, s.outputDigest);
+                _payOptimistic(jobId, j);
             } else {
                 if (block.timestamp < j.deadline) revert ICM.NotFinalizable(jobId, "deadline not reached");
-                _slash(jobId, _slots[jobId][0], ICM.SlashReason.NoShow, j.poster);
+                _slash(jobId, _slots[jobId][0], ICM.SlashReason.NoShow, _treasury);
                 _close(jobId, j, ICM.JobStatus.Failed, bytes32(0));
             }
         } else if (status == ICM.JobStatus.Challenged) {
@@ -609,30 +662,35 @@ contract ComputeMarketSettlement is ComputeMarketBase {
 
     /// @notice See `IComputeMarket`; runs in the market's storage through `delegatecall`.
     /// @dev Bids whose provider is no longer eligible (unstaking, not live, full, short of free stake, resources
-    ///      changed) are skipped; if fewer than `replicas` remain the call reverts and the job stays Open.
+    ///      changed) are skipped. The auction is closed either way (`bidWindow` set to 0), so the slots left are
+    ///      taken by the first eligible bids after it: bids that lock nothing cannot kill a job. Every bidder not
+    ///      given a slot may bid again. The book is kept (`getBids`) as a record.
     function assign(uint256 jobId) external {
         JobData storage j = _job(jobId);
         if (j.direct) revert ICM.NotAuction(jobId);
         if (j.status != ICM.JobStatus.Open) revert ICM.WrongStatus(jobId, j.status);
-        uint40 closesAt = uint40(uint256(j.postedAt) + j.bidWindow);
+        uint32 window = j.bidWindow;
+        uint40 closesAt = uint40(uint256(j.postedAt) + window);
         if (block.timestamp < closesAt) revert ICM.BidWindowOpen(jobId, closesAt);
-        if (block.timestamp >= j.deadline) revert ICM.DeadlinePassed(jobId, j.deadline);
+        _requireRunTime(jobId, j);
+        if (window == 0) revert ICM.NotEnoughBids(jobId, 0, j.replicas - j.assigned);
         BidData[] storage book = _bids[jobId];
         uint256 n = book.length;
-        uint256 replicas = j.replicas;
-        uint256 eligible;
-        for (uint256 i; i < n && eligible < replicas; ++i) {
+        for (uint256 i; i < n; ++i) {
             BidData memory b = book[i];
+            delete _membership[jobId][b.providerId];
+            if (j.status != ICM.JobStatus.Open) continue;
             ICM.Provider storage p = _providers[b.providerId];
-            if (!_eligible(b.providerId, p, j, false)) continue;
-            _assignSlot(jobId, j, b.providerId, p, b.pricePerUnit);
-            ++eligible;
+            if (_eligible(b.providerId, p, j, false)) _assignSlot(jobId, j, b.providerId, p, b.pricePerUnit);
         }
-        if (eligible < replicas) revert ICM.NotEnoughBids(jobId, eligible, replicas);
+        j.bidWindow = 0;
+        uint8 assigned = j.assigned;
+        emit ICM.AuctionClosed(jobId, assigned, j.replicas - assigned);
     }
 
     /// @notice See `IComputeMarket`; runs in the market's storage through `delegatecall`.
-    /// @dev Offering again to the same provider replaces the price. Offers may outnumber slots: first accepted wins.
+    /// @dev Offering again to the same provider may only keep or raise the price, so a pending `accept` can never be
+    ///      front-run with a lower one. Offers may outnumber slots: first accepted wins.
     function offer(uint256 jobId, uint256 providerId, uint96 pricePerUnit) external {
         JobData storage j = _job(jobId);
         if (j.poster != msg.sender) revert ICM.NotPoster(jobId, msg.sender);
@@ -643,6 +701,8 @@ contract ComputeMarketSettlement is ComputeMarketBase {
         if (pricePerUnit > j.maxPricePerUnit) revert ICM.PriceTooHigh(jobId, pricePerUnit, j.maxPricePerUnit);
         if (_providers[providerId].operator == address(0)) revert ICM.UnknownProvider(providerId);
         if (_membership[jobId][providerId] != 0) revert ICM.AlreadyInJob(jobId, providerId);
+        uint96 current = _offers[jobId][providerId];
+        if (pricePerUnit < current) revert ICM.OfferLowered(jobId, providerId, current);
         _offers[jobId][providerId] = pricePerUnit;
         emit ICM.Offered(jobId, providerId, pricePerUnit);
     }
@@ -653,7 +713,7 @@ contract ComputeMarketSettlement is ComputeMarketBase {
         JobData storage j = _job(jobId);
         if (!j.direct) revert ICM.NotDirect(jobId);
         if (j.status != ICM.JobStatus.Open) revert ICM.WrongStatus(jobId, j.status);
-        if (block.timestamp >= j.deadline) revert ICM.DeadlinePassed(jobId, j.deadline);
+        _requireRunTime(jobId, j);
         ICM.Provider storage p = _operated(providerId);
         uint96 price = _offers[jobId][providerId];
         if (price == 0) revert ICM.NoOffer(jobId, providerId);
@@ -678,12 +738,20 @@ contract ComputeMarketSettlement is ComputeMarketBase {
 ///      - Taking a replica slot (immediate bid, auction win, accepted offer) needs free stake (stake - locked) of at
 ///        least max(minStake, slashAmount), and locks `slashAmount` until the slot is settled.
 ///      - Bids and offers must be above zero. An evicted bidder may bid again; a provider holds at most one slot.
-///      - A provider may commit as soon as it holds a slot, even while other slots of the job are still open.
+///      - Results may be committed only once every slot of the job is filled (status Assigned), so no result
+///        leaks before the verification set is complete; a slot is taken only with `MIN_RUN_TIME` left.
 ///      - A slash of a minority result splits its reward share equally among the majority's operators; its
 ///        `Slashed` event then names `beneficiary = address(0)` (the `Credited` events show the split). Rounding
-///        dust and the rest of every slash go to the treasury.
-///      - An Open job past its deadline with some slots filled is settled like an Assigned one (no-shows slashed,
-///        committed results judged by a strict majority of `replicas`); with no slot filled it is Expired.
+///        dust and the rest of every slash go to the treasury. A no-show slash goes wholly to the treasury
+///        (`beneficiary = treasury`), so nobody profits from making a provider miss its deadline.
+///      - An Open job past its deadline (not fully assigned) is Expired: the slots filled so far are released with
+///        neither pay nor slash, and the poster is refunded.
+///      - Direct jobs have one replica; Redundant jobs have 1, 3 or 5 (odd: no ties). Redundant mode assumes the
+///        majority of a job's providers do not collude.
+///      - Trust: the owner picks the arbiters (with none, `challenge` reverts and optimistic results are paid
+///        unchecked). A challenge's request hashes are salted per block and re-salted when squatted, which raises
+///        the cost of blocking a challenge (a same-block front-runner must take 8 hashes per arbiter) but cannot
+///        rule it out while the ERC-8004 registry keeps one global hash namespace.
 ///      - After `withdrawStake` the provider may stake again and work (the unstake request is cleared).
 ///      Money conservation: `token.balanceOf(this) == totalLiabilities()`, tracked in four counters.
 ///      Size: to stay under the 24,576-byte code limit, `assign`, `offer`, `accept`, `cancel`, `challenge`,
@@ -699,6 +767,9 @@ contract ComputeMarket is ComputeMarketBase, IComputeMarket, IInteractionReceipt
     uint256 public constant MAX_REPLICAS = 5;
     /// @notice Largest arbiter set.
     uint256 public constant MAX_ARBITERS = 7;
+    /// @notice Seconds that must be left before a job's deadline for a slot to be taken (bid assigned at once,
+    ///         `assign`, `accept`); a posted job's deadline is at least this long after its bid window.
+    uint256 public constant MIN_RUN_TIME = _MIN_RUN_TIME;
 
     /// @notice The `ComputeMarketSettlement` extension this market delegates part of its functions to.
     address public immutable settlement;
@@ -853,6 +924,7 @@ contract ComputeMarket is ComputeMarketBase, IComputeMarket, IInteractionReceipt
         Provider storage p = _operated(providerId);
         if (_membership[jobId][providerId] != 0) revert AlreadyInJob(jobId, providerId);
         _eligible(providerId, p, j, true);
+        if (window == 0) _requireRunTime(jobId, j);
         uint8 rep = reputationOf(providerId);
         emit BidPlaced(jobId, providerId, pricePerUnit, rep);
         if (window == 0) {
@@ -864,13 +936,13 @@ contract ComputeMarket is ComputeMarketBase, IComputeMarket, IInteractionReceipt
 
     /// @inheritdoc IComputeMarket
     /// @dev Bids whose provider is no longer eligible (unstaking, not live, full, short of free stake, resources
-    ///      changed) are skipped; if fewer than `replicas` remain the call reverts and the job stays Open.
+    ///      changed) are skipped; the auction closes either way and later eligible bids take the slots left.
     function assign(uint256) external {
         _delegateRaw();
     }
 
     /// @inheritdoc IComputeMarket
-    /// @dev Offering again to the same provider replaces the price. Offers may outnumber slots: first accepted wins.
+    /// @dev Offers may outnumber slots: first accepted wins.
     function offer(uint256, uint256, uint96) external {
         _delegateRaw();
     }
@@ -888,7 +960,7 @@ contract ComputeMarket is ComputeMarketBase, IComputeMarket, IInteractionReceipt
     {
         JobData storage j = _job(jobId);
         JobStatus status = j.status;
-        if (status != JobStatus.Open && status != JobStatus.Assigned) revert WrongStatus(jobId, status);
+        if (status != JobStatus.Assigned) revert WrongStatus(jobId, status);
         _operated(providerId);
         uint8 member = _membership[jobId][providerId];
         if (member == 0 || member == BIDDER) revert NotAssigned(jobId, providerId);
@@ -921,6 +993,11 @@ contract ComputeMarket is ComputeMarketBase, IComputeMarket, IInteractionReceipt
 
     /// @inheritdoc IComputeMarket
     function finalize(uint256) external {
+        _delegateRaw();
+    }
+
+    /// @inheritdoc IComputeMarket
+    function acceptResult(uint256) external {
         _delegateRaw();
     }
 
@@ -1121,10 +1198,15 @@ contract ComputeMarket is ComputeMarketBase, IComputeMarket, IInteractionReceipt
         if (spec.needs.deviceKind == bytes32(0)) revert InvalidJobSpec("needs.deviceKind");
         if (spec.maxPricePerUnit == 0) revert InvalidJobSpec("maxPricePerUnit");
         if (spec.units == 0) revert InvalidJobSpec("units");
-        if (spec.replicas == 0 || spec.replicas > MAX_REPLICAS) revert InvalidJobSpec("replicas");
-        if (spec.mode == Mode.Optimistic && spec.replicas != 1) revert InvalidJobSpec("replicas");
-        if (spec.deadline <= block.timestamp) revert InvalidJobSpec("deadline");
-        if (!spec.direct && uint256(block.timestamp) + spec.bidWindow >= spec.deadline) {
+        uint8 replicas = spec.replicas;
+        // Redundant: an odd count (no ties), single when direct (the poster must not pick a majority);
+        // Optimistic: single.
+        if (
+            replicas == 0 || replicas > MAX_REPLICAS
+                || (replicas != 1 && (spec.mode == Mode.Optimistic || spec.direct || replicas % 2 == 0))
+        ) revert InvalidJobSpec("replicas");
+        if (block.timestamp + _MIN_RUN_TIME > spec.deadline) revert InvalidJobSpec("deadline");
+        if (!spec.direct && block.timestamp + spec.bidWindow + _MIN_RUN_TIME > spec.deadline) {
             revert InvalidJobSpec("bidWindow");
         }
         escrow = uint256(spec.maxPricePerUnit) * spec.units * spec.replicas;

@@ -184,6 +184,23 @@ contract ComputeMarketGasTest is ComputeTestBase {
         );
     }
 
+    function test_gas_acceptResult_optimistic() public {
+        uint256 id = _filled(1, IComputeMarket.Mode.Optimistic);
+        _commit(id, pids[0], GOOD);
+        _measure("acceptResult (poster waives the window: pay 1)", poster, abi.encodeCall(market.acceptResult, (id)));
+    }
+
+    function test_gas_assign_partialReopens() public {
+        uint256 id = _post(_spec(3, IComputeMarket.Mode.Redundant, 60));
+        _bid(id, pids[0], 1e6);
+        vm.warp(block.timestamp + 60);
+        for (uint256 i; i < 5; ++i) {
+            vm.prank(_operator(pids[i]));
+            market.heartbeat(pids[i]);
+        }
+        _measure("assign (1 of 3 bids: assign 1, first-come after)", makeAddr("keeper"), abi.encodeCall(market.assign, (id)));
+    }
+
     function test_gas_challenge_3arbiters() public {
         uint256 id = _filled(1, IComputeMarket.Mode.Optimistic);
         _commit(id, pids[0], BAD);

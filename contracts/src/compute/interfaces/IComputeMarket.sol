@@ -31,14 +31,14 @@ interface IComputeMarket {
         Completed, // a result was accepted and paid
         Failed, // no acceptable result (no majority, upheld challenge, no-shows); escrow refunded
         Cancelled, // the poster cancelled before assignment
-        Expired // nobody was assigned before the deadline
+        Expired // not fully assigned by the deadline: slots released (no pay, no slash), escrow refunded
     }
 
     /// @notice Why stake was slashed.
     enum SlashReason {
         WrongResult, // minority digest in redundant mode
         ChallengeUpheld, // optimistic result disputed and the arbiters agreed with the challenger
-        NoShow // assigned but no result by the deadline
+        NoShow // assigned (job fully assigned) but no result by the deadline; the whole slash goes to the treasury
     }
 
     /// @notice What a provider offers. `deviceKind` and `region` are short ASCII strings right-padded to 32 bytes.
@@ -77,11 +77,12 @@ interface IComputeMarket {
     /// @param inputURI       where the input can be fetched (emitted only).
     /// @param maxPricePerUnit highest price per unit the buyer pays each replica.
     /// @param units          units of work; a replica at price p earns p * units.
-    /// @param deadline       unix time by which every result must be committed.
+    /// @param deadline       unix time by which every result must be committed; at least `MIN_RUN_TIME` (30 s)
+    ///                       after the bid window closes (`now + bidWindow + MIN_RUN_TIME <= deadline`).
     /// @param bidWindow      auction: seconds after posting during which bids are taken; 0 = first eligible
     ///                       bids are assigned at once. Ignored for direct jobs.
-    /// @param replicas       providers that run the job (Redundant: 1..5; Optimistic: must be 1).
-    /// @param direct         true: matched by `offer`/`accept` instead of bids.
+    /// @param replicas       providers that run the job (Redundant: 1, 3 or 5, and 1 when direct; Optimistic: 1).
+    /// @param direct         true: matched by `offer`/`accept` instead of bids (single replica only).
     struct JobSpec {
         bytes32 workloadDigest;
         bytes32 inputDigest;
@@ -108,7 +109,7 @@ interface IComputeMarket {
         uint8 committed; // results committed
         uint40 postedAt;
         uint40 deadline;
-        uint32 bidWindow;
+        uint32 bidWindow; // 0 once `assign` closed the auction (remaining slots then go to the first eligible bids)
         uint32 units;
         uint96 maxPricePerUnit;
         uint96 escrow; // still held for this job
@@ -139,17 +140,17 @@ interface IComputeMarket {
     struct Challenge {
         address challenger;
         bytes32 claimedDigest; // what the challenger says the output is
-        uint40 resolveBy; // arbiters' answers after this time are not counted
+        uint40 resolveBy; // arbiters' answers given (or last changed) after this time are not counted
         bool resolved;
         bool upheld;
-        bytes32[] requestHashes; // one ERC-8004 validation request per arbiter
+        bytes32[] requestHashes; // one ERC-8004 validation request per arbiter, in the order of `arbiters()`
     }
 
     /// @notice Market parameters, set at deployment.
     struct Config {
         uint96 minStake; // free stake a provider needs to take a job, beyond what running jobs lock
         uint96 slashAmount; // taken per lost verification or no-show (and locked per assignment)
-        uint96 challengeBond;
+        uint96 challengeBond; // > 0
         uint32 unstakeCooldown;
         uint32 heartbeatTTL; // a provider is live if its last heartbeat is at most this old
         uint32 challengeWindow;
@@ -192,6 +193,15 @@ interface IComputeMarket {
     event ResultCommitted(uint256 indexed jobId, uint256 indexed providerId, uint8 slot, bytes32 outputDigest, string outputURI);
     event ChallengeOpened(uint256 indexed jobId, address indexed challenger, bytes32 claimedDigest, uint40 resolveBy, bytes32[] requestHashes);
     event ChallengeResolved(uint256 indexed jobId, bool upheld, uint8 votesForProvider, uint8 votesForChallenger);
+    /// @notice Fewer than a strict majority of the `asked` arbiters answered by `resolveBy`: no verdict; the bond
+    ///         went back to the challenger and the provider was paid (emitted before `ChallengeResolved`).
+    event ChallengeNoQuorum(uint256 indexed jobId, uint8 answered, uint8 asked);
+    /// @notice The poster of an optimistic job accepted its committed result before the challenge window ended
+    ///         (followed by `ProviderPaid` and `JobFinalized`).
+    event ResultAccepted(uint256 indexed jobId, address indexed poster);
+    /// @notice `assign` closed the auction of `jobId` with `assigned` slots filled; the `slotsLeft` remaining slots
+    ///         go to the first eligible bids (as with `bidWindow == 0`).
+    event AuctionClosed(uint256 indexed jobId, uint8 assigned, uint8 slotsLeft);
     /// @notice `providerId` was credited `amount` for its accepted result; `receiptId` backs verified feedback.
     event ProviderPaid(uint256 indexed jobId, uint256 indexed providerId, uint256 amount, bytes32 receiptId);
     event Slashed(
@@ -252,6 +262,14 @@ interface IComputeMarket {
     error NoArbiters();
     error ChallengeNotResolvable(uint256 jobId, string reason);
     error NothingToWithdraw(address account);
+    /// @notice Taking a slot needs at least `MIN_RUN_TIME` seconds before the job's deadline.
+    error NoTimeToRun(uint256 jobId, uint40 deadline);
+    /// @notice An offer may only be repeated at an equal or higher price than `current`.
+    error OfferLowered(uint256 jobId, uint256 providerId, uint96 current);
+    /// @notice Every salted request hash tried for `arbiter` was already taken in the validation registry.
+    error ValidationRequestBlocked(uint256 jobId, address arbiter);
+    /// @notice `acceptResult` needs an optimistic job with a committed, unchallenged result.
+    error NoResultToAccept(uint256 jobId);
 
     // ─────────────────────────────────────────────────────────────────────────────
     // Providers
@@ -286,38 +304,55 @@ interface IComputeMarket {
     /// @notice Poster cancels an Open job with no assignment yet; escrow credited back.
     function cancel(uint256 jobId) external;
 
-    /// @notice Auction bid by the provider's operator. With `bidWindow == 0` the bid is assigned at once if a slot
-    ///         is free; otherwise it joins the sorted book (best `MAX_BIDS` kept; a worse bid on a full book reverts
-    ///         `BidNotCompetitive`).
+    /// @notice Auction bid by the provider's operator. With `bidWindow == 0` (or once `assign` closed the auction)
+    ///         the bid is assigned at once if a slot is free and at least `MIN_RUN_TIME` is left before the deadline
+    ///         (else `NoTimeToRun`); otherwise it joins the sorted book (best `MAX_BIDS` kept; a worse bid on a full
+    ///         book reverts `BidNotCompetitive`).
     function bid(uint256 jobId, uint256 providerId, uint96 pricePerUnit) external;
 
-    /// @notice After the bid window, anyone assigns the best `replicas` bids still eligible.
+    /// @notice After the bid window (and at least `MIN_RUN_TIME` before the deadline), anyone closes the auction:
+    ///         the best eligible bids get the slots (up to `replicas`); slots left over go to the first eligible
+    ///         bids placed afterwards (`bidWindow` reads 0 from then on). Emits `AuctionClosed`. Reverts
+    ///         `NotEnoughBids` only when the auction was already closed (nothing would change).
     function assign(uint256 jobId) external;
 
-    /// @notice Direct job: the poster offers a replica slot to `providerId` at `pricePerUnit`.
+    /// @notice Direct job: the poster offers a replica slot to `providerId` at `pricePerUnit`. Offering again to
+    ///         the same provider may only keep or raise the price (`OfferLowered`).
     function offer(uint256 jobId, uint256 providerId, uint96 pricePerUnit) external;
 
-    /// @notice Direct job: the provider's operator takes the offer.
+    /// @notice Direct job: the provider's operator takes the offer (at least `MIN_RUN_TIME` before the deadline).
     function accept(uint256 jobId, uint256 providerId) external;
 
-    /// @notice The assigned provider's operator commits its output before the deadline. In Redundant mode the
-    ///         job is finalized in the same transaction once every replica has committed; in Optimistic mode the
-    ///         challenge window starts.
+    /// @notice The assigned provider's operator commits its output before the deadline, once every slot of the job
+    ///         is filled (status Assigned). In Redundant mode the job is finalized in the same transaction once
+    ///         every replica has committed; in Optimistic mode the challenge window starts.
     function commitResult(uint256 jobId, uint256 providerId, bytes32 outputDigest, string calldata outputURI) external;
 
     /// @notice Dispute an optimistic result within the challenge window, posting `challengeBond`. The market
-    ///         opens one ERC-8004 validation request per arbiter (request hash = keccak256(market, jobId, arbiter)).
+    ///         opens one ERC-8004 validation request per arbiter. Request hash = keccak256(abi.encode(market, jobId,
+    ///         arbiter, challenger, block.prevrandao, attempt)), attempt = 0 or, when that hash is already taken in
+    ///         the registry, the next one (up to 8 attempts, else `ValidationRequestBlocked`); the hashes used are
+    ///         in `ChallengeOpened` and `getChallenge`.
     function challenge(uint256 jobId, bytes32 claimedDigest) external;
 
-    /// @notice Settle a dispute: once every arbiter answered, or after `resolveBy` with the answers given. A
-    ///         majority of answers below 50 upholds the challenge (provider slashed, challenger rewarded, buyer
-    ///         refunded); otherwise (including no answers) the provider is paid and the bond goes to it.
+    /// @notice Settle a dispute: once every arbiter answered, or after `resolveBy`. Only answers given by
+    ///         `resolveBy` count. Without a quorum (answers from strictly more than half of the arbiters asked) there
+    ///         is no verdict: the bond goes back to the challenger and the provider is paid (`ChallengeNoQuorum`).
+    ///         With a quorum, a strict majority of the counted answers below 50 upholds the challenge (provider
+    ///         slashed, challenger rewarded and refunded its bond, buyer refunded); otherwise the provider is paid
+    ///         and the bond goes to it.
     function resolveChallenge(uint256 jobId) external;
 
     /// @notice Anyone: settle a job whose outcome is due — Redundant past the deadline, Optimistic past its
-    ///         challenge window, any Assigned job past the deadline with missing results (no-shows slashed), or an
-    ///         Open job past the deadline (Expired, refunded).
+    ///         challenge window, any Assigned job past the deadline with missing results (no-shows slashed, to the
+    ///         treasury), or an Open job past the deadline (Expired: slots filled so far released without pay or
+    ///         slash, escrow refunded).
     function finalize(uint256 jobId) external;
+
+    /// @notice The poster of an optimistic job accepts its committed, unchallenged result before the challenge
+    ///         window ends (waiving the rest of the window): the provider is paid and the job Completed exactly as
+    ///         an unchallenged `finalize` would. Emits `ResultAccepted`.
+    function acceptResult(uint256 jobId) external;
 
     /// @notice Send the caller's whole credit (payouts, refunds, rewards) to `to`.
     function withdraw(address to) external returns (uint256 amount);

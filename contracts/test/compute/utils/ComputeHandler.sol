@@ -36,6 +36,19 @@ contract ComputeHandler is CommonBase, StdCheats, StdUtils {
     uint256 public challengesOpened;
     uint256 public challengesUpheld;
     uint256 public withdrawn;
+    uint256 public squats;
+    uint256 public lateAnswers;
+
+    // ghost accounting (an independent model of who is owed what, from the jobs' final states)
+    mapping(address account => uint256) public expectedCredit;
+    mapping(address account => uint256) public withdrawnBy;
+    mapping(address account => uint256) public minted;
+    mapping(address account => uint256) public spent; // escrow posted, bonds, stakes
+    mapping(address account => uint256) public stakeOut;
+    mapping(uint256 providerId => uint256) public modelSlashes;
+    mapping(uint256 jobId => bool) public accounted;
+    address public squatter = address(0x5917);
+    uint256 public squatterAgent;
 
     constructor(
         ComputeMarket market_,
@@ -73,9 +86,20 @@ contract ComputeHandler is CommonBase, StdCheats, StdUtils {
             buyers.push(b);
         }
         _mintApprove(validator, 1_000_000e6);
+        vm.prank(squatter);
+        squatterAgent = identity.register();
+        for (uint256 i; i < PROVIDERS; ++i) {
+            spent[operators[i]] += 2_000e6;
+        }
+    }
+
+    modifier synced() {
+        _;
+        sync();
     }
 
     function _mintApprove(address to, uint256 amount) internal {
+        minted[to] += amount;
         deal(address(token), to, amount);
         vm.prank(to);
         token.approve(address(market), type(uint256).max);
@@ -111,13 +135,13 @@ contract ComputeHandler is CommonBase, StdCheats, StdUtils {
     // Actions
     // ─────────────────────────────────────────────────────────────────────────
 
-    function postJob(uint256 seed, uint8 replicas, bool optimistic, bool auction, uint96 maxPrice) external {
+    function postJob(uint256 seed, uint8 replicas, bool optimistic, bool auction, uint96 maxPrice) external synced {
         _postJob(seed, replicas, optimistic, auction, seed % 7 == 0, maxPrice);
     }
 
     /// @notice A whole round at once so runs reach settlements often: live providers, a first-come job, bids from
     ///         providers in a random order until the slots are filled, then every assigned provider commits.
-    function quickJob(uint256 seed, uint8 replicas, bool optimistic, uint96 maxPrice) external {
+    function quickJob(uint256 seed, uint8 replicas, bool optimistic, uint96 maxPrice) external synced {
         this.heartbeatAll();
         uint256 id = _postJob(seed, replicas, optimistic, false, false, maxPrice);
         uint96 max = market.getJob(id).maxPricePerUnit;
@@ -133,7 +157,7 @@ contract ComputeHandler is CommonBase, StdCheats, StdUtils {
         internal
         returns (uint256 id)
     {
-        replicas = optimistic ? 1 : uint8(_bound(replicas, 1, 3));
+        replicas = optimistic || direct ? 1 : uint8(_bound(replicas, 0, 1) * 2 + 1);
         IComputeMarket.JobSpec memory s;
         s.workloadDigest = keccak256(abi.encode("w", seed));
         s.inputDigest = keccak256(abi.encode("i", seed));
@@ -150,9 +174,10 @@ contract ComputeHandler is CommonBase, StdCheats, StdUtils {
         id = market.postJob(s);
         jobs.push(id);
         escrowPosted[id] = uint256(s.maxPricePerUnit) * s.units * replicas;
+        spent[b] += escrowPosted[id];
     }
 
-    function bid(uint256 jobSeed, uint256 providerSeed, uint96 price) external {
+    function bid(uint256 jobSeed, uint256 providerSeed, uint96 price) external synced {
         (uint256 jobId, bool ok) = _pickJob(jobSeed);
         if (!ok) return;
         uint256 i = providerSeed % PROVIDERS;
@@ -161,7 +186,7 @@ contract ComputeHandler is CommonBase, StdCheats, StdUtils {
         try market.bid(jobId, pids[i], price) {} catch {}
     }
 
-    function offerAndAccept(uint256 jobSeed, uint256 providerSeed, uint96 price) external {
+    function offerAndAccept(uint256 jobSeed, uint256 providerSeed, uint96 price) external synced {
         (uint256 jobId, bool ok) = _pickJob(jobSeed);
         if (!ok) return;
         IComputeMarket.Job memory j = market.getJob(jobId);
@@ -173,7 +198,7 @@ contract ComputeHandler is CommonBase, StdCheats, StdUtils {
         try market.accept(jobId, pids[i]) {} catch {}
     }
 
-    function assign(uint256 jobSeed) external {
+    function assign(uint256 jobSeed) external synced {
         (uint256 jobId, bool ok) = _pickJob(jobSeed);
         if (!ok) return;
         try market.assign(jobId) {} catch {}
@@ -181,7 +206,7 @@ contract ComputeHandler is CommonBase, StdCheats, StdUtils {
 
     /// @notice Every assigned provider of the job that has not committed does so: honest ones the truth, the
     ///         cheater a wrong digest (or nothing, a no-show, one time in four).
-    function commit(uint256 jobSeed, uint256 cheatSeed) external {
+    function commit(uint256 jobSeed, uint256 cheatSeed) external synced {
         (uint256 jobId, bool ok) = _pickJob(jobSeed);
         if (!ok) return;
         IComputeMarket.Assignment[] memory as_ = market.getAssignments(jobId);
@@ -200,7 +225,7 @@ contract ComputeHandler is CommonBase, StdCheats, StdUtils {
 
     /// @notice The validator re-executes optimistic results in their window and challenges the first wrong one
     ///         it finds; when `frivolous` is set it disputes a right one instead (a challenge that must fail).
-    function challenge(uint256 jobSeed, bool frivolous) external {
+    function challenge(uint256 jobSeed, bool frivolous) external synced {
         uint256 n = jobs.length;
         for (uint256 k; k < n; ++k) {
             uint256 jobId = jobs[(jobSeed % n + k) % n];
@@ -213,19 +238,20 @@ contract ComputeHandler is CommonBase, StdCheats, StdUtils {
             if (frivolous) claim = keccak256(abi.encode("frivolous", jobId));
             vm.prank(validator);
             market.challenge(jobId, claim);
+            spent[validator] += market.config().challengeBond;
             ++challengesOpened;
             return;
         }
     }
 
     /// @notice Arbiter `arbiterSeed` answers, truthfully, the first open dispute it has not answered yet.
-    function answer(uint256 jobSeed, uint256 arbiterSeed) external {
+    function answer(uint256 jobSeed, uint256 arbiterSeed) external synced {
         uint256 n = jobs.length;
         address arbiter = arbiters[arbiterSeed % arbiters.length];
         for (uint256 k; k < n; ++k) {
             uint256 jobId = jobs[(jobSeed % n + k) % n];
             if (market.getJob(jobId).status != IComputeMarket.JobStatus.Challenged) continue;
-            bytes32 h = keccak256(abi.encode(address(market), jobId, arbiter));
+            bytes32 h = market.getChallenge(jobId).requestHashes[arbiterSeed % arbiters.length];
             if (validation.hasResponse(h)) continue;
             bool right = market.getAssignments(jobId)[0].outputDigest == truth(jobId);
             vm.prank(arbiter);
@@ -235,7 +261,7 @@ contract ComputeHandler is CommonBase, StdCheats, StdUtils {
     }
 
     /// @notice Anyone settles the first dispute that can be settled.
-    function resolve(uint256 jobSeed) external {
+    function resolve(uint256 jobSeed) external synced {
         uint256 n = jobs.length;
         for (uint256 k; k < n; ++k) {
             uint256 jobId = jobs[(jobSeed % n + k) % n];
@@ -248,7 +274,7 @@ contract ComputeHandler is CommonBase, StdCheats, StdUtils {
     }
 
     /// @notice A keeper settles the first job that is due.
-    function finalize(uint256 jobSeed) external {
+    function finalize(uint256 jobSeed) external synced {
         uint256 n = jobs.length;
         for (uint256 k; k < n; ++k) {
             try market.finalize(jobs[(jobSeed % n + k) % n]) {
@@ -257,7 +283,7 @@ contract ComputeHandler is CommonBase, StdCheats, StdUtils {
         }
     }
 
-    function cancel(uint256 jobSeed) external {
+    function cancel(uint256 jobSeed) external synced {
         (uint256 jobId, bool ok) = _pickJob(jobSeed);
         if (!ok) return;
         vm.prank(market.getJob(jobId).poster);
@@ -275,7 +301,7 @@ contract ComputeHandler is CommonBase, StdCheats, StdUtils {
         vm.warp(block.timestamp + _bound(secs, 1, 240));
     }
 
-    function withdraw(uint256 seed) external {
+    function withdraw(uint256 seed) external synced {
         address a;
         uint256 r = seed % 4;
         if (r == 0) a = operators[seed % PROVIDERS];
@@ -284,14 +310,184 @@ contract ComputeHandler is CommonBase, StdCheats, StdUtils {
         else a = treasury;
         if (market.creditOf(a) == 0) return;
         vm.prank(a);
-        withdrawn += market.withdraw(a);
+        uint256 amount = market.withdraw(a);
+        withdrawn += amount;
+        withdrawnBy[a] += amount;
     }
 
-    function topUp(uint256 providerSeed, uint96 amount) external {
+    function topUp(uint256 providerSeed, uint96 amount) external synced {
         uint256 i = providerSeed % PROVIDERS;
         amount = uint96(_bound(amount, 1, 500e6));
         if (token.balanceOf(operators[i]) < amount) return;
         vm.prank(operators[i]);
         market.stake(pids[i], amount);
+        spent[operators[i]] += amount;
+    }
+
+    // ─────────────────────────────────────────────────────────────────────────
+    // Adversaries
+    // ─────────────────────────────────────────────────────────────────────────
+
+    /// @notice Squats validation request hashes of a job: the old predictable one and the first salted ones the
+    ///         validator's challenge would use in this block.
+    function squat(uint256 jobSeed, uint256 arbiterSeed, uint8 attempts) external synced {
+        if (jobs.length == 0) return;
+        uint256 jobId = jobs[jobSeed % jobs.length];
+        address arbiter = arbiters[arbiterSeed % arbiters.length];
+        vm.startPrank(squatter);
+        try validation.validationRequest(
+            squatter, squatterAgent, "", keccak256(abi.encode(address(market), jobId, arbiter))
+        ) {} catch {}
+        for (uint256 a; a < _bound(attempts, 0, 3); ++a) {
+            bytes32 h = keccak256(abi.encode(address(market), jobId, arbiter, validator, block.prevrandao, a));
+            try validation.validationRequest(arbiter, squatterAgent, "", h) {
+                ++squats;
+            } catch {}
+        }
+        vm.stopPrank();
+    }
+
+    /// @notice Waits until shortly before a job's deadline, then tries to assign it.
+    function lateAssign(uint256 jobSeed, uint256 secs) external synced {
+        (uint256 jobId, bool ok) = _pickJob(jobSeed);
+        if (!ok) return;
+        uint256 at = uint256(market.getJob(jobId).deadline) - _bound(secs, 0, 60);
+        if (at > block.timestamp) vm.warp(at);
+        this.heartbeatAll();
+        try market.assign(jobId) {} catch {}
+    }
+
+    /// @notice A corrupted arbiter answers "wrong" after `resolveBy` (must not count).
+    function lateAnswer(uint256 jobSeed, uint256 arbiterSeed) external synced {
+        uint256 n = jobs.length;
+        for (uint256 k; k < n; ++k) {
+            uint256 jobId = jobs[(jobSeed % n + k) % n];
+            if (market.getJob(jobId).status != IComputeMarket.JobStatus.Challenged) continue;
+            IComputeMarket.Challenge memory c = market.getChallenge(jobId);
+            if (block.timestamp <= c.resolveBy) continue;
+            uint256 i = arbiterSeed % arbiters.length;
+            vm.prank(arbiters[i]);
+            validation.validationResponse(c.requestHashes[i], 0, "", bytes32(0), "compute");
+            ++lateAnswers;
+            return;
+        }
+    }
+
+    // ─────────────────────────────────────────────────────────────────────────
+    // Model
+    // ─────────────────────────────────────────────────────────────────────────
+
+    /// @notice Books what every newly terminal job owes whom, from its final state (not from the market's credits).
+    function sync() public {
+        uint256 n = jobs.length;
+        for (uint256 i; i < n; ++i) {
+            uint256 id = jobs[i];
+            if (accounted[id]) continue;
+            IComputeMarket.Job memory j = market.getJob(id);
+            if (
+                j.status == IComputeMarket.JobStatus.Open || j.status == IComputeMarket.JobStatus.Assigned
+                    || j.status == IComputeMarket.JobStatus.Challenged
+            ) continue;
+            accounted[id] = true;
+            _book(id, j);
+        }
+    }
+
+    function _book(uint256 id, IComputeMarket.Job memory j) internal {
+        IComputeMarket.Config memory cfg = market.config();
+        IComputeMarket.Assignment[] memory as_ = market.getAssignments(id);
+        uint256 paid;
+        uint256 winners;
+        for (uint256 k; k < as_.length; ++k) {
+            if (!as_[k].paid) continue;
+            uint256 amount = uint256(as_[k].pricePerUnit) * j.units;
+            paid += amount;
+            ++winners;
+            expectedCredit[market.getProvider(as_[k].providerId).operator] += amount;
+        }
+        expectedCredit[j.poster] += escrowPosted[id] - paid;
+        uint256 reward = uint256(cfg.slashAmount) * cfg.rewardShareBps / 10_000;
+        IComputeMarket.Challenge memory c = market.getChallenge(id);
+        for (uint256 k; k < as_.length; ++k) {
+            if (!as_[k].slashed) continue;
+            ++modelSlashes[as_[k].providerId];
+            if (as_[k].outputDigest == bytes32(0)) {
+                expectedCredit[treasury] += cfg.slashAmount;
+            } else if (j.mode == IComputeMarket.Mode.Optimistic) {
+                expectedCredit[c.challenger] += reward;
+                expectedCredit[treasury] += cfg.slashAmount - reward;
+            } else {
+                uint256 each = reward / winners;
+                for (uint256 m; m < as_.length; ++m) {
+                    if (as_[m].paid) expectedCredit[market.getProvider(as_[m].providerId).operator] += each;
+                }
+                expectedCredit[treasury] += cfg.slashAmount - each * winners;
+            }
+        }
+        if (c.challenger == address(0)) return;
+        if (c.upheld) {
+            expectedCredit[c.challenger] += cfg.challengeBond;
+            return;
+        }
+        uint256 answered;
+        for (uint256 k; k < c.requestHashes.length; ++k) {
+            if (!validation.hasResponse(c.requestHashes[k])) continue;
+            (,,,,, uint256 lastUpdate) = validation.getValidationStatus(c.requestHashes[k]);
+            if (lastUpdate <= c.resolveBy) ++answered;
+        }
+        address to = answered * 2 > c.requestHashes.length
+            ? market.getProvider(as_[0].providerId).operator
+            : c.challenger;
+        expectedCredit[to] += cfg.challengeBond;
+    }
+
+    /// @notice Settles every job (past every deadline, window and resolveBy), then withdraws every credit and,
+    ///         after the cooldown, every stake.
+    function drain() external {
+        vm.warp(block.timestamp + 10_000);
+        uint256 n = jobs.length;
+        for (uint256 i; i < n; ++i) {
+            uint256 id = jobs[i];
+            IComputeMarket.JobStatus st = market.getJob(id).status;
+            if (st == IComputeMarket.JobStatus.Challenged) market.resolveChallenge(id);
+            else if (st == IComputeMarket.JobStatus.Open || st == IComputeMarket.JobStatus.Assigned) market.finalize(id);
+        }
+        sync();
+        address[] memory accounts = accountList();
+        for (uint256 i; i < accounts.length; ++i) {
+            address a = accounts[i];
+            uint256 credit = market.creditOf(a);
+            if (credit == 0) continue;
+            vm.prank(a);
+            withdrawnBy[a] += market.withdraw(a);
+        }
+        for (uint256 i; i < PROVIDERS; ++i) {
+            IComputeMarket.Provider memory p = market.getProvider(pids[i]);
+            if (p.unstakeAt == 0) {
+                vm.prank(operators[i]);
+                market.requestUnstake(pids[i]);
+            }
+        }
+        vm.warp(block.timestamp + market.config().unstakeCooldown + 1);
+        for (uint256 i; i < PROVIDERS; ++i) {
+            uint256 st = market.getProvider(pids[i]).stake;
+            if (st == 0) continue;
+            vm.prank(operators[i]);
+            market.withdrawStake(pids[i], operators[i]);
+            stakeOut[operators[i]] += st;
+        }
+    }
+
+    /// @notice Every account the market may owe: operators, buyers, the validator, the treasury.
+    function accountList() public view returns (address[] memory out) {
+        out = new address[](PROVIDERS + buyers.length + 2);
+        for (uint256 i; i < PROVIDERS; ++i) {
+            out[i] = operators[i];
+        }
+        for (uint256 i; i < buyers.length; ++i) {
+            out[PROVIDERS + i] = buyers[i];
+        }
+        out[out.length - 2] = validator;
+        out[out.length - 1] = treasury;
     }
 }

@@ -151,7 +151,7 @@ abstract contract ComputeTestBase is Test {
 
     function _answer(uint256 jobId, uint256 arbiterIndex, uint8 response) internal {
         address arbiter = arbiterSet[arbiterIndex];
-        bytes32 h = keccak256(abi.encode(address(market), jobId, arbiter));
+        bytes32 h = market.getChallenge(jobId).requestHashes[arbiterIndex];
         vm.prank(arbiter);
         validation.validationResponse(h, response, "", bytes32(0), "compute");
     }
