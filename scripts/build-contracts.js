@@ -37,6 +37,9 @@ export function buildContracts({ quiet = false } = {}) {
     for (const file of readdirSync(dir)) {
       const art = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
       const name = file.replace(/\.json$/, '');
+      // `Name.<profile>.json`: a dependency compiled again under an additional compiler profile (foundry.toml);
+      // the default profile's build is the one deployed.
+      if (name.includes('.')) continue;
       const bytecode = art.bytecode?.object;
       // Only concrete contracts: interfaces and abstract contracts have no creation code.
       if (!bytecode || bytecode === '0x') continue;
