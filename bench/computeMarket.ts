@@ -14,6 +14,7 @@ import {
   demoJob,
   finalizeJob,
   postJob,
+  readChallenge,
   readConfig,
   resolveChallenge,
   submitJob,
@@ -145,10 +146,10 @@ export async function measureComputeMarket({ log = () => {}, jobs = 30 }: { log?
     await record('challenge (opens 1 validation request)', (await challenge(chain.wallet(8), { market, token, jobId: disputed.jobId, claimedDigest: digest('out') })).txHash);
     // The devnet's arbiter is account 0: it answers "wrong" in the ERC-8004 validation registry.
     const validationRegistry = chain.address('ValidationRegistry');
-    const { computeRequestHash } = await import('../src/compute/provider/validator.ts');
     const { validationRegistryAbi } = await import('../src/chain/artifacts/index.ts');
     const arbiter = chain.wallet(0);
-    await gasOf(await arbiter.writeContract({ address: validationRegistry, abi: validationRegistryAbi, functionName: 'validationResponse', args: [computeRequestHash(market, disputed.jobId, arbiter.account.address), 0, '', digest('out'), 'compute'] }));
+    const [requestHash] = (await readChallenge(client, { market, jobId: disputed.jobId }))!.requestHashes;
+    await gasOf(await arbiter.writeContract({ address: validationRegistry, abi: validationRegistryAbi, functionName: 'validationResponse', args: [requestHash!, 0, '', digest('out'), 'compute'] }));
     await record('resolveChallenge (upheld: slash, reward, refund)', (await resolveChallenge(buyer, { market, jobId: disputed.jobId })).txHash);
 
     log(`compute: end-to-end latency of ${jobs} demo jobs with 2 provider daemons ...`);

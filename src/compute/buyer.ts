@@ -9,20 +9,20 @@ import { executeAsAgent } from '../wallet/agent.ts';
 import { readerOf } from '../wallet/client.ts';
 import { dataUri, putBlob } from './blobs.ts';
 import { InvalidComputeInputError, isComputeRevert } from './errors.ts';
+import { executeJob } from './provider/execute.ts';
+import type { PostedJob } from './provider/logs.ts';
 import {
-  assignJob,
+  acceptResult,
+  challenge,
   chainNow,
   countLiveProviders,
   encodeJobSpec,
-  finalizeJob,
-  jobDue,
   jobIdsFromReceipt,
   postJob,
+  pokeJob,
   postJobCalls,
-  readChallenge,
   readConfig,
   readJob,
-  resolveChallenge,
   TERMINAL_STATUSES,
   type ComputeMode,
   type JobSpecInput,
@@ -31,7 +31,8 @@ import {
   type KeeperAction,
   type MarketConfig,
 } from './market.ts';
-import { demoWorkload, sha256Hex } from './workloads/index.ts';
+import { decodeBundle, demoWorkload, sha256Hex, WorkloadError } from './workloads/index.ts';
+import { findEventBackward } from './chainLogs.ts';
 
 type ReadClient = MachinaPublicClient | MachinaWalletClient;
 
@@ -102,6 +103,14 @@ export async function submitJob(p: SubmitJobParameters): Promise<SubmitJobReturn
   if (typeof deadlineSeconds !== 'number' || !Number.isSafeInteger(deadlineSeconds) || deadlineSeconds <= 0) {
     throw new InvalidComputeInputError('deadlineSeconds', `must be a positive whole number of seconds (got ${String(deadlineSeconds)})`);
   }
+  // A bundle no provider can run is refused here, before any upload or escrow (providers would skip it anyway).
+  try {
+    decodeBundle(workload);
+  } catch (err) {
+    if (!(err instanceof WorkloadError)) throw err;
+    const reason = err.field && err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
+    throw new InvalidComputeInputError(err.field ? `workload.${err.field}` : 'workload', `not a valid workload bundle: ${reason}`);
+  }
   const workloadDigest = sha256Hex(workload);
   const inputDigest = sha256Hex(input);
   const now = await chainNow(p.client);
@@ -166,12 +175,17 @@ export type WaitForJobParameters = {
   pollMs?: number | undefined;
   /** Called with the first state read and every change of status, assignments or commits. */
   onStatus?: ((s: JobState) => void) | undefined;
+  /**
+   * Check an optimistic result yourself: once a result is committed, run `workload` on `input` (the job's own
+   * bytes) under the job's limits; the poster's `wallet` then accepts a matching result at once, or challenges a
+   * different one (posting the bond; the market's arbiters decide). Needs `wallet` to be the job's poster.
+   */
+  verify?: { workload: Uint8Array; input: Uint8Array; token: Address } | undefined;
+  /** Called once the waiter checked the result (with `verify`). */
+  onVerify?: ((v: BuyerVerification) => void) | undefined;
   /** Called after each keeper call the waiter made. */
   onAction?: ((a: { action: KeeperAction; txHash: Hex }) => void) | undefined;
 };
-
-// Reverts that mean "someone else did it first" or "not yet": a keeper race lost is not an error.
-const RACE_ERRORS = ['WrongStatus', 'NotFinalizable', 'ChallengeNotResolvable', 'BidWindowOpen', 'NotEnoughBids', 'DeadlinePassed'];
 
 /**
  * Polls a job until it is completed, failed, cancelled or expired, and returns its final state. With a `wallet`
@@ -180,12 +194,29 @@ const RACE_ERRORS = ['WrongStatus', 'NotFinalizable', 'ChallengeNotResolvable', 
  * @example
  * const job = await waitForJob({ client, wallet, market, jobId, timeoutMs: 60_000 })
  */
+/** What a waiting buyer found when it ran an optimistic job itself. */
+export type BuyerVerification = { jobId: bigint; expected: Hex; committed: Hex; agrees: boolean; action: 'accepted' | 'challenged'; txHash: Hex };
+
+async function verifyAsPoster(p: WaitForJobParameters & { wallet: MachinaWalletClient; verify: NonNullable<WaitForJobParameters['verify']> }, job: JobState): Promise<BuyerVerification> {
+  const committed = job.assignments[0]!.outputDigest!;
+  const { outputDigest: expected } = await executeJob(
+    { jobId: job.jobId, needs: job.needs, deadline: job.deadline } as PostedJob,
+    { bytes: { bundle: p.verify.workload, input: p.verify.input } },
+  );
+  const agrees = expected.toLowerCase() === committed.toLowerCase();
+  const { txHash } = agrees
+    ? await acceptResult(p.wallet, { market: p.market, jobId: job.jobId })
+    : await challenge(p.wallet, { market: p.market, token: p.verify.token, jobId: job.jobId, claimedDigest: expected });
+  return { jobId: job.jobId, expected, committed, agrees, action: agrees ? 'accepted' : 'challenged', txHash };
+}
+
 export async function waitForJob(p: WaitForJobParameters): Promise<JobState> {
   const timeoutMs = p.timeoutMs ?? 120_000;
   const pollMs = p.pollMs ?? 250;
   const until = Date.now() + timeoutMs;
   let cfg: MarketConfig | undefined;
   let last = '';
+  let verified = false;
   for (;;) {
     const job = await readJob(p.client, { market: p.market, jobId: p.jobId });
     if (!job) throw new NotFoundError(`job ${p.jobId}`, 'jobId');
@@ -195,33 +226,28 @@ export async function waitForJob(p: WaitForJobParameters): Promise<JobState> {
       p.onStatus?.(job);
     }
     if (TERMINAL_STATUSES.includes(job.status)) return job;
+    if (p.verify && p.wallet && !verified && job.mode === 'optimistic' && job.status === 'assigned' && job.assignments[0]?.outputDigest) {
+      if (job.poster.toLowerCase() !== p.wallet.account.address.toLowerCase()) {
+        throw new InvalidComputeInputError('wallet', `must be the job's poster ${job.poster} to accept or challenge its result`);
+      }
+      verified = true;
+      try {
+        p.onVerify?.(await verifyAsPoster({ ...p, wallet: p.wallet, verify: p.verify }, job));
+      } catch (err) {
+        // Settled meanwhile (the window ended, a validator disputed it first): the next read shows the outcome.
+        if (!isComputeRevert(err, 'WrongStatus', 'ChallengeWindowClosed', 'NoResultToAccept')) throw err;
+      }
+      continue;
+    }
     if (p.wallet) {
       cfg ??= await readConfig(p.client, { market: p.market });
-      await poke(p.wallet, p.market, job, cfg, p.onAction);
+      const r = await pokeJob(p.wallet, { market: p.market, job, cfg });
+      if (r && r.raced === undefined) p.onAction?.({ action: r.action, txHash: r.txHash });
     }
     if (Date.now() >= until) {
       throw new MachinaError(`job ${p.jobId} is still ${job.status} after ${timeoutMs} ms`, { code: 'JOB_TIMEOUT', field: 'jobId', details: { status: job.status } });
     }
     await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.min(pollMs, until - Date.now()))));
-  }
-}
-
-async function poke(wallet: MachinaWalletClient, market: Address, job: JobState, cfg: MarketConfig, onAction: WaitForJobParameters['onAction']): Promise<void> {
-  const now = await chainNow(wallet);
-  const challenge = job.status === 'challenged' ? await readChallenge(wallet, { market, jobId: job.jobId }) : null;
-  // A dispute whose arbiters all answered resolves before `resolveBy`: try it, "not yet" is a revert we ignore.
-  const due = jobDue(job, now, cfg, challenge) ?? (job.status === 'challenged' ? 'resolve' : null);
-  if (!due) return;
-  try {
-    const { txHash } =
-      due === 'assign'
-        ? await assignJob(wallet, { market, jobId: job.jobId })
-        : due === 'finalize'
-          ? await finalizeJob(wallet, { market, jobId: job.jobId })
-          : await resolveChallenge(wallet, { market, jobId: job.jobId });
-    onAction?.({ action: due, txHash });
-  } catch (err) {
-    if (!isComputeRevert(err, ...RACE_ERRORS)) throw err;
   }
 }
 
@@ -236,8 +262,9 @@ export type JobResult = {
 };
 
 /**
- * The accepted result of a job: its digest and where to fetch it. Pass `fromBlock` (e.g. the posting block) on
- * chains that cap log ranges.
+ * The accepted result of a job: its digest and where to fetch it (the logs are read backward from the head, in
+ * ranges hosted RPCs accept, back to the job's posting or `fromBlock`). An accepted output may be a failure record
+ * (the workload failed the same way for every provider): read it with `decodeFailureRecord`.
  * @example
  * const { outputURI, acceptedDigest } = await jobResult({ client, market, jobId })
  * const output = await fetchBlob(outputURI!, acceptedDigest!)
@@ -247,14 +274,13 @@ export async function jobResult(p: { client: ReadClient; market: Address; jobId:
   if (!job) throw new NotFoundError(`job ${p.jobId}`, 'jobId');
   const out: JobResult = { jobId: job.jobId, status: job.status, acceptedDigest: job.acceptedDigest, outputURI: null, providerId: null };
   if (!job.acceptedDigest) return out;
-  const logs = await readerOf(p.client).getContractEvents({
-    address: p.market,
-    abi: computeMarketAbi,
-    eventName: 'ResultCommitted',
-    args: { jobId: job.jobId },
-    fromBlock: p.fromBlock ?? 0n,
-  });
-  const accepted = logs.find((l) => l.args.outputDigest?.toLowerCase() === job.acceptedDigest!.toLowerCase());
+  // Scanned backward from the head in ranges hosted RPCs accept, no further back than the job's posting.
+  type Committed = { args: { outputDigest?: Hex; outputURI?: string; providerId?: bigint } };
+  const accepted = await findEventBackward<Committed, Committed>(
+    p.client,
+    { address: p.market, abi: computeMarketAbi, eventName: 'ResultCommitted', args: { jobId: job.jobId }, fromBlock: p.fromBlock, notBefore: job.postedAt },
+    (logs) => logs.find((l) => l.args.outputDigest?.toLowerCase() === job.acceptedDigest!.toLowerCase()),
+  );
   if (accepted) {
     out.outputURI = accepted.args.outputURI ?? null;
     out.providerId = accepted.args.providerId ?? null;
@@ -273,11 +299,12 @@ export function demoJob(): { workload: Uint8Array; input: Uint8Array; units: num
 }
 
 /**
- * Replicas for the demo job: 2 (a verified result: two providers must agree) when at least two providers that can
- * run it (live, not unstaking, offering the demo's device kind) are live, else 1 (redundant mode with one replica: its commit is accepted on its own).
+ * How the demo job is verified: by a majority of 3 providers when 3 that can run it are live (not unstaking,
+ * offering the demo's device kind); otherwise optimistically by one provider, the buyer re-running the built-in
+ * workload itself before accepting (`waitForJob`'s `verify`), any validator able to dispute it meanwhile.
  * @example
- * const replicas = await demoReplicas(client, { market })
+ * const { mode, replicas } = await demoPlan(client, { market })
  */
-export async function demoReplicas(client: ReadClient, p: { market: Address; fromBlock?: bigint }): Promise<number> {
-  return (await countLiveProviders(client, { ...p, needs: SUBMIT_DEFAULTS.needs })) >= 2 ? 2 : 1;
+export async function demoPlan(client: ReadClient, p: { market: Address; fromBlock?: bigint }): Promise<{ mode: ComputeMode; replicas: number }> {
+  return (await countLiveProviders(client, { ...p, needs: SUBMIT_DEFAULTS.needs })) >= 3 ? { mode: 'redundant', replicas: 3 } : { mode: 'optimistic', replicas: 1 };
 }

@@ -1,6 +1,8 @@
 // The compute domain's errors: bad input caught before any transaction (naming the field and the reason), and
 // the market contract's custom errors turned into one readable line that keeps the error's name and arguments.
 import { MachinaError } from '../errors/index.ts';
+// A cycle (market.ts imports this module), safe because JOB_STATUS is read only when a message is built.
+import { JOB_STATUS } from './market.ts';
 
 /**
  * A compute input (job spec, resources, amount, id) is wrong; thrown before anything is sent.
@@ -13,9 +15,6 @@ export class InvalidComputeInputError extends MachinaError {
     super(`${field}: ${reason}`, { code: 'INVALID_COMPUTE_INPUT', field });
   }
 }
-
-/** Contract `JobStatus` names; the index is the enum value. */
-const STATUS = ['none', 'open', 'assigned', 'challenged', 'completed', 'failed', 'cancelled', 'expired'] as const;
 
 const str = (v: unknown) => (typeof v === 'bigint' ? v.toString() : typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -39,7 +38,7 @@ const sentences: Record<string, (a: readonly unknown[]) => string> = {
   CooldownNotOver: (a) => `provider ${str(a[0])}'s unstaking cooldown ends at ${str(a[1])}`,
   UnstakeNotRequested: (a) => `provider ${str(a[0])} has not requested to unstake`,
   UnknownJob: (a) => `job ${str(a[0])} does not exist`,
-  WrongStatus: (a) => `job ${str(a[0])} is ${STATUS[Number(a[1])] ?? str(a[1])}`,
+  WrongStatus: (a) => `job ${str(a[0])} is ${JOB_STATUS[Number(a[1])] ?? str(a[1])}`,
   NotPoster: (a) => `${str(a[1])} did not post job ${str(a[0])}`,
   BidWindowClosed: (a) => `the bid window of job ${str(a[0])} is closed`,
   BidWindowOpen: (a) => `the bid window of job ${str(a[0])} is open until ${str(a[1])}`,

@@ -23,7 +23,8 @@ import { eventOf } from '../chain/write.ts';
 import { MachinaError } from '../errors/index.ts';
 import type { Call } from '../wallet/calls.ts';
 import { readerOf, sendWrite } from '../wallet/client.ts';
-import { asComputeError, InvalidComputeInputError } from './errors.ts';
+import { eventsInRange } from './chainLogs.ts';
+import { asComputeError, InvalidComputeInputError, isComputeRevert } from './errors.ts';
 import { MAX_REPLICAS } from './matcher.ts';
 
 /** A client that can read: a public client, or a wallet client on the same transport. */
@@ -217,6 +218,9 @@ export function jobEscrow(spec: Pick<JobSpecInput, 'maxPricePerUnit' | 'units' |
   return spec.maxPricePerUnit * BigInt(spec.units) * BigInt(spec.replicas);
 }
 
+/** Seconds a provider is always left to run a job: the market assigns no slot closer to the deadline (the contract's MIN_RUN_TIME). */
+export const MIN_RUN_TIME = 30;
+
 /**
  * Checks a job spec against the contract's rules (and `now`, unix seconds, for the deadline) and returns the
  * contract struct; throws InvalidComputeInputError naming the field and the reason.
@@ -239,16 +243,19 @@ export function encodeJobSpec(spec: JobSpecInput, now: number = Math.floor(Date.
   if (!COMPUTE_MODES.includes(spec.mode)) throw new InvalidComputeInputError('spec.mode', `must be ${COMPUTE_MODES.join(' or ')} (got ${JSON.stringify(spec.mode)})`);
   const replicas = int('spec.replicas', spec.replicas, 1, MAX_REPLICAS);
   if (spec.mode === 'optimistic' && replicas !== 1) throw new InvalidComputeInputError('spec.replicas', `must be 1 in optimistic mode (got ${replicas})`);
+  // An even count can end without a strict majority: the honest replicas go unpaid and nobody is caught.
+  if (replicas % 2 === 0) throw new InvalidComputeInputError('spec.replicas', `must be odd (1, 3 or 5) so a majority always decides (got ${replicas})`);
+  if (spec.direct === true && replicas !== 1) throw new InvalidComputeInputError('spec.replicas', `must be 1 for a direct job: a poster who picks several providers would pick the majority (got ${replicas})`);
   const units = int('spec.units', spec.units, 1, UINT32_MAX);
   const maxPricePerUnit = amount('spec.maxPricePerUnit', spec.maxPricePerUnit);
   const escrow = maxPricePerUnit * BigInt(units) * BigInt(replicas);
   if (escrow > UINT96_MAX) throw new InvalidComputeInputError('spec.maxPricePerUnit', `escrow maxPricePerUnit * units * replicas = ${escrow} does not fit in 96 bits`);
   const deadline = int('spec.deadline', spec.deadline, 0, UINT40_MAX);
-  if (deadline <= now) throw new InvalidComputeInputError('spec.deadline', `is in the past (${deadline} <= now ${now}); pass unix seconds in the future`);
+  if (deadline < now + MIN_RUN_TIME) throw new InvalidComputeInputError('spec.deadline', `must leave providers at least ${MIN_RUN_TIME} s to run the job (deadline ${deadline}, now ${now})`);
   const direct = spec.direct ?? false;
   if (typeof direct !== 'boolean') throw new InvalidComputeInputError('spec.direct', 'must be a boolean');
   const bidWindow = int('spec.bidWindow', spec.bidWindow, 0, UINT32_MAX);
-  if (!direct && now + bidWindow >= deadline) throw new InvalidComputeInputError('spec.bidWindow', `must close before the deadline (now ${now} + ${bidWindow} s >= ${deadline})`);
+  if (!direct && now + bidWindow + MIN_RUN_TIME > deadline) throw new InvalidComputeInputError('spec.bidWindow', `must close at least ${MIN_RUN_TIME} s before the deadline (now ${now} + ${bidWindow} s + ${MIN_RUN_TIME} s > ${deadline})`);
   return {
     workloadDigest,
     inputDigest,
@@ -318,9 +325,29 @@ function marketLogs<const name extends ContractEventName<typeof computeMarketAbi
   return parseEventLogs({ abi: computeMarketAbi, logs: receipt.logs, eventName }).filter((l) => l.address.toLowerCase() === market.toLowerCase());
 }
 
+const walletLocks = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `task` after every earlier task of the same wallet address (in this process) settled: an approval and the
+ * write that spends it stay together, so concurrent posts, stakes and challenges from one EOA do not overwrite each
+ * other's allowance or race for a nonce.
+ */
+async function underWalletLock<T>(wallet: MachinaWalletClient, task: () => Promise<T>): Promise<T> {
+  const key = wallet.account.address.toLowerCase();
+  const prev = walletLocks.get(key) ?? Promise.resolve();
+  const run = prev.then(task, task);
+  const tail = run.catch(() => {});
+  walletLocks.set(key, tail);
+  void tail.then(() => {
+    if (walletLocks.get(key) === tail) walletLocks.delete(key);
+  });
+  return run;
+}
+
 /**
  * Makes sure `spender` may pull `amount` of `token` from the wallet: approves exactly `amount` when the
- * allowance is short, and does nothing otherwise.
+ * allowance is short, and does nothing otherwise. The market's own actions (postJob, stakeProvider, challenge) call
+ * it under a per-wallet lock together with the write that spends the allowance.
  * @example
  * await ensureAllowance(wallet, { token, spender: market, amount: 5_000_000n })
  */
@@ -370,8 +397,10 @@ export async function stakeProvider(wallet: MachinaWalletClient, p: { market: Ad
   const market = address('market', p.market);
   const providerId = id('providerId', p.providerId);
   const value = amount('amount', p.amount, 1n, (1n << 256n) - 1n);
-  await ensureAllowance(wallet, { token: p.token, spender: market, amount: value });
-  const { hash, receipt } = await write(wallet, market, 'stake', [providerId, value]);
+  const { hash, receipt } = await underWalletLock(wallet, async () => {
+    await ensureAllowance(wallet, { token: p.token, spender: market, amount: value });
+    return write(wallet, market, 'stake', [providerId, value]);
+  });
   return { txHash: hash, stake: eventOf(computeMarketAbi, receipt, 'Staked', market).args.stake };
 }
 
@@ -411,7 +440,10 @@ export async function withdrawStake(wallet: MachinaWalletClient, p: { market: Ad
 
 /**
  * Posts a job from an EOA: checks the spec, approves the escrow if the allowance is short, posts, and returns
- * the job id and the escrow taken.
+ * the job id and the escrow taken. Posts from one wallet in this process run one at a time (approval and post
+ * together), so concurrent posts are safe. Posting is not idempotent: when the receipt wait fails after the
+ * transaction was sent, the error carries `details.txHash`; look it up (`jobIdsFromReceipt` on its receipt)
+ * before posting again, or the escrow is taken twice.
  * @example
  * const { jobId } = await postJob(wallet, { market, token, spec })
  */
@@ -419,10 +451,34 @@ export async function postJob(wallet: MachinaWalletClient, p: { market: Address;
   const market = address('market', p.market);
   const token = address('token', p.token);
   const spec = encodeJobSpec(p.spec, await chainNow(wallet));
-  await ensureAllowance(wallet, { token, spender: market, amount: jobEscrow(spec) });
-  const { hash, receipt } = await write(wallet, market, 'postJob', [spec]);
+  const { hash, receipt } = await underWalletLock(wallet, async () => {
+    await ensureAllowance(wallet, { token, spender: market, amount: jobEscrow(spec) });
+    return writePost(wallet, market, spec);
+  });
   const ev = eventOf(computeMarketAbi, receipt, 'JobPosted', market);
   return { jobId: ev.args.jobId, txHash: hash, escrow: ev.args.escrow };
+}
+
+/** postJob's write: like `write`, but a failure after the transaction was sent says so and carries `details.txHash`. */
+async function writePost(wallet: MachinaWalletClient, market: Address, spec: ReturnType<typeof encodeJobSpec>) {
+  const reader = readerOf(wallet);
+  let hash: Hex | undefined;
+  try {
+    const { request } = await reader.simulateContract({ address: market, abi: marketAbi, functionName: 'postJob', args: [spec], account: wallet.account } as never);
+    hash = await wallet.writeContract(request as Parameters<MachinaWalletClient['writeContract']>[0]);
+    const receipt = await reader.waitForTransactionReceipt({ hash });
+    if (receipt.status !== 'success') throw new MachinaError(`postJob reverted on chain (tx ${hash})`, { code: 'TX_REVERTED', details: { hash, txHash: hash } });
+    return { hash, receipt };
+  } catch (err) {
+    if (hash && !(err instanceof MachinaError)) {
+      throw new MachinaError(`postJob was sent (tx ${hash}) but its receipt could not be read; check that transaction (jobIdsFromReceipt) before posting again, or the escrow is taken twice`, {
+        code: 'TX_UNCONFIRMED',
+        details: { txHash: hash },
+        cause: err,
+      });
+    }
+    throw asComputeError(err, 'postJob');
+  }
 }
 
 /**
@@ -558,8 +614,10 @@ export async function challenge(
   const jobId = id('jobId', p.jobId);
   const claimed = digest('claimedDigest', p.claimedDigest);
   const { challengeBond } = await readConfig(wallet, { market });
-  if (challengeBond > 0n) await ensureAllowance(wallet, { token: p.token, spender: market, amount: challengeBond });
-  const { hash, receipt } = await write(wallet, market, 'challenge', [jobId, claimed]);
+  const { hash, receipt } = await underWalletLock(wallet, async () => {
+    if (challengeBond > 0n) await ensureAllowance(wallet, { token: p.token, spender: market, amount: challengeBond });
+    return write(wallet, market, 'challenge', [jobId, claimed]);
+  });
   const ev = eventOf(computeMarketAbi, receipt, 'ChallengeOpened', market);
   return { txHash: hash, resolveBy: Number(ev.args.resolveBy), requestHashes: [...ev.args.requestHashes] };
 }
@@ -584,6 +642,19 @@ export async function resolveChallenge(wallet: MachinaWalletClient, p: { market:
 export async function finalizeJob(wallet: MachinaWalletClient, p: { market: Address; jobId: bigint }): Promise<TxOutcome & Finalized> {
   const market = address('market', p.market);
   const { hash, receipt } = await writeDue(wallet, market, 'finalize', [id('jobId', p.jobId)]);
+  const f = finalizedIn(receipt, market) ?? { status: 'none' as const, acceptedDigest: null, refund: 0n };
+  return { txHash: hash, ...f };
+}
+
+/**
+ * The poster of an optimistic job accepts its committed, unchallenged result before the challenge window ends
+ * (having checked it, e.g. by running the workload itself): the provider is paid at once, as by `finalize`.
+ * @example
+ * const { status } = await acceptResult(wallet, { market, jobId }) // 'completed'
+ */
+export async function acceptResult(wallet: MachinaWalletClient, p: { market: Address; jobId: bigint }): Promise<TxOutcome & Finalized> {
+  const market = address('market', p.market);
+  const { hash, receipt } = await write(wallet, market, 'acceptResult', [id('jobId', p.jobId)]);
   const f = finalizedIn(receipt, market) ?? { status: 'none' as const, acceptedDigest: null, refund: 0n };
   return { txHash: hash, ...f };
 }
@@ -794,13 +865,19 @@ export async function readJobCount(client: ReadClient, p: { market: Address }): 
 }
 
 /**
- * Ids of every registered provider, from `ProviderRegistered` logs (pass `fromBlock` on chains that cap log ranges).
+ * Ids of every registered provider, from `ProviderRegistered` logs (read MAX_LOG_RANGE blocks per call from
+ * `fromBlock`, default 0; pass the market's deployment block to read less).
  * @example
  * const ids = await listProviderIds(client, { market })
  */
 export async function listProviderIds(client: ReadClient, p: { market: Address; fromBlock?: bigint }): Promise<bigint[]> {
-  const logs = await readerOf(client).getContractEvents({ address: address('market', p.market), abi: computeMarketAbi, eventName: 'ProviderRegistered', fromBlock: p.fromBlock ?? 0n });
-  return logs.map((l) => l.args.providerId!).filter((x): x is bigint => typeof x === 'bigint');
+  const logs = await eventsInRange<{ args: { providerId?: bigint } }>(client, {
+    address: address('market', p.market),
+    abi: computeMarketAbi as unknown as Abi,
+    eventName: 'ProviderRegistered',
+    fromBlock: p.fromBlock ?? 0n,
+  });
+  return logs.map((l) => l.args.providerId).filter((x): x is bigint => typeof x === 'bigint');
 }
 
 /**
@@ -838,7 +915,9 @@ export function jobDue(job: JobState, now: number, cfg: Pick<MarketConfig, 'reso
   switch (job.status) {
     case 'open':
       if (now >= job.deadline) return 'finalize';
-      if (!job.direct && job.bidWindow > 0 && now >= job.postedAt + job.bidWindow && job.bids > 0 && job.bids >= job.replicas - job.assigned) return 'assign';
+      // After the window the best eligible bids take the slots; any left open are then taken first come (the
+      // market sets bidWindow to 0), so an auction short of bids is not stuck.
+      if (!job.direct && job.bidWindow > 0 && now >= job.postedAt + job.bidWindow) return 'assign';
       return null;
     case 'assigned':
       if (job.mode === 'optimistic' && job.committed > 0) return job.challengeEndsAt > 0 && now >= job.challengeEndsAt ? 'finalize' : null;
@@ -849,5 +928,56 @@ export function jobDue(job: JobState, now: number, cfg: Pick<MarketConfig, 'reso
     }
     default:
       return null;
+  }
+}
+
+/**
+ * Reverts of a keeper call (assign, finalize, resolve) that mean "someone else got there first" or "not yet":
+ * the one list every keeper (the node, a waiting buyer, a provider daemon) treats as a lost race.
+ */
+export const KEEPER_RACE_ERRORS = ['WrongStatus', 'NotFinalizable', 'ChallengeNotResolvable', 'BidWindowOpen', 'NotEnoughBids', 'DeadlinePassed'] as const;
+
+export type PokeResult =
+  | { action: KeeperAction; txHash: Hex; status?: JobStatusName | undefined; upheld?: boolean | undefined; raced?: undefined }
+  | { action: KeeperAction; raced: string; txHash?: undefined; status?: undefined; upheld?: undefined };
+
+/**
+ * Calls what `jobDue` says is due on `job` (assign, finalize or resolve), or nothing. With `earlyResolve` (default
+ * true) a dispute is tried before its resolution time too (its arbiters may all have answered). Returns the action
+ * sent with its tx hash and outcome, `{ action, raced: errorName }` when the market answered with one of
+ * KEEPER_RACE_ERRORS, or null when nothing is due; other errors are thrown. `now` defaults to `chainNow`, and
+ * `challenge` is read when the job is challenged and it is not given.
+ * @example
+ * const r = await pokeJob(wallet, { market, job, cfg })
+ * if (r && r.raced === undefined) console.log(`${r.action} → ${r.txHash}`)
+ */
+export async function pokeJob(
+  wallet: MachinaWalletClient,
+  p: {
+    market: Address;
+    job: JobState;
+    cfg: Pick<MarketConfig, 'resolutionWindow'>;
+    challenge?: Pick<ChallengeState, 'resolveBy'> | null | undefined;
+    now?: number | undefined;
+    earlyResolve?: boolean | undefined;
+  },
+): Promise<PokeResult | null> {
+  const { market, job } = p;
+  const now = p.now ?? (await chainNow(wallet));
+  const challenge = p.challenge !== undefined ? p.challenge : job.status === 'challenged' ? await readChallenge(wallet, { market, jobId: job.jobId }) : null;
+  const action = jobDue(job, now, p.cfg, challenge) ?? (job.status === 'challenged' && p.earlyResolve !== false ? 'resolve' : null);
+  if (!action) return null;
+  try {
+    if (action === 'assign') return { action, txHash: (await assignJob(wallet, { market, jobId: job.jobId })).txHash };
+    if (action === 'finalize') {
+      const r = await finalizeJob(wallet, { market, jobId: job.jobId });
+      return { action, txHash: r.txHash, status: r.status };
+    }
+    const r = await resolveChallenge(wallet, { market, jobId: job.jobId });
+    return { action, txHash: r.txHash, upheld: r.upheld, status: r.finalized?.status };
+  } catch (err) {
+    const name = KEEPER_RACE_ERRORS.find((n) => isComputeRevert(err, n));
+    if (name) return { action, raced: name };
+    throw err;
   }
 }

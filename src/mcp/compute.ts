@@ -2,7 +2,9 @@
 // list providers (stake, earnings, slashes, reputation) — on the node's /mcp and on stdio — and, on stdio
 // only (it spends from the local key), submit a job and optionally wait for its verified result.
 // Results carry ids, digests, amounts and transaction hashes, never a key (toolResult redacts anyway).
-import { readFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
+import nodePath from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Address, Hex } from 'viem';
 import { getAddress } from 'viem';
@@ -11,7 +13,9 @@ import type { MachinaPublicClient, MachinaWalletClient } from '../chain/clients.
 import type { Deployment } from '../chain/deployments.ts';
 import { InvalidArgumentError, MachinaError, NotFoundError } from '../errors/index.ts';
 import type { ComputeReads } from '../node/compute/httpQueries.ts';
-import type { JobDetail, JobRow, ProviderRow } from '../node/compute/queries.ts';
+import { LIST_URI_MAX, truncateJobUris, type JobDetail, type JobRow, type ProviderRow } from '../node/compute/queries.ts';
+import { JOB_STATUS_NAMES } from '../node/compute/module.ts';
+import { formatTokenAmount } from '../pay/token.ts';
 import { guard, toolResult } from './results.ts';
 
 export type ComputeSubmitParams = {
@@ -35,20 +39,27 @@ export type ComputeToolDeps = {
   wait?: ((jobId: bigint, timeoutMs: number) => Promise<{ status: string }>) | undefined;
   /** The built-in trivial workload for `demo: true`. */
   demo?: (() => { workload: Uint8Array; input: Uint8Array; units: number }) | undefined;
+  /** Where compute_submit may read `workload` and `input` from (default: the server's working directory). */
+  files?: WorkspaceFiles | undefined;
 };
+
+/** The files compute_submit may read: under `workspace` only, never a dotfile or a denied directory, at most `maxBytes`. */
+export type WorkspaceFiles = { workspace: string; deny?: readonly (string | undefined)[] | undefined; maxBytes?: number | undefined };
+
+/** Largest local file compute_submit reads (the node's default cap per blob). */
+export const MCP_MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 /** Names of the compute tools, in the order tools/list shows them (`compute_submit` only with a signer, on stdio). */
 export const COMPUTE_TOOL_NAMES = ['compute_jobs', 'compute_job', 'compute_providers', 'compute_submit'] as const;
 
-const STATUSES = ['open', 'assigned', 'challenged', 'completed', 'failed', 'cancelled', 'expired'] as const;
+const STATUSES = JOB_STATUS_NAMES.filter((x) => x !== 'none') as [string, ...string[]];
 const decimal = (what: string) => z.string().regex(/^(0|[1-9]\d{0,30})$/, 'must be a non-negative decimal integer').describe(what);
 const jobsOutput = z.looseObject({ jobs: z.array(z.looseObject({ jobId: z.string(), status: z.string() })), next: z.string().nullable() });
 const jobOutput = z.looseObject({ jobId: z.string(), status: z.string(), assignments: z.array(z.looseObject({ providerId: z.string() })) });
 const providersOutput = z.looseObject({ providers: z.array(z.looseObject({ providerId: z.string(), reputation: z.number() })) });
 const submitOutput = z.looseObject({ jobId: z.string(), txHash: z.string(), status: z.string(), workloadDigest: z.string(), inputDigest: z.string() });
 
-const MUSD = 1_000_000n;
-const musd = (v: string | null) => (v === null ? '-' : `${(BigInt(v) / MUSD).toString()}.${(BigInt(v) % MUSD).toString().padStart(6, '0').replace(/0+$/, '') || '0'} mUSD`);
+const musd = (v: string | null) => (v === null ? '-' : `${formatTokenAmount(BigInt(v))} mUSD`);
 
 function jobLine(j: JobRow): string {
   const replicas = j.assignments.map((a) => `#${a.providerId}${a.paid ? ' paid' : ''}${a.slashed ? ' SLASHED' : ''}`).join(', ');
@@ -105,7 +116,8 @@ export function registerComputeTools(server: McpServer, deps: ComputeToolDeps): 
       annotations: { title: 'List compute jobs', ...read },
     },
     guard(async ({ status, poster, provider, limit, cursor }) => {
-      const page = await compute.listJobs({ status, poster: poster ? getAddress(poster) : undefined, provider: provider === undefined ? undefined : BigInt(provider), limit: limit ?? 20, cursor });
+      const listed = await compute.listJobs({ status, poster: poster ? getAddress(poster) : undefined, provider: provider === undefined ? undefined : BigInt(provider), limit: limit ?? 20, cursor });
+      const page = { ...listed, jobs: listed.jobs.map((j) => truncateJobUris(j, LIST_URI_MAX)) };
       const head = page.jobs.length === 0 ? 'no jobs' : `${page.jobs.length} job(s)${page.next ? ` (more: cursor ${page.next})` : ''}:`;
       return toolResult([head, ...page.jobs.map((j) => `  ${jobLine(j)}`)].join('\n'), page);
     }),
@@ -121,7 +133,8 @@ export function registerComputeTools(server: McpServer, deps: ComputeToolDeps): 
       annotations: { title: 'Get a compute job', ...read },
     },
     guard(async ({ jobId }) => {
-      const j = await needJob(jobId);
+      // Long URIs (data: URIs can be megabytes) are cut short and flagged: an answer an LLM reads stays small.
+      const j = truncateJobUris(await needJob(jobId), LIST_URI_MAX);
       return toolResult(describeJob(j), j);
     }),
   );
@@ -139,7 +152,8 @@ export function registerComputeTools(server: McpServer, deps: ComputeToolDeps): 
       if (providerId !== undefined) {
         const p = await compute.getProvider(BigInt(providerId));
         if (!p) throw new NotFoundError(`compute provider ${providerId}`, 'providerId');
-        return toolResult([providerLine(p), ...p.jobs.slice(0, 10).map((j) => `  ${jobLine(j)}`)].join('\n'), { providers: [p] });
+        const small = { ...p, jobs: p.jobs.map((j) => truncateJobUris(j, LIST_URI_MAX)) };
+        return toolResult([providerLine(p), ...p.jobs.slice(0, 10).map((j) => `  ${jobLine(j)}`)].join('\n'), { providers: [small] });
       }
       const [providers, stats] = await Promise.all([compute.listProviders(), compute.stats()]);
       const head = `${providers.length} provider(s), ${stats.liveProviders} live; ${stats.jobs.total} job(s), paid ${musd(stats.paid)}, slashed ${musd(stats.slashed)} in ${stats.slashCount} slash(es)`;
@@ -154,11 +168,11 @@ export function registerComputeTools(server: McpServer, deps: ComputeToolDeps): 
     {
       title: 'Submit a compute job',
       description:
-        "Posts a compute job signed by this server's key, with escrow (maxPricePerUnit x units x replicas, mUSD) taken from it: `demo: true` runs the built-in trivial workload; otherwise give local files `workload` (a workload bundle) and `input`. Verification: `redundant` (replicas providers, majority digest wins) or `optimistic` (one provider, a challenge window). wait=true waits for the verified result.",
+        "Posts a compute job signed by this server's key, with escrow (maxPricePerUnit x units x replicas, mUSD) taken from it: `demo: true` runs the built-in trivial workload; otherwise give local files `workload` (a workload bundle) and `input`, which are uploaded to the node's blob store (public). The files must be inside this server's workspace directory (MACHINA_MCP_WORKSPACE, else its working directory; relative paths start there), not dotfiles, at most 64 MiB. Verification: `redundant` (replicas providers, majority digest wins) or `optimistic` (one provider, a challenge window). wait=true waits for the verified result.",
       inputSchema: z.object({
         demo: z.boolean().optional().describe('run the built-in trivial workload'),
-        workload: z.string().min(1, 'must not be empty').max(4096, 'at most 4096 characters').optional().describe('local path of the workload bundle'),
-        input: z.string().min(1, 'must not be empty').max(4096, 'at most 4096 characters').optional().describe('local path of the input bytes'),
+        workload: z.string().min(1, 'must not be empty').max(4096, 'at most 4096 characters').optional().describe('path of the workload bundle, inside the workspace'),
+        input: z.string().min(1, 'must not be empty').max(4096, 'at most 4096 characters').optional().describe('path of the input bytes, inside the workspace'),
         replicas: z.number().int('must be an integer').min(1, 'must be 1-5').max(5, 'must be 1-5').optional().describe('providers that run it (redundant mode), 1-5'),
         mode: z.enum(['redundant', 'optimistic']).optional(),
         maxPricePerUnit: decimal('highest price per unit of work, mUSD base units').optional(),
@@ -185,8 +199,9 @@ export function registerComputeTools(server: McpServer, deps: ComputeToolDeps): 
       } else {
         if (p.workload === undefined) throw new InvalidArgumentError('workload', 'give a workload file (or demo: true)');
         if (p.input === undefined) throw new InvalidArgumentError('input', 'give an input file (or demo: true)');
-        workload = await readLocal(p.workload, 'workload');
-        input = await readLocal(p.input, 'input');
+        const files = deps.files ?? { workspace: process.cwd() };
+        workload = await readWorkspaceFile(files, p.workload, 'workload');
+        input = await readWorkspaceFile(files, p.input, 'input');
       }
       const r = await submit({
         workload,
@@ -205,18 +220,62 @@ export function registerComputeTools(server: McpServer, deps: ComputeToolDeps): 
       }
       // The node's view (assignments, payouts), when it has indexed the job already.
       const job = await compute.getJob(r.jobId).catch(() => undefined);
-      const out = { ...(job ?? {}), jobId: r.jobId.toString(), txHash: r.txHash, status: job && p.wait ? job.status : status, poster: r.poster, workloadDigest: r.workloadDigest, inputDigest: r.inputDigest };
+      const out = { ...(job ? truncateJobUris(job, LIST_URI_MAX) : {}), jobId: r.jobId.toString(), txHash: r.txHash, status: job && p.wait ? job.status : status, poster: r.poster, workloadDigest: r.workloadDigest, inputDigest: r.inputDigest };
       const summary = job && p.wait ? describeJob(job) : `posted job ${r.jobId} (tx ${r.txHash}): ${status}`;
       return toolResult(summary, out);
     }),
   );
 }
 
-async function readLocal(path: string, field: string): Promise<Uint8Array> {
+const inside = (dir: string, file: string) => {
+  const rel = nodePath.relative(dir, file);
+  return rel !== '' && !rel.startsWith('..') && !nodePath.isAbsolute(rel);
+};
+
+/**
+ * The bytes of `file` if it lies inside the workspace (after resolving every symlink), is no dotfile and sits in
+ * no dotted or denied directory, is a regular file, and has at most `maxBytes`; else an error naming `field`.
+ * The tool's paths come from a model, which a prompt can steer: without this, any readable file (a keystore,
+ * ~/.ssh) could be published to the node's blob store.
+ * @example const bytes = await readWorkspaceFile({ workspace: process.cwd() }, 'jobs/w.bin', 'workload')
+ */
+export async function readWorkspaceFile(files: WorkspaceFiles, file: string, field: string): Promise<Uint8Array> {
+  const maxBytes = files.maxBytes ?? MCP_MAX_FILE_BYTES;
+  let workspace: string;
   try {
-    return new Uint8Array(await readFile(path));
+    workspace = await realpath(files.workspace);
   } catch {
-    throw new InvalidArgumentError(field, `cannot read the file ${path}`);
+    throw new MachinaError(`the workspace ${files.workspace} does not exist`, { code: 'INVALID_SETTING', field: 'MACHINA_MCP_WORKSPACE' });
+  }
+  const asked = nodePath.resolve(files.workspace, file);
+  const refuse = (why: string) => new InvalidArgumentError(field, `${why}; give a file inside the workspace ${workspace} (set MACHINA_MCP_WORKSPACE to change it)`);
+  let real: string;
+  try {
+    real = await realpath(asked);
+  } catch {
+    throw new InvalidArgumentError(field, `cannot read the file ${file} (no such file in the workspace ${workspace})`);
+  }
+  if (!inside(workspace, real)) throw refuse(real === asked ? `${file} is outside the workspace` : `${file} leads outside the workspace (through a symlink)`);
+  if (nodePath.relative(workspace, real).split(nodePath.sep).some((part) => part.startsWith('.'))) throw refuse(`${file} is a dotfile or inside a dotted directory`);
+  for (const denied of files.deny ?? []) {
+    if (!denied) continue;
+    const d = await realpath(denied).catch(() => nodePath.resolve(denied));
+    if (real === d || inside(d, real)) throw refuse(`${file} is in Machina's own data (${denied})`);
+  }
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    // O_NOFOLLOW: the checked path cannot be swapped for a symlink between the check and the read.
+    fh = await open(real, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+  } catch {
+    throw new InvalidArgumentError(field, `cannot read the file ${file}`);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new InvalidArgumentError(field, `${file} is not a regular file`);
+    if (st.size > maxBytes) throw new InvalidArgumentError(field, `${file} has ${st.size} bytes, over the ${maxBytes}-byte limit`);
+    return new Uint8Array(await fh.readFile());
+  } finally {
+    await fh.close();
   }
 }
 
@@ -226,7 +285,16 @@ async function readLocal(path: string, field: string): Promise<Uint8Array> {
  * @example
  * const compute = computeMcpDeps({ nodeUrl, client: ctx.client, deployment: ctx.deployment, wallet: ctx.wallet() })
  */
-export async function computeMcpDeps(p: { nodeUrl: string; client?: MachinaPublicClient | undefined; deployment?: Deployment | undefined; wallet?: MachinaWalletClient | undefined }): Promise<ComputeToolDeps> {
+export async function computeMcpDeps(p: {
+  nodeUrl: string;
+  client?: MachinaPublicClient | undefined;
+  deployment?: Deployment | undefined;
+  wallet?: MachinaWalletClient | undefined;
+  /** The only directory compute_submit reads files from (default: the working directory). */
+  workspace?: string | undefined;
+  /** Directories never read even inside the workspace (Machina's data directory, the keystore). */
+  deny?: readonly (string | undefined)[] | undefined;
+}): Promise<ComputeToolDeps> {
   const { createHttpComputeQueries } = await import('../node/compute/httpQueries.ts');
   const compute = createHttpComputeQueries({ baseUrl: p.nodeUrl });
   const market = p.deployment?.contracts.ComputeMarket?.address;
@@ -236,6 +304,7 @@ export async function computeMcpDeps(p: { nodeUrl: string; client?: MachinaPubli
   const buyer = await import('../compute/buyer.ts');
   return {
     compute,
+    files: { workspace: p.workspace ?? process.cwd(), deny: p.deny },
     demo: () => buyer.demoJob(),
     submit: async (s) => {
       const r = await buyer.submitJob({ wallet, client, market, token, nodeUrl: p.nodeUrl, ...s });

@@ -11,7 +11,7 @@ import type { MachinaWalletClient } from '../../src/chain/clients.ts';
 import { fetchBlob } from '../../src/compute/blobs.ts';
 import { demoJob, demoReplicas, jobResult, submitJob, waitForJob } from '../../src/compute/buyer.ts';
 import { InvalidComputeInputError } from '../../src/compute/errors.ts';
-import { bid, commitResult, readJob, registerProvider, stakeProvider, type JobState, type JobStatusName } from '../../src/compute/market.ts';
+import { bid, commitResult, KEEPER_RACE_ERRORS, pokeJob, readConfig, readJob, registerProvider, stakeProvider, type JobState, type JobStatusName } from '../../src/compute/market.ts';
 import { closeSandboxes, runWorkload, sha256Hex } from '../../src/compute/workloads/index.ts';
 import { dataUri } from '../../src/compute/blobs.ts';
 import { registerAgent } from '../../src/identity/actions/agents.ts';
@@ -101,6 +101,8 @@ describe('compute buyer', () => {
       [{ bidWindow: 400 }, /spec\.bidWindow: must close before the deadline/],
       [{ needs: { deviceKind: 'x'.repeat(40), minMemoryMB: 0 } }, /spec\.needs\.deviceKind: must be at most 32 bytes \(got 40\)/],
       [{ workload: new Uint8Array() }, /workload: must not be empty/],
+      [{ workload: new Uint8Array([1, 2, 3]) }, /workload\.header: not a valid workload bundle: truncated/],
+      [{ workload: new TextEncoder().encode('MCWB not really a bundle') }, /workload\.version: not a valid workload bundle/],
       [{ input: 'text' }, /input: must be a Uint8Array/],
     ];
     for (const [over, re] of cases) {
@@ -120,7 +122,10 @@ describe('compute buyer', () => {
     const statuses: JobStatusName[] = [];
     const waiting = waitForJob({ client: chain.client, market, jobId: sub.jobId, timeoutMs: 20_000, pollMs: 50, onStatus: (s) => statuses.push(s.status) });
     const job = (await readJob(chain.client, { market, jobId: sub.jobId }))!;
-    await Promise.all([serve(0, sub.jobId, sub.workloadURI, sub.inputURI, job), serve(1, sub.jobId, sub.workloadURI, sub.inputURI, job)]);
+    // One after the other: the second commit settles the job, and a gas estimate made before the first landed
+    // would be too low for that (the daemon adds a margin for it; this hand-rolled provider does not).
+    await serve(0, sub.jobId, sub.workloadURI, sub.inputURI, job);
+    await serve(1, sub.jobId, sub.workloadURI, sub.inputURI, job);
     const done = await waiting;
     assert.equal(done.status, 'completed');
     assert.equal(statuses[0], 'open');
@@ -173,6 +178,33 @@ describe('compute buyer', () => {
     await provider;
     assert.equal(done.status, 'completed');
     assert.deepEqual(actions, ['assign']);
+  });
+
+  it('pokeJob calls what is due once: a second keeper with a stale view lost the race, a fresh view has nothing to do', async () => {
+    const { workload, input } = demoJob();
+    const { jobId } = await submitJob({ wallet: buyer, client: chain.client, market, token, workload, input, deadlineSeconds: 10 });
+    await warp(11);
+    const stale = (await readJob(chain.client, { market, jobId }))!;
+    const cfg = await readConfig(chain.client, { market });
+    const first = await pokeJob(chain.wallet(6), { market, job: stale, cfg });
+    assert.equal(first?.action, 'finalize');
+    assert.equal(first?.status, 'expired');
+    assert.ok(first?.txHash);
+    assert.deepEqual(await pokeJob(chain.wallet(6), { market, job: stale, cfg }), { action: 'finalize', raced: 'WrongStatus' });
+    assert.equal(await pokeJob(chain.wallet(6), { market, job: (await readJob(chain.client, { market, jobId }))!, cfg }), null);
+    assert.ok(KEEPER_RACE_ERRORS.includes('DeadlinePassed'));
+  });
+
+  it('concurrent posts from one wallet each take their own escrow (the approval and the post stay together)', async () => {
+    const w = chain.wallet(9);
+    await faucet(chain.client, w, { token, to: w.account.address, amount: 100n * M });
+    const { workload, input } = demoJob();
+    const posts = await Promise.all(
+      [1, 2, 3, 4].map((units) => submitJob({ wallet: w, client: chain.client, market, token, workload, input, units, maxPricePerUnit: M, deadlineSeconds: 120 })),
+    );
+    assert.equal(new Set(posts.map((p) => p.jobId)).size, 4);
+    for (const p of posts) assert.equal((await readJob(chain.client, { market, jobId: p.jobId }))!.escrow, p.escrow);
+    assert.deepEqual(posts.map((p) => p.escrow).sort(), [1n * M, 2n * M, 3n * M, 4n * M].sort());
   });
 
   it('times out with JOB_TIMEOUT naming the status, and reports an unknown job', async () => {

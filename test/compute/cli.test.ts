@@ -2,7 +2,7 @@
 // process, `machina compute submit --demo --wait --json` in another, and the job completes verified and paid.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -60,11 +60,20 @@ describe('machina compute / provider CLI', () => {
   it('wrong input is refused before anything is sent, naming the flag', async () => {
     // The provider boots meanwhile (these checks need no chain state).
     startProvider();
-    const [r, m, c] = await Promise.all([
+    // Without a node, bytes would go on chain as data: URIs: a workload over 64 KiB is refused, naming --node-url.
+    const big = path.join(tmp, 'big.bin');
+    const small = path.join(tmp, 'small.bin');
+    writeFileSync(big, Buffer.alloc(64 * 1024 + 1));
+    writeFileSync(small, 'input');
+    const [r, m, c, b] = await Promise.all([
       cli('compute', 'submit', '--json'),
       cli('compute', 'submit', '--demo', '--mode', 'optimistic', '--replicas', '3', '--json'),
       cli('provider', 'start', '--cheat', '2', '--json'),
+      cli('compute', 'submit', '--workload', big, '--input', small, '--json'),
     ]);
+    assert.equal(b.code, 1, b.stdout + b.stderr);
+    assert.equal(b.json().error.field, '--node-url');
+    assert.match(b.json().error.message, /no node answers at http:\/\/127\.0\.0\.1:9.*65537 bytes.*over the 65536 bytes/);
     assert.equal(r.code, 1);
     assert.equal(r.json().error.field, '--workload');
     assert.equal(m.code, 1);
@@ -86,6 +95,8 @@ describe('machina compute / provider CLI', () => {
     const started = Date.now();
     const r = await cli('compute', 'submit', '--demo', '--wait', '--json');
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    // No node: the data: URI fallback is said on stderr; stdout stays the job alone.
+    assert.match(r.stderr, /warning: no node answers at http:\/\/127\.0\.0\.1:9; the workload and input go on chain as data: URIs/);
     const job = r.json();
     assert.equal(job.status, 'completed');
     assert.match(job.jobId, /^\d+$/);

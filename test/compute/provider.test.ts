@@ -12,6 +12,19 @@ import { ensureProvider } from '../../src/compute/provider/setup.ts';
 import { startArbiter } from '../../src/compute/provider/validator.ts';
 import { closeSandboxes } from '../../src/compute/workloads/index.ts';
 import { startTestChain, type TestChain } from '../helpers/chain.ts';
+import type { MachinaWalletClient } from '../../src/chain/clients.ts';
+import { bid } from '../../src/compute/market.ts';
+import { encodeBundle, failureDigest } from '../../src/compute/workloads/index.ts';
+
+/** A wasm bundle (ABI in wasm.ts) whose run() traps: a deterministic failure. */
+function trappingBundle(): Uint8Array {
+  // (module (memory (export "memory") 1) (func (export "alloc") (param i32) (result i32) i32.const 1024)
+  //   (func (export "output_ptr") (result i32) i32.const 0) (func (export "run") (param i32 i32) (result i32) unreachable))
+  const hex =
+    '0061736d0100000001100360017f017f6000017f60027f7f017f0304030001020503010001072504066d656d6f7279020005616c6c6f63' +
+    '00000a6f75747075745f70747200010372756e00020a100305004180080b040041000b0300000b';
+  return encodeBundle({ kind: 'wasm', module: Uint8Array.from(Buffer.from(hex, 'hex')) });
+}
 
 const PRICE = 10_000n; // 0.01 mUSD per unit
 const MAX_PRICE = 50_000n;
@@ -34,7 +47,10 @@ describe('provider daemon', () => {
     await chain?.stop();
   });
 
-  async function startProvider(account: number, o: { deviceKind?: string; cheatRate?: number; seed?: number; validator?: boolean; bid?: boolean } = {}) {
+  async function startProvider(
+    account: number,
+    o: { deviceKind?: string; cheatRate?: number; seed?: number; validator?: boolean; bid?: boolean; wallet?: MachinaWalletClient } = {},
+  ) {
     const wallet = chain.wallet(account);
     const setup = await ensureProvider(chain.client, wallet, {
       market,
@@ -46,7 +62,7 @@ describe('provider daemon', () => {
     const events: ProviderEvent[] = [];
     const daemon = await startProviderDaemon({
       client: chain.client,
-      wallet,
+      wallet: o.wallet ?? wallet,
       market,
       token,
       providerId: setup.providerId,
@@ -63,8 +79,9 @@ describe('provider daemon', () => {
     return { daemon, events, providerId: setup.providerId, stakeBefore: setup.provider.stake };
   }
 
-  async function post(account: number, p: { replicas: number; mode: 'redundant' | 'optimistic'; deviceKind?: string }): Promise<JobState> {
-    const { workload, input, units } = demoJob();
+  async function post(account: number, p: { replicas: number; mode: 'redundant' | 'optimistic'; deviceKind?: string; workload?: Uint8Array }): Promise<JobState> {
+    const { input, units } = demoJob();
+    const workload = p.workload ?? demoJob().workload;
     const wallet = chain.wallet(account);
     const { faucet } = await import('../../src/pay/token.ts');
     await faucet(chain.client, wallet, { token, to: wallet.account.address, amount: 1_000_000_000n });
@@ -192,6 +209,63 @@ describe('provider daemon', () => {
     while (Date.now() < until && !restarted.events.some((e) => e.type === 'paid')) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(restarted.events.filter((e) => e.type === 'paid').map((e) => (e as { jobId: bigint }).jobId), [jobId], 'payments of the earlier run are history');
   });
+  it('a workload that traps: every honest replica commits the same failure record and is paid', async () => {
+    const a = await startProvider(1, { deviceKind: 'dsp' });
+    const b = await startProvider(2, { deviceKind: 'dsp' });
+    const job = await post(4, { replicas: 2, mode: 'redundant', deviceKind: 'dsp', workload: trappingBundle() });
+    assert.equal(job.status, 'completed', `job ${job.jobId} is ${job.status}`);
+    assert.equal(job.acceptedDigest, failureDigest('crashed'));
+    assert.ok(job.assignments.every((x) => x.paid && !x.slashed && x.outputDigest === failureDigest('crashed')));
+    assert.ok(a.events.some((e) => e.type === 'ran' && e.failure === 'crashed'));
+    await Promise.all([a.daemon.stop(), b.daemon.stop()]);
+  });
+
+  it('a commit that fails on transport errors is retried until it lands (more than a few attempts)', async () => {
+    // The operator's wallet loses its first 6 commitResult sends (an RPC hiccup): the slot must not be lost.
+    const base = chain.wallet(3);
+    let failures = 0;
+    const flaky: MachinaWalletClient = {
+      ...base,
+      writeContract: (async (args: Parameters<MachinaWalletClient['writeContract']>[0]) => {
+        if ((args as { functionName?: string }).functionName === 'commitResult' && failures < 6) {
+          failures++;
+          throw new Error('fetch failed (simulated RPC hiccup)');
+        }
+        return base.writeContract(args);
+      }) as MachinaWalletClient['writeContract'],
+    };
+    const p = await startProvider(3, { deviceKind: 'asic', wallet: flaky });
+    const job = await post(5, { replicas: 1, mode: 'redundant', deviceKind: 'asic' });
+    assert.equal(job.status, 'completed', `job ${job.jobId} is ${job.status}`);
+    assert.equal(job.assignments[0]!.paid, true);
+    assert.equal(failures, 6);
+    assert.ok(p.events.filter((e) => e.type === 'error' && e.stage.startsWith('commit (attempt')).length >= 6);
+    await p.daemon.stop();
+  });
+
+  it('a daemon restarted long after it was assigned (beyond the recent-blocks window) finds the slot on the chain and commits', async () => {
+    // Provider 2 offers "fpga"; no daemon runs. It wins a job by a bid of its own, then 1,500 blocks pass.
+    const wallet = chain.wallet(2);
+    const setup = await ensureProvider(chain.client, wallet, {
+      market,
+      token,
+      identityRegistry: chain.address('IdentityRegistry'),
+      resources: { deviceKind: 'fpga', region: 'eu', deviceCount: 2, memoryMB: 1024, pricePerUnit: PRICE },
+      useFaucet: true,
+    });
+    const { workload, input, units } = demoJob();
+    const buyer = chain.wallet(5);
+    const { jobId } = await submitJob({ wallet: buyer, client: chain.client, market, token, workload, input, units, maxPricePerUnit: MAX_PRICE, replicas: 1, bidWindow: 0, deadlineSeconds: 120, needs: { deviceKind: 'fpga', minMemoryMB: 64 } });
+    const { slot } = await bid(wallet, { market, jobId, providerId: setup.providerId, pricePerUnit: PRICE });
+    assert.equal(slot, 0);
+    await chain.client.request({ method: 'anvil_mine', params: ['0x5dc'] } as never);
+    const restarted = await startProvider(2, { deviceKind: 'fpga' });
+    const job = await waitForJob({ client: chain.client, wallet: buyer, market, jobId, timeoutMs: 60_000 });
+    assert.equal(job.status, 'completed');
+    assert.equal(job.assignments[0]!.paid, true);
+    assert.ok(restarted.events.some((e) => e.type === 'committed' && e.jobId === jobId));
+    await restarted.daemon.stop();
+  });
 });
 
 describe('provider pricing and validation helpers', () => {
@@ -213,16 +287,12 @@ describe('provider pricing and validation helpers', () => {
     assert.equal(cannotRun({ deviceKind: 'cpu', minMemoryMB: 0, region: 'us' }, mine), 'region');
   });
 
-  it('seededRng repeats; request URIs and hashes bind market, job and arbiter', async () => {
-    const { computeRequestHash, jobIdOfRequestURI } = await import('../../src/compute/provider/validator.ts');
+  it('seededRng repeats; request URIs name the job', async () => {
+    const { jobIdOfRequestURI } = await import('../../src/compute/provider/validator.ts');
     const a = seededRng(42);
     const b = seededRng(42);
     assert.deepEqual([a(), a(), a()], [b(), b(), b()]);
     assert.equal(jobIdOfRequestURI('machina:compute:17'), 17n);
     assert.equal(jobIdOfRequestURI('ipfs://x'), null);
-    const m = '0x0000000000000000000000000000000000000001';
-    const v = '0x0000000000000000000000000000000000000002';
-    assert.notEqual(computeRequestHash(m, 1n, v), computeRequestHash(m, 2n, v));
-    assert.notEqual(computeRequestHash(m, 1n, v), computeRequestHash(v, 1n, m));
   });
 });

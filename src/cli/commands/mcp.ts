@@ -75,7 +75,8 @@ export function addMcpCommand(program: Command): Command {
       const provenance = provenanceMcpDeps({ nodeUrl, client: chain?.client, deployment: chain?.deployment, allowPaths: true, dataDir: settings.dataDir });
       // Compute reads come from the node; compute_submit spends with the local key, so it exists only here.
       const { computeMcpDeps, COMPUTE_TOOL_NAMES } = await import('../../mcp/compute.ts');
-      const compute = await computeMcpDeps({ nodeUrl, client: chain?.client, deployment: chain?.deployment, wallet: chain?.account ? chain.wallet() : undefined });
+      // compute_submit reads files only inside the workspace (MACHINA_MCP_WORKSPACE, else the working directory), never Machina's own data.
+      const compute = await computeMcpDeps({ nodeUrl, client: chain?.client, deployment: chain?.deployment, wallet: chain?.account ? chain.wallet() : undefined, workspace: settings.mcpWorkspace, deny: [settings.dataDir, settings.keystore] });
       await checkNode(nodeUrl, chainId, log);
       log(
         `serving ${MCP_TOOL_NAMES.length + PROVENANCE_TOOL_NAMES.length + COMPUTE_TOOL_NAMES.length - (compute.submit ? 0 : 1) + (wallet ? WALLET_TOOL_NAMES.length - (wallet.payingFetch ? 0 : 1) : 0)} tools on stdio; reading from ${nodeUrl}` +

@@ -11,26 +11,24 @@ import { dataUri, putBlob } from '../blobs.ts';
 import { isComputeRevert } from '../errors.ts';
 import {
   SLASH_REASON,
-  assignJob,
   bid as placeBid,
   accept as acceptOffer,
   commitResult,
   decodeLabel,
-  finalizeJob,
   heartbeat as sendHeartbeat,
-  jobDue,
+  pokeJob,
   readConfig,
   readCredit,
   readJob,
   readProvider,
-  resolveChallenge,
   withdrawCredit,
   JOB_STATUS,
+  TERMINAL_STATUSES,
 } from '../market.ts';
-import { sha256Hex, warmSandboxes, type RunLimits } from '../workloads/index.ts';
+import { decodeBundle, sha256Hex, warmSandboxes, withComputeSlot, type RunLimits } from '../workloads/index.ts';
 import { emptyStats, type ProviderEvent, type ProviderStats } from './events.ts';
-import { DEFAULT_LIMITS, executeJob } from './execute.ts';
-import { createLogCursor, findPostedJob, postedJobOf, type MarketLog, type PostedJob } from './logs.ts';
+import { DEFAULT_JOB_MEMORY_MB, executeJob, fetchJobBytes, workBudgetMs, type JobBytes, type JobOutcome } from './execute.ts';
+import { createLogCursor, findAssignments, findPostedJob, findRegistrationBlock, postedJobOf, type MarketLog, type PostedJob } from './logs.ts';
 import { cannotRun, quote } from './pricing.ts';
 import { createValidator } from './validator.ts';
 
@@ -54,7 +52,7 @@ export type ProviderDaemonOptions = {
   pollMs?: number | undefined;
   /** How often a heartbeat is sent (default: a third of the market's heartbeat TTL). */
   heartbeatMs?: number | undefined;
-  /** Sandbox limits per job (default 60 s, 512 MB; the time is also cut to the job's deadline). */
+  /** @deprecated Ignored: every job runs under its own limits (`jobLimits`: its minMemoryMB, the protocol timeout). */
   limits?: RunLimits | undefined;
   /** Also re-execute other providers' optimistic results and challenge mismatches, and answer validation requests. */
   validator?: boolean | undefined;
@@ -63,7 +61,10 @@ export type ProviderDaemonOptions = {
   bid?: boolean | undefined;
   /** Node whose blob store takes the outputs; without it outputs are committed as data: URIs. */
   nodeUrl?: string | undefined;
-  /** First block to read (default: 1,000 blocks back, so a restarted daemon resumes its jobs). */
+  /**
+   * First block of market logs to read (default: 1,000 blocks back). Unfinished assignments of this provider are
+   * found on start from its registration block whatever this is (or from this block, when given).
+   */
   fromBlock?: bigint | undefined;
   /** Withdraw earned credit to the operator this often (ms); off by default. */
   withdrawEveryMs?: number | undefined;
@@ -80,11 +81,11 @@ export type ProviderDaemon = {
 };
 
 type Phase = 'bid' | 'assigned' | 'running' | 'committed' | 'challenging';
-type Tracked = { jobId: bigint; phase: Phase; slot?: number; nextCheck: number; mine: boolean };
+type Tracked = { jobId: bigint; phase: Phase; slot?: number; nextCheck: number; mine: boolean; block?: bigint | undefined };
 
-const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'expired']);
-/** Reverts that mean "someone else got there first" or "not yet": retried or dropped quietly. */
-const RACES = ['WrongStatus', 'NotFinalizable', 'BidWindowOpen', 'ChallengeNotResolvable', 'NotEnoughBids', 'NothingToWithdraw'];
+const TERMINAL = new Set<string>(TERMINAL_STATUSES);
+/** Bytes of jobs fetched before bidding, kept for the run up to this much in all (beyond it, the run fetches again). */
+const PREFETCH_BUDGET_BYTES = 64 * 1024 * 1024;
 /** Reverts that mean this provider should not bid on a job. */
 const BID_REFUSALS = ['BidNotCompetitive', 'NoFreeCapacity', 'InsufficientStake', 'BidWindowClosed', 'WrongStatus', 'AlreadyInJob', 'ResourcesMismatch', 'PriceTooHigh', 'DeadlinePassed', 'ProviderUnstaking'];
 
@@ -132,12 +133,11 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
   if (o.providerId !== null && !me) throw new Error(`provider ${o.providerId} is not registered in the market at ${market}`);
   const resources = me
     ? { deviceKind: me.resources.deviceKind, memoryMB: me.resources.memoryMB, region: me.resources.region, deviceCount: me.resources.deviceCount }
-    : { deviceKind: '', memoryMB: DEFAULT_LIMITS.memoryMB, region: '', deviceCount: 1 };
+    : { deviceKind: '', memoryMB: DEFAULT_JOB_MEMORY_MB, region: '', deviceCount: 1 };
   const capacity = Math.max(1, o.concurrency ?? resources.deviceCount);
   const heartbeatMs = o.heartbeatMs ?? Math.max(1_000, (Number(cfg.heartbeatTTL) * 1000) / 3);
-  const limits: RunLimits = o.limits ?? { ...DEFAULT_LIMITS, memoryMB: Math.min(DEFAULT_LIMITS.memoryMB * 8, Math.max(64, resources.memoryMB)) };
-  // A warm sandbox saves the first job its start-up time.
-  void warmSandboxes({ memoryMB: limits.memoryMB }).catch(() => {});
+  // A warm sandbox saves the first job its start-up time (jobs that ask for no memory run with the default).
+  void warmSandboxes({ memoryMB: DEFAULT_JOB_MEMORY_MB }).catch(() => {});
 
   const emit = (e: ProviderEvent) => {
     switch (e.type) {
@@ -162,16 +162,51 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
 
   const tracked = new Map<bigint, Tracked>();
   const postedCache = new Map<bigint, PostedJob>();
-  const posted = async (jobId: bigint): Promise<PostedJob | null> => {
+  const posted = async (jobId: bigint, hintBlock?: bigint): Promise<PostedJob | null> => {
     const hit = postedCache.get(jobId);
     if (hit) return hit;
-    const found = await findPostedJob(client, { market, jobId });
+    const found = await findPostedJob(client, { market, jobId, toBlock: hintBlock });
     if (found) postedCache.set(jobId, found);
     return found;
   };
-  const validator = o.validator
-    ? createValidator({ client, wallet, market, token: o.token, validationRegistry: o.validationRegistry, limits, emit, posted })
-    : undefined;
+  const validator = o.validator ? createValidator({ client, wallet, market, token: o.token, validationRegistry: o.validationRegistry, emit, posted }) : undefined;
+
+  // Bytes fetched (and checked) before bidding, reused by the run.
+  const prefetched = new Map<bigint, JobBytes>();
+  let prefetchedBytes = 0;
+  const keepBytes = (jobId: bigint, b: JobBytes) => {
+    const size = b.bundle.length + b.input.length;
+    if (prefetched.has(jobId) || prefetchedBytes + size > PREFETCH_BUDGET_BYTES) return;
+    prefetched.set(jobId, b);
+    prefetchedBytes += size;
+  };
+  const dropBytes = (jobId: bigint) => {
+    const b = prefetched.get(jobId);
+    if (!b) return;
+    prefetched.delete(jobId);
+    prefetchedBytes -= b.bundle.length + b.input.length;
+  };
+  /**
+   * Fetches a job's bytes and decodes its bundle before a bid: a job whose bytes cannot be fetched, or whose bundle
+   * is invalid, is skipped (returns the reason) rather than won and then failed.
+   */
+  const precheck = async (job: PostedJob): Promise<string | null> => {
+    let bytes: JobBytes;
+    try {
+      bytes = await withComputeSlot(() => fetchJobBytes(job));
+    } catch (err) {
+      return `cannot fetch its workload or input: ${formatError(err)}`;
+    }
+    try {
+      decodeBundle(bytes.bundle);
+    } catch (err) {
+      return `invalid workload bundle: ${formatError(err)}`;
+    }
+    keepBytes(job.jobId, bytes);
+    return null;
+  };
+  /** Whether there is still time to work on a job before its deadline (less the commit margin). */
+  const hasTime = (deadline: number) => workBudgetMs(deadline) > 0;
 
   // ── running jobs, at most `capacity` at once ────────────────────────────────
   const runQueue: bigint[] = [];
@@ -211,11 +246,27 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
     const t = tracked.get(jobId);
     if (!t || t.phase !== 'assigned') return;
     t.phase = 'running';
+    let deadline = Number.POSITIVE_INFINITY;
     try {
-      const job = await posted(jobId);
+      const job = await posted(jobId, t.block);
       if (!job) throw new Error('no JobPosted log for this job');
-      const r = await executeJob(job, limits);
-      emit({ type: 'ran', jobId, outputDigest: r.outputDigest, bytes: r.output.length, ms: Math.round(r.ms) });
+      deadline = job.deadline;
+      // A deterministic failure is an outcome (the failure record); anything else (a fetch, a timeout, a sandbox that
+      // died) may pass, so it is retried until shortly before the deadline.
+      let r: JobOutcome;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          r = await executeJob(job, { cutToDeadline: true, bytes: prefetched.get(jobId) });
+          break;
+        } catch (err) {
+          dropBytes(jobId);
+          if (stopped || !hasTime(job.deadline)) throw err;
+          emit({ type: 'error', stage: `run (attempt ${attempt}, retrying)`, jobId, message: formatError(err) });
+          await sleepFor(Math.min(10_000, 500 * 2 ** Math.min(attempt, 5), Math.max(0, workBudgetMs(job.deadline))));
+        }
+      }
+      dropBytes(jobId);
+      emit({ type: 'ran', jobId, outputDigest: r.outputDigest, bytes: r.output.length, ms: Math.round(r.ms), ...(r.failure ? { failure: `${r.failure.code}${r.failure.field ? ` (${r.failure.field})` : ''}` } : {}) });
       let output = r.output;
       let outputDigest = r.outputDigest;
       if (cheatRate > 0 && rng() < cheatRate) {
@@ -232,19 +283,35 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
           emit({ type: 'error', stage: 'upload (committing a data: URI instead)', jobId, message: formatError(err) });
         }
       }
-      const { txHash } = await withRetry('commit', jobId, () => commitResult(wallet, { market, jobId, providerId, outputDigest, outputURI }));
+      // Commits are idempotent (AlreadyCommitted = done): a transport error is retried until the deadline.
+      const { txHash } = await retryUntil('commit', jobId, job.deadline * 1000, () => commitResult(wallet, { market, jobId, providerId, outputDigest, outputURI }));
       t.phase = 'committed';
       t.nextCheck = 0;
       emit({ type: 'committed', jobId, outputDigest, outputURI: outputURI.length > 200 ? `${outputURI.slice(0, 197)}...` : outputURI, txHash });
     } catch (err) {
+      dropBytes(jobId);
       if (isComputeRevert(err, 'AlreadyCommitted')) {
         t.phase = 'committed';
         return;
       }
-      emit({ type: 'error', stage: 'run', jobId, message: formatError(err) });
+      emit({ type: 'error', stage: Number.isFinite(deadline) && !hasTime(deadline) ? 'run (gave up: the deadline is near)' : 'run', jobId, message: formatError(err) });
       // The slot stays held; the market settles it (as a no-show) at the deadline, which the poke loop calls.
       t.phase = 'committed';
       t.nextCheck = 0;
+    }
+  }
+
+  /** Retries `fn` on transport errors (never on a revert: the contract's answer) with backoff until `untilMs`. */
+  async function retryUntil<T>(stage: string, jobId: bigint, untilMs: number, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const wait = Math.min(5_000, 200 * 2 ** Math.min(attempt, 5));
+        if (isComputeRevert(err) || stopped || Date.now() + wait >= untilMs) throw err;
+        emit({ type: 'error', stage: `${stage} (attempt ${attempt}, retrying)`, jobId, message: formatError(err) });
+        await sleepFor(wait);
+      }
     }
   }
 
@@ -261,12 +328,18 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
     if (!q.ok) return emit({ type: 'skipped', jobId, reason: q.reason === 'busy' ? 'all devices busy' : `max price ${job.maxPricePerUnit} below the ask ${o.pricePerUnit}` });
     if (tracked.has(jobId)) return;
     tracked.set(jobId, { jobId, phase: 'bid', nextCheck: (job.bidWindow > 0 ? Date.now() + job.bidWindow * 1000 : Date.now() + 2_000), mine: false });
+    const refused = await precheck(job);
+    if (refused) {
+      if (tracked.get(jobId)?.phase === 'bid') tracked.delete(jobId);
+      return emit({ type: 'skipped', jobId, reason: refused });
+    }
     try {
       const { txHash } = await withRetry('bid', jobId, () => placeBid(wallet, { market, jobId, providerId, pricePerUnit: q.pricePerUnit }));
       emit({ type: 'bid', jobId, pricePerUnit: q.pricePerUnit, txHash });
     } catch (err) {
       const t = tracked.get(jobId);
       if (t?.phase === 'bid') tracked.delete(jobId);
+      dropBytes(jobId);
       if (isComputeRevert(err, 'ProviderNotLive')) lastHeartbeat = 0;
       if (isComputeRevert(err, ...BID_REFUSALS, 'ProviderNotLive')) return emit({ type: 'skipped', jobId, reason: formatError(err) });
       emit({ type: 'error', stage: 'bid', jobId, message: formatError(err) });
@@ -280,11 +353,53 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
     const mismatch = cannotRun({ deviceKind: decodeLabel(job.needs.deviceKind), minMemoryMB: job.needs.minMemoryMB, region: decodeLabel(job.needs.region) }, resources);
     if (mismatch) return emit({ type: 'skipped', jobId, reason: `needs a different ${mismatch}` });
     if (active() >= capacity) return emit({ type: 'skipped', jobId, reason: 'all devices busy' });
+    const refused = await precheck(job);
+    if (refused) return emit({ type: 'skipped', jobId, reason: refused });
     try {
       await withRetry('accept', jobId, () => acceptOffer(wallet, { market, jobId, providerId }));
     } catch (err) {
       if (isComputeRevert(err)) return emit({ type: 'skipped', jobId, reason: formatError(err) });
       emit({ type: 'error', stage: 'accept', jobId, message: formatError(err) });
+    }
+  }
+
+  /** A slot this provider won: queued to run (once). */
+  function take(jobId: bigint, slot: number, pricePerUnit: bigint, block: bigint | undefined) {
+    const prev = tracked.get(jobId);
+    if (prev && prev.phase !== 'bid') return;
+    tracked.set(jobId, { jobId, phase: 'assigned', slot, nextCheck: Date.now() + 5_000, mine: true, block });
+    emit({ type: 'assigned', jobId, slot, pricePerUnit });
+    runQueue.push(jobId);
+    pump();
+  }
+
+  /**
+   * After a restart: this provider's unfinished slots, from the chain (its `Assigned` logs since its registration,
+   * read in ranges hosted RPCs accept), whatever the downtime. Uncommitted ones run again; committed ones are
+   * watched until they settle.
+   */
+  async function resumeAssignments() {
+    if (o.providerId === null) return;
+    for (let attempt = 1; !stopped; attempt++) {
+      try {
+        const fromBlock = o.fromBlock ?? (await findRegistrationBlock(client, { market, providerId })) ?? 0n;
+        for (const a of await findAssignments(client, { market, providerId, fromBlock, toBlock: head })) {
+          if (stopped) return;
+          const prev = tracked.get(a.jobId);
+          if (prev && prev.phase !== 'bid') continue;
+          const job = await readJob(client, { market, jobId: a.jobId });
+          const mine = job?.assignments[a.slot];
+          if (!job || TERMINAL.has(job.status) || mine?.providerId !== providerId) continue;
+          if (mine.outputDigest) tracked.set(a.jobId, { jobId: a.jobId, phase: 'committed', slot: a.slot, nextCheck: 0, mine: true, block: a.blockNumber });
+          else if (hasTime(job.deadline)) take(a.jobId, a.slot, a.pricePerUnit, a.blockNumber);
+          // Too late to run: the poke loop settles it at the deadline.
+          else tracked.set(a.jobId, { jobId: a.jobId, phase: 'committed', slot: a.slot, nextCheck: 0, mine: true, block: a.blockNumber });
+        }
+        return;
+      } catch (err) {
+        emit({ type: 'error', stage: `resume (attempt ${attempt}, retrying)`, message: formatError(err) });
+        await sleepFor(Math.min(10_000, 500 * 2 ** Math.min(attempt, 5)));
+      }
     }
   }
 
@@ -295,7 +410,6 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
       case 'JobPosted': {
         const job = postedJobOf(log);
         postedCache.set(job.jobId, job);
-        if (validator && !history) validator.prepare(job);
         if (bidding && !job.direct) spawn(() => considerJob(job));
         return;
       }
@@ -305,23 +419,9 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
       case 'Assigned': {
         if (log.args.providerId !== providerId) return;
         const jobId = log.args.jobId;
-        const prev = tracked.get(jobId);
-        if (prev && prev.phase !== 'bid') return;
-        const slot = Number(log.args.slot);
-        const take = () => {
-          tracked.set(jobId, { jobId, phase: 'assigned', slot, nextCheck: Date.now() + 5_000, mine: true });
-          emit({ type: 'assigned', jobId, slot, pricePerUnit: log.args.pricePerUnit });
-          runQueue.push(jobId);
-          pump();
-        };
-        if (!history) return take();
-        // Resuming after a restart: run only what is still ours to run; keep watching what we committed.
-        spawn(async () => {
-          const job = await readJob(client, { market, jobId });
-          if (!job || TERMINAL.has(job.status)) return;
-          if (job.assignments[slot]?.outputDigest) tracked.set(jobId, { jobId, phase: 'committed', slot, nextCheck: 0, mine: true });
-          else take();
-        });
+        if (!history) take(jobId, Number(log.args.slot), log.args.pricePerUnit, log.blockNumber ?? undefined);
+        else if (!tracked.has(jobId)) dropBytes(jobId);
+        // Assignments from before the start are resumed from the chain (resumeAssignments), not from these logs.
         return;
       }
       case 'ResultCommitted': {
@@ -336,7 +436,7 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
           }
           return;
         }
-        if (validator) spawn(() => validator.checkResult({ jobId, providerId: by, outputDigest, history }));
+        if (validator) spawn(() => validator.checkResult({ jobId, providerId: by, outputDigest, history, block: log.blockNumber ?? undefined }));
         return;
       }
       case 'ChallengeOpened': {
@@ -367,6 +467,7 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
         return;
       case 'JobFinalized': {
         const t = tracked.get(log.args.jobId);
+        dropBytes(log.args.jobId);
         if (!t) return;
         tracked.delete(log.args.jobId);
         if (t.mine || t.phase === 'challenging') {
@@ -377,6 +478,7 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
       }
       case 'JobCancelled':
         tracked.delete(log.args.jobId);
+        dropBytes(log.args.jobId);
         return;
       default:
         return;
@@ -393,21 +495,18 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
         const job = await readJob(client, { market, jobId: t.jobId });
         if (!job || TERMINAL.has(job.status)) {
           tracked.delete(t.jobId);
+          dropBytes(t.jobId);
           continue;
         }
         // Lost an auction: the job went to others.
         if (t.phase === 'bid' && job.status !== 'open') {
           tracked.delete(t.jobId);
+          dropBytes(t.jobId);
           continue;
         }
-        // A dispute may be resolvable before its deadline once every arbiter answered: just try it.
-        const action = job.status === 'challenged' ? 'resolve' : jobDue(job, Math.floor(nowMs / 1000), cfg);
-        if (!action) continue;
-        const call = action === 'assign' ? assignJob : action === 'finalize' ? finalizeJob : resolveChallenge;
-        const { txHash } = await call(wallet, { market, jobId: t.jobId });
-        emit({ type: 'poked', jobId: t.jobId, action, txHash });
+        const r = await pokeJob(wallet, { market, job, cfg, now: Math.floor(nowMs / 1000) });
+        if (r && r.raced === undefined) emit({ type: 'poked', jobId: t.jobId, action: r.action, txHash: r.txHash });
       } catch (err) {
-        if (isComputeRevert(err, ...RACES)) continue;
         emit({ type: 'error', stage: 'keeper', jobId: t.jobId, message: formatError(err) });
       }
     }
@@ -453,6 +552,7 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
   let wake = () => {};
   let failures = 0;
   emit({ type: 'started', providerId: o.providerId, operator: self, fromBlock, validator: !!o.validator, bidding });
+  spawn(resumeAssignments);
 
   const loop = (async () => {
     while (!stopped) {

@@ -8,7 +8,8 @@ export type ProviderEvent =
   | { type: 'bid'; jobId: bigint; pricePerUnit: bigint; txHash: Hex }
   | { type: 'skipped'; jobId: bigint; reason: string }
   | { type: 'assigned'; jobId: bigint; slot: number; pricePerUnit: bigint }
-  | { type: 'ran'; jobId: bigint; outputDigest: Hex; bytes: number; ms: number }
+  /** `failure`: the workload failed deterministically ("code (field)"); the output is the failure record. */
+  | { type: 'ran'; jobId: bigint; outputDigest: Hex; bytes: number; ms: number; failure?: string }
   | { type: 'cheated'; jobId: bigint; outputDigest: Hex; honestDigest: Hex }
   | { type: 'committed'; jobId: bigint; outputDigest: Hex; outputURI: string; txHash: Hex }
   | { type: 'paid'; jobId: bigint; amount: bigint }
@@ -69,7 +70,9 @@ export function formatProviderEvent(e: ProviderEvent, amount: (units: bigint) =>
     case 'assigned':
       return `job ${e.jobId}: assigned slot ${e.slot} at ${amount(e.pricePerUnit)} per unit`;
     case 'ran':
-      return `job ${e.jobId}: ran in ${e.ms} ms, ${e.bytes} bytes, digest ${short(e.outputDigest)}`;
+      return e.failure
+        ? `job ${e.jobId}: the workload failed (${e.failure}) in ${e.ms} ms; committing the failure record ${short(e.outputDigest)}`
+        : `job ${e.jobId}: ran in ${e.ms} ms, ${e.bytes} bytes, digest ${short(e.outputDigest)}`;
     case 'cheated':
       return `job ${e.jobId}: CHEATING, committing ${short(e.outputDigest)} instead of ${short(e.honestDigest)}`;
     case 'committed':

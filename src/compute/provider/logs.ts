@@ -3,12 +3,10 @@
 import { parseEventLogs, type Address, type Hex, type Log } from 'viem';
 import { computeMarketAbi, validationRegistryAbi } from '../../chain/artifacts/index.ts';
 import type { MachinaPublicClient } from '../../chain/clients.ts';
+import { eventsInRange, findEventBackward, MAX_LOG_RANGE } from '../chainLogs.ts';
 
 export type MarketLog = ReturnType<typeof parseEventLogs<typeof computeMarketAbi, true>>[number];
 export type ValidationLog = ReturnType<typeof parseEventLogs<typeof validationRegistryAbi, true, 'ValidationRequest'>>[number];
-
-/** Largest block range asked for in one eth_getLogs (public RPCs refuse bigger ones). */
-const MAX_RANGE = 2_000n;
 
 export type LogCursor = {
   /** Logs of the blocks mined since the last call (in chain order); empty when there is no new block. */
@@ -38,7 +36,7 @@ export function createLogCursor(
       const market: MarketLog[] = [];
       const validation: ValidationLog[] = [];
       while (position <= head) {
-        const toBlock = position + MAX_RANGE - 1n < head ? position + MAX_RANGE - 1n : head;
+        const toBlock = position + MAX_LOG_RANGE - 1n < head ? position + MAX_LOG_RANGE - 1n : head;
         const [m, v] = await Promise.all([
           p.market ? client.getLogs({ address: p.market, fromBlock: position, toBlock }) : Promise.resolve([] as Log[]),
           p.validationRegistry && p.validator
@@ -94,12 +92,48 @@ export function postedJobOf(log: Extract<MarketLog, { eventName: 'JobPosted' }>)
 }
 
 /**
- * The `JobPosted` log of one job (where its workload and input live), read from the chain; null if none.
+ * The `JobPosted` log of one job (where its workload and input live), read from the chain; null if none. Scans
+ * backward from `toBlock` (default: the head; pass a later event's block, e.g. the job's Assigned or a validation
+ * request, to start close) in MAX_LOG_RANGE steps, stopping at blocks older than `postedAt` (unix s) when given.
  * @example
  * const posted = await findPostedJob(client, { market, jobId: 1n })
  */
-export async function findPostedJob(client: MachinaPublicClient, { market, jobId }: { market: Address; jobId: bigint }): Promise<PostedJob | null> {
-  const logs = await client.getContractEvents({ address: market, abi: computeMarketAbi, eventName: 'JobPosted', args: { jobId }, fromBlock: 0n, toBlock: 'latest' });
-  const first = logs[0];
-  return first ? postedJobOf(first as Extract<MarketLog, { eventName: 'JobPosted' }>) : null;
+export async function findPostedJob(
+  client: MachinaPublicClient,
+  { market, jobId, toBlock, postedAt }: { market: Address; jobId: bigint; toBlock?: bigint | undefined; postedAt?: number | undefined },
+): Promise<PostedJob | null> {
+  const found = await findEventBackward<Extract<MarketLog, { eventName: 'JobPosted' }>, PostedJob>(
+    client,
+    { address: market, abi: computeMarketAbi, eventName: 'JobPosted', args: { jobId }, toBlock, notBefore: postedAt },
+    (logs) => (logs[0] ? postedJobOf(logs[0]) : undefined),
+  );
+  return found ?? null;
+}
+
+/**
+ * The block a provider was registered in (its `ProviderRegistered` log, scanned backward from the head), or null.
+ * @example const block = await findRegistrationBlock(client, { market, providerId })
+ */
+export async function findRegistrationBlock(client: MachinaPublicClient, { market, providerId }: { market: Address; providerId: bigint }): Promise<bigint | null> {
+  const block = await findEventBackward<{ blockNumber: bigint | null }, bigint>(
+    client,
+    { address: market, abi: computeMarketAbi, eventName: 'ProviderRegistered', args: { providerId } },
+    (logs) => logs[0]?.blockNumber ?? undefined,
+  );
+  return block ?? null;
+}
+
+export type AssignmentLog = { jobId: bigint; slot: number; pricePerUnit: bigint; blockNumber: bigint };
+
+/**
+ * Every slot a provider was assigned from `fromBlock` (its registration block) to `toBlock`, from the `Assigned`
+ * logs filtered by its indexed id, MAX_LOG_RANGE blocks per call: how a restarted daemon finds its unfinished jobs.
+ * @example const mine = await findAssignments(client, { market, providerId, fromBlock })
+ */
+export async function findAssignments(
+  client: MachinaPublicClient,
+  { market, providerId, fromBlock, toBlock }: { market: Address; providerId: bigint; fromBlock: bigint; toBlock?: bigint | undefined },
+): Promise<AssignmentLog[]> {
+  const logs = await eventsInRange<Extract<MarketLog, { eventName: 'Assigned' }>>(client, { address: market, abi: computeMarketAbi, eventName: 'Assigned', args: { providerId }, fromBlock, toBlock });
+  return logs.map((l) => ({ jobId: l.args.jobId, slot: Number(l.args.slot), pricePerUnit: l.args.pricePerUnit, blockNumber: l.blockNumber ?? 0n }));
 }

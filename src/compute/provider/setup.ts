@@ -1,11 +1,12 @@
 // Getting a key ready to sell compute, idempotently: an ERC-8004 agent (registered if the key has none), the
 // provider registration with the offered resources, enough settlement tokens (from the devnet faucet when short)
 // and enough free stake. Running it again changes only what differs.
-import type { Address, Hex } from 'viem';
+import type { Abi, Address, Hex } from 'viem';
 import { computeMarketAbi } from '../../chain/artifacts/index.ts';
 import type { MachinaPublicClient, MachinaWalletClient } from '../../chain/clients.ts';
 import { registerAgentWithFile } from '../../identity/actions/registerWithFile.ts';
 import { faucet, tokenBalance } from '../../pay/token.ts';
+import { eventsInRange } from '../chainLogs.ts';
 import { InvalidComputeInputError } from '../errors.ts';
 import { readConfig, readProvider, registerProvider, stakeProvider, updateResources, type ProviderState, type ResourcesInput } from '../market.ts';
 
@@ -42,7 +43,8 @@ export type EnsureProviderReturnType = { providerId: bigint; agentId: bigint; pr
  * const id = await findOperatedProvider(client, { market, operator })
  */
 export async function findOperatedProvider(client: MachinaPublicClient, { market, operator }: { market: Address; operator: Address }): Promise<bigint | null> {
-  const logs = await client.getContractEvents({ address: market, abi: computeMarketAbi, eventName: 'ProviderRegistered', args: { operator }, fromBlock: 0n, toBlock: 'latest' });
+  // Read MAX_LOG_RANGE blocks per call (hosted RPCs refuse a range from block 0 to the head in one).
+  const logs = await eventsInRange<{ args: { providerId?: bigint } }>(client, { address: market, abi: computeMarketAbi as unknown as Abi, eventName: 'ProviderRegistered', args: { operator }, fromBlock: 0n });
   for (const log of [...logs].reverse()) {
     const id = log.args.providerId;
     if (id === undefined) continue;

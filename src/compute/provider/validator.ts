@@ -2,7 +2,7 @@
 // window and disputes a mismatch (posting the bond). As an arbiter it answers the ERC-8004 validation requests the
 // market addresses to its key when a result is disputed: it re-executes the job and answers 100 when the provider's
 // committed digest is right, 0 when it is wrong.
-import { encodeAbiParameters, keccak256, type Address, type Hex } from 'viem';
+import type { Address, Hex } from 'viem';
 import type { MachinaPublicClient, MachinaWalletClient } from '../../chain/clients.ts';
 import { serializeWrites } from '../../chain/serial.ts';
 import { formatError } from '../../errors/index.ts';
@@ -11,7 +11,7 @@ import { isComputeRevert } from '../errors.ts';
 import { challenge, readChallenge, readJob } from '../market.ts';
 import type { RunLimits } from '../workloads/index.ts';
 import type { ProviderEvent } from './events.ts';
-import { DEFAULT_LIMITS, executeJob } from './execute.ts';
+import { executeJob } from './execute.ts';
 import { createLogCursor, findPostedJob, type PostedJob, type ValidationLog } from './logs.ts';
 
 export type ValidatorContext = {
@@ -21,26 +21,23 @@ export type ValidatorContext = {
   market: Address;
   token: Address;
   validationRegistry?: Address | undefined;
+  /** @deprecated Ignored: a job runs under its own limits (`jobLimits`), the same for every executor. */
   limits?: RunLimits | undefined;
   emit: (e: ProviderEvent) => void;
-  /** Where a job's workload and input live (cached by the caller). */
-  posted: (jobId: bigint) => Promise<PostedJob | null>;
+  /** Where a job's workload and input live (cached by the caller); `hintBlock`: a block at or after its posting. */
+  posted: (jobId: bigint, hintBlock?: bigint) => Promise<PostedJob | null>;
 };
 
 export type Validator = {
-  /** Starts re-executing an optimistic job as soon as it is posted, so its result can be checked the moment it is committed. */
-  prepare(job: PostedJob): void;
-  /** Re-executes an optimistic result and challenges it if it differs. Never throws. */
-  /** `history`: the commit was read from blocks before the daemon started, so it is checked only if still disputable. */
-  checkResult(p: { jobId: bigint; providerId: bigint; outputDigest: Hex; history?: boolean }): Promise<void>;
+  /**
+   * Re-executes an optimistic result once it is committed and challenges it if it differs (a deterministic
+   * failure counts as the failure record's digest). Never throws.
+   * `history`: the commit was read from blocks before the daemon started, so it is checked only if still disputable.
+   */
+  checkResult(p: { jobId: bigint; providerId: bigint; outputDigest: Hex; history?: boolean; block?: bigint }): Promise<void>;
   /** Answers one validation request addressed to this key, if it is the market's. Never throws. */
   answer(log: ValidationLog): Promise<void>;
 };
-
-/** The request hash the market files for `arbiter` about `jobId`: keccak256(abi.encode(market, jobId, arbiter)). */
-export function computeRequestHash(market: Address, jobId: bigint, arbiter: Address): Hex {
-  return keccak256(encodeAbiParameters([{ type: 'address' }, { type: 'uint256' }, { type: 'address' }], [market, jobId, arbiter]));
-}
 
 /** The job id in a market validation request URI (`machina:compute:<jobId>`), or null for any other request. */
 export function jobIdOfRequestURI(uri: string): bigint | null {
@@ -60,40 +57,35 @@ export function createValidator(ctx: ValidatorContext): Validator {
   const self = ctx.wallet.account.address;
   const checked = new Set<bigint>();
   const answered = new Set<Hex>();
-  // The challenge window may be seconds long: the expected digest is computed ahead, from the posted job.
-  const expected = new Map<bigint, Promise<Hex>>();
-  const expectedDigest = (job: PostedJob): Promise<Hex> => {
-    let p = expected.get(job.jobId);
-    if (!p) {
-      p = executeJob(job, ctx.limits ?? DEFAULT_LIMITS).then((r) => r.outputDigest);
-      p.catch(() => expected.delete(job.jobId));
-      expected.set(job.jobId, p);
-      // Forgotten after a while: a job is settled long before.
-      setTimeout(() => expected.delete(job.jobId), 10 * 60_000).unref();
-    }
-    return p;
-  };
   const fail = (stage: string, jobId: bigint | undefined, err: unknown) => ctx.emit({ type: 'error', stage, ...(jobId !== undefined ? { jobId } : {}), message: formatError(err) });
+  /** The digest an honest run gives (the failure record's on a deterministic failure); a transient failure is retried a few times. */
+  const reexecute = async (job: PostedJob, stage: string): Promise<Hex> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await executeJob(job)).outputDigest;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        fail(`${stage} (attempt ${attempt}, retrying)`, job.jobId, err);
+        await new Promise((r) => setTimeout(r, 1_000 * attempt));
+      }
+    }
+  };
 
   return {
-    prepare(job) {
-      if (job.mode === 'optimistic') expectedDigest(job).catch(() => {});
-    },
-
-    async checkResult({ jobId, providerId, outputDigest, history = false }) {
+    async checkResult({ jobId, providerId, outputDigest, history = false, block }) {
       if (checked.has(jobId)) return;
       checked.add(jobId);
       try {
-        const posted = await ctx.posted(jobId);
+        const posted = await ctx.posted(jobId, block);
         if (!posted || posted.mode !== 'optimistic') return;
         if (history) {
           const job = await readJob(ctx.client, { market: ctx.market, jobId });
           if (!job || job.status !== 'assigned' || job.challengeEndsAt * 1000 < Date.now()) return;
         }
-        const mine = await expectedDigest(posted);
+        // Only now, with a result committed (and paid for by its poster), is the job worth re-executing.
+        const mine = await reexecute(posted, 'verify');
         const agrees = same(mine, outputDigest);
         ctx.emit({ type: 'verified', jobId, providerId, outputDigest, agrees });
-        expected.delete(jobId);
         if (agrees) return;
         // No status read first: the window may be short, and the market refuses a late or settled challenge itself.
         const r = await challenge(ctx.wallet, { market: ctx.market, token: ctx.token, jobId, claimedDigest: mine });
@@ -108,27 +100,29 @@ export function createValidator(ctx: ValidatorContext): Validator {
       const { requestHash, requestURI } = log.args;
       if (!ctx.validationRegistry || answered.has(requestHash)) return;
       const jobId = jobIdOfRequestURI(requestURI);
-      // Only the market's own requests (its hash binds market, job and arbiter) are answered by re-execution.
-      if (jobId === null || !same(computeRequestHash(ctx.market, jobId, self), requestHash)) return;
+      if (jobId === null) return;
       answered.add(requestHash);
       try {
         const [status, dispute] = await Promise.all([
           getValidationStatus(ctx.client, { validationRegistry: ctx.validationRegistry, requestHash }),
           readChallenge(ctx.client, { market: ctx.market, jobId }),
         ]);
+        // Only the market's own requests are answered: the hashes it filed (salted, so nobody can file them first)
+        // are the ones its challenge lists. Anyone can file a request naming this key with the same URI.
+        if (!dispute || !dispute.requestHashes.some((h) => same(h, requestHash))) return;
         // Already answered, or settled without us (e.g. after a restart): nothing to add.
         if (status.responded || !dispute || dispute.resolved) return;
-        const [job, posted] = await Promise.all([readJob(ctx.client, { market: ctx.market, jobId }), ctx.posted(jobId)]);
+        const [job, posted] = await Promise.all([readJob(ctx.client, { market: ctx.market, jobId }), ctx.posted(jobId, log.blockNumber ?? undefined)]);
         const committed = job?.assignments[0]?.outputDigest ?? null;
         if (!job || !posted || !committed) return ctx.emit({ type: 'skipped', jobId, reason: 'validation request for a job without a committed result' });
-        const mine = await executeJob(posted, ctx.limits ?? DEFAULT_LIMITS);
-        const response = same(mine.outputDigest, committed) ? 100 : 0;
+        const mine = await reexecute(posted, 'answer');
+        const response = same(mine, committed) ? 100 : 0;
         const { hash } = await respondToValidation(ctx.client, ctx.wallet, {
           validationRegistry: ctx.validationRegistry,
           requestHash,
           response,
           responseURI: requestURI,
-          responseHash: mine.outputDigest,
+          responseHash: mine,
           tag: 'compute',
         });
         ctx.emit({ type: 'answered', jobId, requestHash, response, txHash: hash });
@@ -147,6 +141,7 @@ export type ArbiterOptions = {
   market: Address;
   token?: Address | undefined;
   validationRegistry: Address;
+  /** @deprecated Ignored: a job runs under its own limits (`jobLimits`). */
   limits?: RunLimits | undefined;
   pollMs?: number | undefined;
   /** First block to read requests from (default: 1,000 blocks back, so a restart answers what it missed). */
@@ -175,10 +170,9 @@ export function startArbiter(o: ArbiterOptions): { stop: () => Promise<void> } {
     market: o.market,
     token: o.token ?? o.market,
     validationRegistry: o.validationRegistry,
-    limits: o.limits,
     emit,
-    posted: async (jobId) => {
-      if (!postedCache.has(jobId)) postedCache.set(jobId, await findPostedJob(o.client, { market: o.market, jobId }));
+    posted: async (jobId, hintBlock) => {
+      if (!postedCache.has(jobId)) postedCache.set(jobId, await findPostedJob(o.client, { market: o.market, jobId, toBlock: hintBlock }));
       return postedCache.get(jobId) ?? null;
     },
   });

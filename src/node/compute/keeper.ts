@@ -6,13 +6,13 @@
 // transaction), and a lost race (someone else settled it first) is not an error.
 import type { Address } from 'viem';
 import type { MachinaPublicClient, MachinaWalletClient } from '../../chain/clients.ts';
-import { isComputeRevert } from '../../compute/errors.ts';
-import { assignJob, chainNow, finalizeJob, jobDue, readChallenge, readConfig, readJob, resolveChallenge, type KeeperAction, type MarketConfig } from '../../compute/market.ts';
+import { chainNow, jobDue, pokeJob, readChallenge, readConfig, readJob, type ChallengeState, type JobState, type KeeperAction, type MarketConfig } from '../../compute/market.ts';
 import { formatError } from '../../errors/index.ts';
 import type { ComputeQueries } from './queries.ts';
 
-/** Reverts that mean "someone got there first" or "not yet": the next pass looks again. */
-const RACE_ERRORS = ['WrongStatus', 'NotFinalizable', 'ChallengeNotResolvable', 'BidWindowOpen', 'NotEnoughBids', 'DeadlinePassed'];
+/** Longest pause before a job the chain did not find due is looked at again, and how long a settled backoff is remembered. */
+const NOT_YET_MAX_MS = 30_000;
+const FORGET_MS = 10 * 60_000;
 
 export type ComputeKeeperStats = { passes: number; sent: Record<KeeperAction, number>; raced: number; failed: number; lastError: string | null };
 
@@ -33,7 +33,7 @@ export type StartComputeKeeperParameters = {
   queries: ComputeQueries;
   /** Period between passes when nothing nudges it (default 1 s). */
   intervalMs?: number | undefined;
-  /** Jobs looked at per pass, oldest first (default 500). */
+  /** Jobs looked at per pass, the longest due first (default 500). */
   maxJobs?: number | undefined;
   log?: ((line: string) => void) | undefined;
 };
@@ -59,18 +59,21 @@ export function startComputeKeeper(p: StartComputeKeeperParameters): ComputeKeep
   let failing: string | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
-  const act = async (jobId: bigint, action: KeeperAction) => {
+  // The poke itself (what is due, the call, the list of lost-race reverts) is the library's `pokeJob`.
+  const act = async (job: JobState, action: KeeperAction, p: { now: number; challenge: ChallengeState | null; earlyResolve: boolean }) => {
+    const jobId = job.jobId;
     try {
-      const r = action === 'assign' ? await assignJob(wallet, { market, jobId }) : action === 'finalize' ? await finalizeJob(wallet, { market, jobId }) : await resolveChallenge(wallet, { market, jobId });
-      stats.sent[action] += 1;
-      backoff.delete(jobId);
-      const what = 'status' in r ? ` → ${r.status}` : 'upheld' in r ? ` → challenge ${r.upheld ? 'upheld' : 'rejected'}` : '';
-      log(`compute keeper: ${action} job ${jobId}${what} (tx ${r.txHash})`);
-    } catch (err) {
-      if (isComputeRevert(err, ...RACE_ERRORS)) {
+      const r = await pokeJob(wallet, { market, job, cfg: config!, challenge: p.challenge, now: p.now, earlyResolve: p.earlyResolve });
+      if (!r) return;
+      if (r.raced !== undefined) {
         stats.raced += 1;
         return;
       }
+      stats.sent[r.action] += 1;
+      backoff.delete(jobId);
+      const what = r.action === 'resolve' ? ` → challenge ${r.upheld ? 'upheld' : 'rejected'}` : r.status ? ` → ${r.status}` : '';
+      log(`compute keeper: ${r.action} job ${jobId}${what} (tx ${r.txHash})`);
+    } catch (err) {
       stats.failed += 1;
       stats.lastError = formatError(err);
       const b = backoff.get(jobId) ?? { until: 0, failures: 0 };
@@ -87,22 +90,49 @@ export function startComputeKeeper(p: StartComputeKeeperParameters): ComputeKeep
     return !!c && c.votes.filter((v) => v.response !== null).length >= requests;
   };
 
+  // A job the index called due but the chain did not (the index is behind, or a bid it counted is gone)
+  // is looked at again after a short, growing pause, so it does not cost a chain read every pass.
+  const notYet = (jobId: bigint) => {
+    const b = backoff.get(jobId) ?? { until: 0, failures: 0 };
+    b.failures += 1;
+    b.until = Date.now() + Math.min(NOT_YET_MAX_MS, intervalMs * 2 ** Math.min(b.failures, 20));
+    backoff.set(jobId, b);
+  };
+  /** Jobs waiting out a backoff (left out of the candidates, so they never crowd out newer due jobs). */
+  const waiting = () => {
+    const t = Date.now();
+    const ids: bigint[] = [];
+    for (const [jobId, b] of backoff) {
+      if (b.until > t) ids.push(jobId);
+      // Settled long ago or no longer due: forget it.
+      else if (t - b.until > FORGET_MS) backoff.delete(jobId);
+    }
+    return ids;
+  };
+
   const pass = async () => {
     stats.passes += 1;
     config ??= await readConfig(client, { market });
     const now = await chainNow(client);
-    const ids = await queries.dueCandidates({ now, challengeWindow: config.challengeWindow, limit: maxJobs });
+    // The longest due first; jobs in backoff are left out in the query itself, so `maxJobs` of them
+    // stuck (a revert that keeps coming back) cannot starve the newer due jobs behind them.
+    const ids = await queries.dueCandidates({ now, challengeWindow: config.challengeWindow, limit: maxJobs, exclude: waiting() });
     for (const jobId of ids) {
       if (stopped) return;
       const b = backoff.get(jobId);
       if (b && b.until > Date.now()) continue;
       const job = await readJob(client, { market, jobId });
-      if (!job) continue;
+      if (!job) {
+        notYet(jobId);
+        continue;
+      }
       const challenge = job.status === 'challenged' ? await readChallenge(client, { market, jobId }) : null;
       let due = jobDue(job, now, config, challenge);
       // A challenge may also be settled as soon as every arbiter answered (their votes are indexed).
-      if (!due && job.status === 'challenged' && challenge && !challenge.resolved && (await allVoted(jobId, challenge.requestHashes.length))) due = 'resolve';
-      if (due) await act(jobId, due);
+      const early = !due && job.status === 'challenged' && !!challenge && !challenge.resolved && (await allVoted(jobId, challenge.requestHashes.length));
+      if (early) due = 'resolve';
+      if (due) await act(job, due, { now, challenge, earlyResolve: early });
+      else notYet(jobId);
     }
   };
 

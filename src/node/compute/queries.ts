@@ -53,7 +53,10 @@ export type AssignmentRow = {
   providerId: string;
   pricePerUnit: string;
   outputDigest: Hex | null;
+  /** Cut short (see `uriTruncated`) when longer than the route allows. */
   outputURI: string | null;
+  /** outputURI was longer than this answer allows (a data: URI): fetch the output by `outputDigest` from a blob store, or read the job's detail. */
+  uriTruncated: boolean;
   committedAt: number | null;
   paid: boolean;
   /** What the provider was credited, once paid. */
@@ -97,8 +100,11 @@ export type JobRow = {
   initialEscrow: string;
   workloadDigest: Hex;
   inputDigest: Hex;
+  /** Cut short (see `uriTruncated`) when longer than the route allows. */
   workloadURI: string;
   inputURI: string;
+  /** workloadURI or inputURI was longer than this answer allows (data: URIs can be megabytes): fetch by digest from a blob store, or read the job's detail. */
+  uriTruncated: boolean;
   needs: { deviceKind: string; minMemoryMB: number; region: string };
   bidWindow: number;
   deadline: number;
@@ -136,14 +142,50 @@ export type ComputeQueries = {
   getJob(jobId: bigint): Promise<JobDetail | undefined>;
   stats(): Promise<ComputeStats>;
   /**
-   * Unsettled jobs whose outcome may be due at `now` by the index (bid window closed, deadline or
-   * challenge window passed, a challenge open), oldest first: what a keeper re-reads from the chain.
+   * Unsettled jobs whose next action is due at `now` by the index (bid window closed with enough bids,
+   * deadline or challenge window passed, a challenge past resolveBy or fully answered), the longest due
+   * first, leaving out `exclude` (jobs the keeper is backing off from): what a keeper re-reads from the chain.
    */
-  dueCandidates(p: { now: number; challengeWindow: number; limit: number }): Promise<bigint[]>;
+  dueCandidates(p: { now: number; challengeWindow: number; limit: number; exclude?: readonly bigint[] | undefined }): Promise<bigint[]>;
 };
 
 /** The market parameters the reads derive from (fixed at deployment). */
 export type MarketParams = { slashAmount: bigint; heartbeatTTL: number; challengeWindow: number };
+
+/** Longest URI a job in a list (and in an MCP answer) carries whole; longer ones are cut short and flagged. */
+export const LIST_URI_MAX = 512;
+/** Longest URI one job's detail carries whole. */
+export const DETAIL_URI_MAX = 1024 * 1024;
+/** What is kept of a URI cut short (its scheme and start, to say what it was). */
+const URI_HEAD = 64;
+
+/**
+ * `uri` whole when it has at most `max` characters, else its first 64 characters and an ellipsis.
+ * @example truncateUri('data:,' + 'x'.repeat(1000), 512) // { uri: 'data:,xxxx…', truncated: true }
+ */
+export function truncateUri(uri: string, max: number): { uri: string; truncated: boolean } {
+  return uri.length > max ? { uri: `${uri.slice(0, URI_HEAD)}…`, truncated: true } : { uri, truncated: false };
+}
+
+/**
+ * A job row with every URI longer than `max` cut short and flagged (for answers that must stay small, e.g. MCP).
+ * @example const small = truncateJobUris(await queries.getJob(1n), LIST_URI_MAX)
+ */
+export function truncateJobUris<T extends JobRow>(job: T, max: number): T {
+  const w = truncateUri(job.workloadURI, max);
+  const i = truncateUri(job.inputURI, max);
+  return {
+    ...job,
+    workloadURI: w.uri,
+    inputURI: i.uri,
+    uriTruncated: job.uriTruncated || w.truncated || i.truncated,
+    assignments: job.assignments.map((a) => {
+      if (a.outputURI === null) return a;
+      const o = truncateUri(a.outputURI, max);
+      return { ...a, outputURI: o.uri, uriTruncated: a.uriTruncated || o.truncated };
+    }),
+  };
+}
 
 /** A cursor is the last job id seen, as a decimal string. */
 export function isJobCursor(s: string): boolean {
@@ -240,12 +282,16 @@ export function createComputeQueries(p: { db: Kysely<any>; client?: MachinaPubli
     timestamp: Number(r.slashed_at),
   });
 
-  /** Job rows with their assignments and challenges (and votes), in the order given. */
-  const hydrate = async (rows: any[]): Promise<JobRow[]> => {
+  /**
+   * Job rows (read with `jobColumns(uriMax)`) with their assignments and challenges (and votes), in the order
+   * given; URIs longer than `uriMax` are cut short and flagged, and never read whole from the database.
+   */
+  const hydrate = async (rows: any[], uriMax: number): Promise<JobRow[]> => {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => String(r.job_id));
     const [assignments, challenges] = await Promise.all([
-      sql<any>`select s.* from ${jsonList(ids)} k join compute_assignments s on s.job_id = k.value::numeric order by s.job_id, s.slot`.execute(db),
+      sql<any>`select s.job_id, s.slot, s.provider_id, s.price_per_unit, s.output_digest, left(s.output_uri, ${uriMax + 1}) as output_uri, s.committed_at, s.paid, s.amount, s.receipt_id, s.slashed, s.slash_amount
+               from ${jsonList(ids)} k join compute_assignments s on s.job_id = k.value::numeric order by s.job_id, s.slot`.execute(db),
       sql<any>`select c.* from ${jsonList(ids)} k join compute_challenges c on c.job_id = k.value::numeric`.execute(db),
     ]);
     const hashes = challenges.rows.flatMap((c) => hashesOf(c.request_hashes));
@@ -256,12 +302,14 @@ export function createComputeQueries(p: { db: Kysely<any>; client?: MachinaPubli
     const byJob = new Map<string, AssignmentRow[]>();
     for (const s of assignments.rows) {
       const list = byJob.get(String(s.job_id)) ?? [];
+      const out = s.output_uri === null || s.output_uri === undefined ? null : truncateUri(s.output_uri, uriMax);
       list.push({
         slot: Number(s.slot),
         providerId: String(s.provider_id),
         pricePerUnit: String(s.price_per_unit),
         outputDigest: s.output_digest,
-        outputURI: s.output_uri,
+        outputURI: out ? out.uri : null,
+        uriTruncated: out ? out.truncated : false,
         committedAt: num(s.committed_at),
         paid: s.paid,
         amount: dec(s.amount),
@@ -293,39 +341,49 @@ export function createComputeQueries(p: { db: Kysely<any>; client?: MachinaPubli
         }),
       });
     }
-    return rows.map((r) => ({
-      jobId: String(r.job_id),
-      poster: r.poster,
-      status: r.status,
-      mode: r.mode,
-      direct: r.direct,
-      replicas: Number(r.replicas),
-      units: Number(r.units),
-      maxPricePerUnit: String(r.max_price_per_unit),
-      escrow: String(r.escrow),
-      initialEscrow: String(r.initial_escrow),
-      workloadDigest: r.workload_digest,
-      inputDigest: r.input_digest,
-      workloadURI: r.workload_uri,
-      inputURI: r.input_uri,
-      needs: { deviceKind: r.device_kind, minMemoryMB: Number(r.min_memory_mb), region: r.region },
-      bidWindow: Number(r.bid_window),
-      deadline: Number(r.deadline),
-      postedAt: Number(r.posted_at),
-      postedTx: r.posted_tx,
-      finalizedAt: num(r.finalized_at),
-      finalizedTx: r.finalized_tx ?? null,
-      acceptedDigest: r.accepted_digest ?? null,
-      refund: dec(r.refund),
-      assignments: byJob.get(String(r.job_id)) ?? [],
-      challenge: challengeBy.get(String(r.job_id)) ?? null,
-    }));
+    return rows.map((r) => {
+      const workload = truncateUri(r.workload_uri, uriMax);
+      const input = truncateUri(r.input_uri, uriMax);
+      return {
+        jobId: String(r.job_id),
+        poster: r.poster,
+        status: r.status,
+        mode: r.mode,
+        direct: r.direct,
+        replicas: Number(r.replicas),
+        units: Number(r.units),
+        maxPricePerUnit: String(r.max_price_per_unit),
+        escrow: String(r.escrow),
+        initialEscrow: String(r.initial_escrow),
+        workloadDigest: r.workload_digest,
+        inputDigest: r.input_digest,
+        workloadURI: workload.uri,
+        inputURI: input.uri,
+        uriTruncated: workload.truncated || input.truncated,
+        needs: { deviceKind: r.device_kind, minMemoryMB: Number(r.min_memory_mb), region: r.region },
+        bidWindow: Number(r.bid_window),
+        deadline: Number(r.deadline),
+        postedAt: Number(r.posted_at),
+        postedTx: r.posted_tx,
+        finalizedAt: num(r.finalized_at),
+        finalizedTx: r.finalized_tx ?? null,
+        acceptedDigest: r.accepted_digest ?? null,
+        refund: dec(r.refund),
+        assignments: byJob.get(String(r.job_id)) ?? [],
+        challenge: challengeBy.get(String(r.job_id)) ?? null,
+      };
+    });
   };
+
+  /** The job columns hydrate reads, with the URIs cut in the database past `uriMax` (a data: URI can be megabytes). */
+  const jobColumns = (uriMax: number) => sql`j.job_id, j.poster, j.status, j.mode, j.direct, j.replicas, j.units, j.max_price_per_unit, j.escrow, j.initial_escrow,
+    j.workload_digest, j.input_digest, left(j.workload_uri, ${uriMax + 1}) as workload_uri, left(j.input_uri, ${uriMax + 1}) as input_uri,
+    j.device_kind, j.min_memory_mb, j.region, j.bid_window, j.deadline, j.posted_at, j.posted_tx, j.finalized_at, j.finalized_tx, j.accepted_digest, j.refund`;
 
   const listJobs = async ({ status, poster, provider, limit, cursor }: ListJobsParams) => {
     const rows = (
       await sql<any>`
-        select j.* from compute_jobs j
+        select ${jobColumns(LIST_URI_MAX)} from compute_jobs j
         where ${status ? sql`j.status = ${status}` : sql`true`}
           and ${poster ? sql`j.poster = ${poster}` : sql`true`}
           and ${provider !== undefined ? sql`exists (select 1 from compute_assignments s where s.job_id = j.job_id and s.provider_id = ${provider.toString()}::numeric)` : sql`true`}
@@ -333,7 +391,7 @@ export function createComputeQueries(p: { db: Kysely<any>; client?: MachinaPubli
         order by j.job_id desc
         limit ${limit + 1}`.execute(db)
     ).rows;
-    const jobs = await hydrate(rows.slice(0, limit));
+    const jobs = await hydrate(rows.slice(0, limit), LIST_URI_MAX);
     return { jobs, next: rows.length > limit ? jobs[jobs.length - 1]!.jobId : null };
   };
 
@@ -357,10 +415,10 @@ export function createComputeQueries(p: { db: Kysely<any>; client?: MachinaPubli
     listJobs,
 
     async getJob(jobId) {
-      const rows = (await sql<any>`select * from compute_jobs where job_id = ${jobId.toString()}::numeric`.execute(db)).rows;
+      const rows = (await sql<any>`select ${jobColumns(DETAIL_URI_MAX)} from compute_jobs j where j.job_id = ${jobId.toString()}::numeric`.execute(db)).rows;
       if (rows.length === 0) return undefined;
       const [[job], bids, slashes] = await Promise.all([
-        hydrate(rows),
+        hydrate(rows, DETAIL_URI_MAX),
         sql<any>`select * from compute_bids where job_id = ${jobId.toString()}::numeric order by block_number, log_index`.execute(db),
         sql<any>`select * from compute_slashes where job_id = ${jobId.toString()}::numeric order by block_number, log_index`.execute(db),
       ]);
@@ -400,14 +458,37 @@ export function createComputeQueries(p: { db: Kysely<any>; client?: MachinaPubli
       };
     },
 
-    async dueCandidates({ now, challengeWindow, limit }) {
+    async dueCandidates({ now, challengeWindow, limit, exclude = [] }) {
+      // When each unsettled job's next action falls due, by the index, with the same bounds as `jobDue`:
+      // an open job expires at its deadline, or is assigned once its bid window closed with enough bids;
+      // an optimistic result is final when its challenge window ends; any other assigned job at its
+      // deadline; a challenge once resolveBy passed, or as soon as every arbiter answered.
       const rows = (
         await sql<any>`
-          select job_id from compute_jobs
-          where (status = 'open' and (${now} > deadline or (not direct and bid_window > 0 and ${now} >= posted_at + bid_window)))
-             or (status = 'assigned' and (${now} > deadline or (mode = 'optimistic' and committed >= replicas and last_commit_at + ${challengeWindow} < ${now})))
-             or status = 'challenged'
-          order by job_id
+          select job_id, due_at from (
+            select j.job_id,
+              case
+                when j.status = 'open' then
+                  case when not j.direct and j.bid_window > 0
+                         and (select count(*) from compute_bids b where b.job_id = j.job_id and b.kind = 'bid') >= greatest(j.replicas - j.assigned, 1)
+                       then least(j.deadline, j.posted_at + j.bid_window)
+                       else j.deadline end
+                when j.status = 'assigned' and j.mode = 'optimistic' and j.committed > 0 then j.last_commit_at + ${challengeWindow}
+                when j.status = 'assigned' then j.deadline
+                else (
+                  select case
+                    when jsonb_array_length(c.request_hashes) > 0 and (
+                      select count(*) from jsonb_array_elements_text(c.request_hashes) h join validations v on v.request_hash = h.value where v.response is not null
+                    ) >= jsonb_array_length(c.request_hashes) then c.opened_at
+                    else c.resolve_by + 1 end
+                  from compute_challenges c where c.job_id = j.job_id and not c.resolved)
+              end as due_at
+            from compute_jobs j
+            where j.status in ('open', 'assigned', 'challenged')
+              ${exclude.length ? sql`and j.job_id not in (select value::numeric from ${jsonList(exclude.map(String))})` : sql``}
+          ) d
+          where due_at <= ${now}
+          order by due_at, job_id
           limit ${limit}`.execute(db)
       ).rows;
       return rows.map((r) => BigInt(r.job_id));

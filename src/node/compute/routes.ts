@@ -10,7 +10,7 @@ import { errors } from '../api/reads.ts';
 import { addressSchema, bytes32Schema, decimalSchema, errorSchema } from '../api/schemas.ts';
 import { BlobStoreError, type BlobStore } from './blobs.ts';
 import { JOB_STATUS_NAMES } from './module.ts';
-import { isJobCursor, type ComputeQueries } from './queries.ts';
+import { DETAIL_URI_MAX, isJobCursor, LIST_URI_MAX, type ComputeQueries } from './queries.ts';
 
 /** What the node's compute surface is given. */
 export type NodeCompute = {
@@ -76,7 +76,8 @@ const assignmentSchema = z.object({
   providerId: decimalSchema,
   pricePerUnit: decimalSchema,
   outputDigest: bytes32Schema.nullable(),
-  outputURI: z.string().nullable(),
+  outputURI: z.string().nullable().openapi({ description: 'Where the output is; cut short when longer than this answer allows (see uriTruncated)' }),
+  uriTruncated: z.boolean().openapi({ description: 'outputURI was cut short (a long data: URI): fetch the output by outputDigest from a blob store (GET /v1/blobs/{digest}), or read the job detail' }),
   committedAt: z.number().int().nullable(),
   paid: z.boolean(),
   amount: decimalSchema.nullable(),
@@ -123,6 +124,9 @@ export const jobRowSchema = z
     inputDigest: bytes32Schema,
     workloadURI: z.string(),
     inputURI: z.string(),
+    uriTruncated: z.boolean().openapi({
+      description: `workloadURI or inputURI was cut short (to its first 64 characters and an ellipsis): lists carry URIs of up to ${LIST_URI_MAX} characters whole, a job's detail up to ${DETAIL_URI_MAX}. Fetch the bytes by digest from a blob store, or read the job detail.`,
+    }),
     needs: z.object({ deviceKind: z.string(), minMemoryMB: z.number().int(), region: z.string() }),
     bidWindow: z.number().int(),
     deadline: z.number().int(),
