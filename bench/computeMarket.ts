@@ -7,6 +7,7 @@ import { erc20Abi, type Hex } from 'viem';
 import { walletFor } from '../src/chain/clients.ts';
 import { devnetAccount } from '../src/chain/signer.ts';
 import {
+  acceptResult,
   assignJob,
   bid,
   challenge,
@@ -27,6 +28,7 @@ import { ensureProvider } from '../src/compute/provider/setup.ts';
 import { faucet } from '../src/pay/token.ts';
 import { startTestChain } from '../test/helpers/chain.ts';
 
+type Latency = { jobs: number; p50Ms: number; p95Ms: number; minMs: number; maxMs: number };
 export type ComputeGasRow = { step: string; gas: number; ratio: number };
 export type ComputeMarketResult = {
   transferGas: number;
@@ -35,7 +37,10 @@ export type ComputeMarketResult = {
   lifecycleK1: number;
   /** Optimistic: post, bid, commit, finalize after the window, withdraw. */
   lifecycleOptimistic: number;
-  latency: { jobs: number; p50Ms: number; p95Ms: number; minMs: number; maxMs: number };
+  /** The demo with fewer than 3 live providers: optimistic, the buyer re-runs it and accepts. */
+  latency: Latency;
+  /** The demo with 3 live providers: redundant, a majority of 3. */
+  latencyMajority: Latency;
   txRoundTripMs: { p50Ms: number };
 };
 
@@ -139,6 +144,11 @@ export async function measureComputeMarket({ log = () => {}, jobs = 30 }: { log?
     const finalizeOpt = await record('finalize (optimistic, after the window)', (await finalizeJob(buyer, { market, jobId: opt.jobId })).txHash);
     const withdrawOpt = await gasOf((await withdrawCredit(p3.wallet, { market })).txHash);
 
+    const accepted = await postJob(buyer, { market, token, spec: spec({ mode: 'optimistic' }) });
+    await bid(p3.wallet, { market, jobId: accepted.jobId, providerId: p3.providerId, pricePerUnit: MUSD / 100n });
+    await commitResult(p3.wallet, { market, jobId: accepted.jobId, providerId: p3.providerId, outputDigest: digest('out'), outputURI: 'data:,o' });
+    await record('acceptResult (the poster checked it: paid before the window ends)', (await acceptResult(buyer, { market, jobId: accepted.jobId })).txHash);
+
     const disputed = await postJob(buyer, { market, token, spec: spec({ mode: 'optimistic' }) });
     await bid(p4.wallet, { market, jobId: disputed.jobId, providerId: p4.providerId, pricePerUnit: MUSD / 100n });
     await commitResult(p4.wallet, { market, jobId: disputed.jobId, providerId: p4.providerId, outputDigest: digest('wrong'), outputURI: 'data:,o' });
@@ -152,24 +162,31 @@ export async function measureComputeMarket({ log = () => {}, jobs = 30 }: { log?
     await gasOf(await arbiter.writeContract({ address: validationRegistry, abi: validationRegistryAbi, functionName: 'validationResponse', args: [requestHash!, 0, '', digest('out'), 'compute'] }));
     await record('resolveChallenge (upheld: slash, reward, refund)', (await resolveChallenge(buyer, { market, jobId: disputed.jobId })).txHash);
 
-    log(`compute: end-to-end latency of ${jobs} demo jobs with 2 provider daemons ...`);
-    const daemons = await Promise.all(
-      [p0, p1].map((p) => startProviderDaemon({ client, wallet: p.wallet, market, token, providerId: p.providerId, pricePerUnit: MUSD / 100n })),
-    );
-    const latencies: number[] = [];
-    try {
-      const demo = demoJob();
-      // One warm-up job (sandbox start-up, first blob reads), not counted.
-      for (let i = -1; i < jobs; i++) {
-        const t0 = performance.now();
-        const { jobId } = await submitJob({ client, wallet: buyer, market, token, workload: demo.workload, input: demo.input, units: demo.units, replicas: 1 });
-        const job = await waitForJob({ client, market, jobId, timeoutMs: 60_000 });
-        if (job.status !== 'completed') throw new Error(`demo job ${jobId} ended ${job.status}`);
-        if (i >= 0) latencies.push(performance.now() - t0);
+    // Latency as a user meets it: the demo job as `machina compute submit --demo --wait` runs it. With fewer than
+    // 3 providers it is optimistic and the buyer re-runs it before accepting; with 3, a majority of 3 decides.
+    const latency = async (daemonsOf: typeof providers, plan: { mode: 'optimistic' | 'redundant'; replicas: number }, label: string) => {
+      log(`compute: end-to-end latency of ${jobs} demo jobs, ${label} ...`);
+      const daemons = await Promise.all(daemonsOf.map((p) => startProviderDaemon({ client, wallet: p.wallet, market, token, providerId: p.providerId, pricePerUnit: MUSD / 100n })));
+      const out: number[] = [];
+      try {
+        const demo = demoJob();
+        // One warm-up job (sandbox start-up, first blob reads), not counted.
+        for (let i = -1; i < jobs; i++) {
+          const t0 = performance.now();
+          const { jobId } = await submitJob({ client, wallet: buyer, market, token, workload: demo.workload, input: demo.input, units: demo.units, ...plan });
+          const verify = plan.mode === 'optimistic' ? { workload: demo.workload, input: demo.input, token } : undefined;
+          const job = await waitForJob({ client, wallet: buyer, market, jobId, timeoutMs: 60_000, verify });
+          if (job.status !== 'completed') throw new Error(`demo job ${jobId} ended ${job.status}`);
+          if (i >= 0) out.push(performance.now() - t0);
+        }
+      } finally {
+        for (const d of daemons) await d.stop();
       }
-    } finally {
-      for (const d of daemons) await d.stop();
-    }
+      return { jobs, p50Ms: quantile(out, 0.5), p95Ms: quantile(out, 0.95), minMs: Math.min(...out), maxMs: Math.max(...out) };
+    };
+    // The two plans `demoPlan` picks from (all five providers above are still live, so each is named here).
+    const buyerVerified = await latency([p0], { mode: 'optimistic', replicas: 1 }, 'one provider, optimistic, checked by the buyer re-running it');
+    const majority = await latency([p0, p1, p2], { mode: 'redundant', replicas: 3 }, 'three providers, a majority of 3 decides');
     const trips: number[] = [];
     for (let i = 0; i < 10; i++) {
       const t0 = performance.now();
@@ -182,7 +199,8 @@ export async function measureComputeMarket({ log = () => {}, jobs = 30 }: { log?
       gas: rows.map((r) => ({ ...r, ratio: r.gas / transferGas })),
       lifecycleK1: postK1 + bidK1 + commitK1 + withdraw,
       lifecycleOptimistic: rows.find((r) => r.step === 'postJob (optimistic)')!.gas + bidOpt + commitOpt + finalizeOpt + withdrawOpt,
-      latency: { jobs, p50Ms: quantile(latencies, 0.5), p95Ms: quantile(latencies, 0.95), minMs: Math.min(...latencies), maxMs: Math.max(...latencies) },
+      latency: buyerVerified,
+      latencyMajority: majority,
       txRoundTripMs: { p50Ms: quantile(trips, 0.5) },
     };
   } finally {
@@ -200,9 +218,10 @@ export function computeMarketReport(r: ComputeMarketResult): string {
     `  one redundant k=1 job, post → paid → withdrawn: ${r.lifecycleK1.toLocaleString('en-US')} gas (${(r.lifecycleK1 / r.transferGas).toFixed(2)}x a transfer)`,
     `  one optimistic job, post → window → paid → withdrawn: ${r.lifecycleOptimistic.toLocaleString('en-US')} gas (${(r.lifecycleOptimistic / r.transferGas).toFixed(2)}x)`,
     '',
-    `End-to-end latency of the demo job (submit → completed and paid, 2 provider daemons, ${r.latency.jobs} jobs):`,
-    `  p50 ${r.latency.p50Ms.toFixed(0)} ms, p95 ${r.latency.p95Ms.toFixed(0)} ms (min ${r.latency.minMs.toFixed(0)}, max ${r.latency.maxMs.toFixed(0)}); one transaction's round trip p50 ${r.txRoundTripMs.p50Ms.toFixed(1)} ms → ${(r.latency.p50Ms / r.txRoundTripMs.p50Ms).toFixed(1)}x`,
-    `  goal p50 under 1 s: ${r.latency.p50Ms < 1000 ? 'met' : 'NOT met'}`,
+    `End-to-end latency of the demo job (submit → completed and paid, ${r.latency.jobs} jobs each; baseline: one transaction's round trip, p50 ${r.txRoundTripMs.p50Ms.toFixed(1)} ms):`,
+    ...([['one provider, optimistic, the buyer re-runs it and accepts', r.latency], ['three providers, redundant, majority of 3', r.latencyMajority]] as const).map(
+      ([label, l]) => `  ${label}: p50 ${l.p50Ms.toFixed(0)} ms, p95 ${l.p95Ms.toFixed(0)} ms (min ${l.minMs.toFixed(0)}, max ${l.maxMs.toFixed(0)}) → ${(l.p50Ms / r.txRoundTripMs.p50Ms).toFixed(1)}x; goal p50 under 1 s: ${l.p50Ms < 1000 ? 'met' : 'NOT met'}`,
+    ),
   ];
   return lines.join('\n');
 }

@@ -60,6 +60,10 @@ const sentences: Record<string, (a: readonly unknown[]) => string> = {
   ChallengeNotResolvable: (a) => `the challenge of job ${str(a[0])} cannot be resolved yet: ${str(a[1])}`,
   JobHasAssignments: (a) => `job ${str(a[0])} already has ${str(a[1])} provider(s) assigned and can no longer be cancelled`,
   NothingToWithdraw: (a) => `${str(a[0])} has no credit to withdraw`,
+  NoTimeToRun: (a) => `job ${str(a[0])} has less than the minimum run time left before its deadline ${str(a[1])}`,
+  OfferLowered: (a) => `an offer to provider ${str(a[1])} for job ${str(a[0])} may not go below the current ${str(a[2])} per unit`,
+  ValidationRequestBlocked: (a) => `every validation request hash of job ${str(a[0])} for arbiter ${str(a[1])} is already taken`,
+  NoResultToAccept: (a) => `job ${str(a[0])} has no committed, unchallenged optimistic result to accept`,
   // OpenZeppelin errors the market or the token may raise.
   ERC20InsufficientBalance: (a) => `${str(a[0])} holds ${str(a[1])} tokens, needs ${str(a[2])}`,
   ERC20InsufficientAllowance: (a) => `allowance of ${str(a[0])} is ${str(a[1])}, needs ${str(a[2])}`,

@@ -917,7 +917,8 @@ export function jobDue(job: JobState, now: number, cfg: Pick<MarketConfig, 'reso
       if (now >= job.deadline) return 'finalize';
       // After the window the best eligible bids take the slots; any left open are then taken first come (the
       // market sets bidWindow to 0), so an auction short of bids is not stuck.
-      if (!job.direct && job.bidWindow > 0 && now >= job.postedAt + job.bidWindow) return 'assign';
+      // No slot is taken with less than MIN_RUN_TIME left (NoTimeToRun): such a job can only wait for its expiry.
+      if (!job.direct && job.bidWindow > 0 && now >= job.postedAt + job.bidWindow && now + MIN_RUN_TIME <= job.deadline) return 'assign';
       return null;
     case 'assigned':
       if (job.mode === 'optimistic' && job.committed > 0) return job.challengeEndsAt > 0 && now >= job.challengeEndsAt ? 'finalize' : null;
@@ -935,7 +936,7 @@ export function jobDue(job: JobState, now: number, cfg: Pick<MarketConfig, 'reso
  * Reverts of a keeper call (assign, finalize, resolve) that mean "someone else got there first" or "not yet":
  * the one list every keeper (the node, a waiting buyer, a provider daemon) treats as a lost race.
  */
-export const KEEPER_RACE_ERRORS = ['WrongStatus', 'NotFinalizable', 'ChallengeNotResolvable', 'BidWindowOpen', 'NotEnoughBids', 'DeadlinePassed'] as const;
+export const KEEPER_RACE_ERRORS = ['WrongStatus', 'NotFinalizable', 'ChallengeNotResolvable', 'BidWindowOpen', 'NotEnoughBids', 'DeadlinePassed', 'NoTimeToRun'] as const;
 
 export type PokeResult =
   | { action: KeeperAction; txHash: Hex; status?: JobStatusName | undefined; upheld?: boolean | undefined; raced?: undefined }

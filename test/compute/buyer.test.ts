@@ -1,7 +1,9 @@
 // The buyer's flow on a real devnet: the demo job is submitted (as data: URIs, through a node's blob store, and from
-// an agent account), two providers run it for real and agree, the waiter sees it complete and the result's URI
-// serves the accepted bytes; a waiter with a wallet expires an unclaimed job and assigns an auction by itself; bad
-// parameters are refused before any upload or transaction.
+// an agent account), three providers run it for real and agree, the waiter sees it complete and the result's URI
+// serves the accepted bytes; demoPlan picks a majority of 3 only when 3 providers are live; a waiter with a wallet
+// expires an unclaimed job and assigns an auction by itself; a waiter that verifies an optimistic job itself accepts
+// an honest result before the window ends and challenges a cheat (the arbiter upholds it); bad parameters are
+// refused before any upload or transaction.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,9 +11,28 @@ import { after, before, describe, it } from 'node:test';
 import { toFunctionSelector, type Address } from 'viem';
 import type { MachinaWalletClient } from '../../src/chain/clients.ts';
 import { fetchBlob } from '../../src/compute/blobs.ts';
-import { demoJob, demoReplicas, jobResult, submitJob, waitForJob } from '../../src/compute/buyer.ts';
+import { demoJob, demoPlan, jobResult, submitJob, waitForJob, type BuyerVerification } from '../../src/compute/buyer.ts';
 import { InvalidComputeInputError } from '../../src/compute/errors.ts';
-import { bid, commitResult, KEEPER_RACE_ERRORS, pokeJob, readConfig, readJob, registerProvider, stakeProvider, type JobState, type JobStatusName } from '../../src/compute/market.ts';
+import {
+  bid,
+  commitResult,
+  KEEPER_RACE_ERRORS,
+  MIN_RUN_TIME,
+  pokeJob,
+  readChallenge,
+  readConfig,
+  readCredit,
+  readJob,
+  readProvider,
+  registerProvider,
+  stakeProvider,
+  type JobState,
+  type JobStatusName,
+} from '../../src/compute/market.ts';
+import { startProviderDaemon, type ProviderDaemon } from '../../src/compute/provider/daemon.ts';
+import type { ProviderEvent } from '../../src/compute/provider/events.ts';
+import { ensureProvider } from '../../src/compute/provider/setup.ts';
+import { startArbiter } from '../../src/compute/provider/validator.ts';
 import { closeSandboxes, runWorkload, sha256Hex } from '../../src/compute/workloads/index.ts';
 import { dataUri } from '../../src/compute/blobs.ts';
 import { registerAgent } from '../../src/identity/actions/agents.ts';
@@ -29,6 +50,7 @@ describe('compute buyer', () => {
   const ops: MachinaWalletClient[] = [];
   const ids: bigint[] = [];
   let blobServer: Server;
+  const stops: Array<() => Promise<void>> = [];
   let nodeUrl: string;
   const blobs = new Map<string, Buffer>();
 
@@ -82,6 +104,7 @@ describe('compute buyer', () => {
     nodeUrl = `http://127.0.0.1:${(blobServer.address() as AddressInfo).port}`;
   });
   after(async () => {
+    await Promise.allSettled(stops.map((s) => s()));
     await closeSandboxes();
     blobServer?.close();
     await chain?.stop();
@@ -98,7 +121,11 @@ describe('compute buyer', () => {
       [{ units: 0 }, /spec\.units: must be an integer 1-/],
       [{ maxPricePerUnit: 0n }, /spec\.maxPricePerUnit: must be greater than zero/],
       [{ deadlineSeconds: 0 }, /deadlineSeconds: must be a positive whole number of seconds/],
-      [{ bidWindow: 400 }, /spec\.bidWindow: must close before the deadline/],
+      [{ replicas: 2 }, /spec\.replicas: must be odd \(1, 3 or 5\)/],
+      [{ replicas: 4 }, /spec\.replicas: must be odd \(1, 3 or 5\)/],
+      [{ replicas: 3, direct: true }, /spec\.replicas: must be 1 for a direct job/],
+      [{ deadlineSeconds: MIN_RUN_TIME - 1 }, /spec\.deadline: must leave providers at least 30 s to run the job/],
+      [{ bidWindow: 400 }, /spec\.bidWindow: must close at least 30 s before the deadline/],
       [{ needs: { deviceKind: 'x'.repeat(40), minMemoryMB: 0 } }, /spec\.needs\.deviceKind: must be at most 32 bytes \(got 40\)/],
       [{ workload: new Uint8Array() }, /workload: must not be empty/],
       [{ workload: new Uint8Array([1, 2, 3]) }, /workload\.header: not a valid workload bundle: truncated/],
@@ -112,20 +139,34 @@ describe('compute buyer', () => {
     assert.equal(blobs.size, 0, 'nothing was uploaded');
   });
 
-  it('the demo job: submitted as data: URIs, run by two providers who agree, completed; the result URI serves the accepted bytes', async () => {
+  it('the demo job: submitted as data: URIs, run by three providers who agree, completed; the result URI serves the accepted bytes', async () => {
     const { workload, input, units } = demoJob();
-    assert.equal(await demoReplicas(chain.client, { market }), 2);
-    const sub = await submitJob({ wallet: buyer, client: chain.client, market, token, workload, input, units, replicas: 2 });
+    // Two live providers cannot form a majority of 3: the demo goes optimistic (the buyer checks it itself).
+    assert.deepEqual(await demoPlan(chain.client, { market }), { mode: 'optimistic', replicas: 1 });
+    // A provider of another device kind does not count.
+    const gpu = chain.wallet(3);
+    await faucet(chain.client, gpu, { token, to: gpu.account.address, amount: 1_000n * M });
+    const { agentId } = await registerAgent(chain.client, gpu, { identityRegistry: chain.address('IdentityRegistry'), agentURI: 'https://provider-3.example/agent.json' });
+    await registerProvider(gpu, { market, agentId, resources: { deviceKind: 'gpu', region: '', deviceCount: 4, memoryMB: 2048, pricePerUnit: M / 2n } });
+    await stakeProvider(gpu, { market, token, providerId: agentId, amount: 300n * M });
+    assert.deepEqual(await demoPlan(chain.client, { market }), { mode: 'optimistic', replicas: 1 });
+    const { updateResources } = await import('../../src/compute/market.ts');
+    await updateResources(gpu, { market, providerId: agentId, resources: { deviceKind: 'cpu', region: '', deviceCount: 4, memoryMB: 2048, pricePerUnit: M / 2n } });
+    ops.push(gpu);
+    ids.push(agentId);
+    assert.deepEqual(await demoPlan(chain.client, { market }), { mode: 'redundant', replicas: 3 });
+    const sub = await submitJob({ wallet: buyer, client: chain.client, market, token, workload, input, units, replicas: 3 });
     assert.equal(sub.workloadDigest, sha256Hex(workload));
     assert.ok(sub.workloadURI.startsWith('data:'));
-    assert.equal(sub.escrow, 2n * M);
+    assert.equal(sub.escrow, 3n * M);
     const statuses: JobStatusName[] = [];
     const waiting = waitForJob({ client: chain.client, market, jobId: sub.jobId, timeoutMs: 20_000, pollMs: 50, onStatus: (s) => statuses.push(s.status) });
     const job = (await readJob(chain.client, { market, jobId: sub.jobId }))!;
-    // One after the other: the second commit settles the job, and a gas estimate made before the first landed
-    // would be too low for that (the daemon adds a margin for it; this hand-rolled provider does not).
-    await serve(0, sub.jobId, sub.workloadURI, sub.inputURI, job);
-    await serve(1, sub.jobId, sub.workloadURI, sub.inputURI, job);
+    // One after the other: the last commit settles the job, and a gas estimate made before the others landed
+    // would be too low for that (the daemon adds a margin for it; this hand-rolled provider does not). Every slot
+    // is taken before anyone commits (commits are refused until the job is fully assigned).
+    for (let i = 0; i < 3; i++) await bid(ops[i]!, { market, jobId: sub.jobId, providerId: ids[i]!, pricePerUnit: M / 2n });
+    for (let i = 0; i < 3; i++) await serve(i, sub.jobId, sub.workloadURI, sub.inputURI, job, { bid: false });
     const done = await waiting;
     assert.equal(done.status, 'completed');
     assert.equal(statuses[0], 'open');
@@ -153,8 +194,8 @@ describe('compute buyer', () => {
 
   it('a waiter with a wallet expires an unclaimed job and assigns an auction after its window, by itself', async () => {
     const { workload, input } = demoJob();
-    const expiring = await submitJob({ wallet: buyer, client: chain.client, market, token, workload, input, deadlineSeconds: 10 });
-    await warp(11);
+    const expiring = await submitJob({ wallet: buyer, client: chain.client, market, token, workload, input, deadlineSeconds: MIN_RUN_TIME + 10 });
+    await warp(MIN_RUN_TIME + 11);
     const actions: string[] = [];
     const expired = await waitForJob({ client: chain.client, wallet: chain.wallet(6), market, jobId: expiring.jobId, timeoutMs: 10_000, pollMs: 50, onAction: (a) => actions.push(a.action) });
     assert.equal(expired.status, 'expired');
@@ -182,8 +223,8 @@ describe('compute buyer', () => {
 
   it('pokeJob calls what is due once: a second keeper with a stale view lost the race, a fresh view has nothing to do', async () => {
     const { workload, input } = demoJob();
-    const { jobId } = await submitJob({ wallet: buyer, client: chain.client, market, token, workload, input, deadlineSeconds: 10 });
-    await warp(11);
+    const { jobId } = await submitJob({ wallet: buyer, client: chain.client, market, token, workload, input, deadlineSeconds: MIN_RUN_TIME + 10 });
+    await warp(MIN_RUN_TIME + 11);
     const stale = (await readJob(chain.client, { market, jobId }))!;
     const cfg = await readConfig(chain.client, { market });
     const first = await pokeJob(chain.wallet(6), { market, job: stale, cfg });
@@ -193,6 +234,7 @@ describe('compute buyer', () => {
     assert.deepEqual(await pokeJob(chain.wallet(6), { market, job: stale, cfg }), { action: 'finalize', raced: 'WrongStatus' });
     assert.equal(await pokeJob(chain.wallet(6), { market, job: (await readJob(chain.client, { market, jobId }))!, cfg }), null);
     assert.ok(KEEPER_RACE_ERRORS.includes('DeadlinePassed'));
+    assert.ok(KEEPER_RACE_ERRORS.includes('NoTimeToRun'));
   });
 
   it('concurrent posts from one wallet each take their own escrow (the approval and the post stay together)', async () => {
@@ -241,5 +283,83 @@ describe('compute buyer', () => {
     assert.equal(job.poster, account);
     assert.equal(job.escrow, sub.escrow);
     await assert.rejects(submitJob({ wallet: key, client: chain.client, market, token, workload, input, agentAccount: account, maxPricePerUnit: 6n * M }), /cap/i);
+  });
+
+  /** A provider daemon of its own device kind (so it takes only the jobs posted for it). */
+  async function startDaemon(account: number, deviceKind: string, cheatRate = 0): Promise<{ daemon: ProviderDaemon; providerId: bigint; events: ProviderEvent[] }> {
+    const wallet = chain.wallet(account);
+    const setup = await ensureProvider(chain.client, wallet, {
+      market,
+      token,
+      identityRegistry: chain.address('IdentityRegistry'),
+      resources: { deviceKind, region: '', deviceCount: 2, memoryMB: 1024, pricePerUnit: M / 4n },
+      useFaucet: true,
+    });
+    const events: ProviderEvent[] = [];
+    const daemon = await startProviderDaemon({
+      client: chain.client,
+      wallet,
+      market,
+      token,
+      providerId: setup.providerId,
+      pricePerUnit: M / 4n,
+      cheatRate,
+      pollMs: 50,
+      validationRegistry: chain.address('ValidationRegistry'),
+      onEvent: (e) => events.push(e),
+    });
+    stops.push(daemon.stop);
+    return { daemon, providerId: setup.providerId, events };
+  }
+
+  it('waitForJob verify: the poster re-runs an honest optimistic result and accepts it before the challenge window ends', async () => {
+    const honest = await startDaemon(1, 'vpu');
+    const { workload, input, units } = demoJob();
+    const sub = await submitJob({ wallet: buyer, client: chain.client, market, token, workload, input, units, mode: 'optimistic', replicas: 1, deadlineSeconds: 120, needs: { deviceKind: 'vpu', minMemoryMB: 0 } });
+    const checks: BuyerVerification[] = [];
+    const done = await waitForJob({ client: chain.client, wallet: buyer, market, jobId: sub.jobId, timeoutMs: 60_000, pollMs: 50, verify: { workload, input, token }, onVerify: (v) => checks.push(v) });
+    assert.equal(done.status, 'completed');
+    assert.equal(done.assignments[0]!.providerId, honest.providerId);
+    assert.equal(done.assignments[0]!.paid, true);
+    assert.equal(checks.length, 1);
+    assert.equal(checks[0]!.action, 'accepted');
+    assert.equal(checks[0]!.agrees, true);
+    assert.equal(checks[0]!.expected, done.acceptedDigest);
+    // Accepted, not finalized at the end of the window: the accepting transaction settled it, inside the window.
+    const receipt = await chain.client.getTransactionReceipt({ hash: checks[0]!.txHash });
+    const block = await chain.client.getBlock({ blockNumber: receipt.blockNumber });
+    assert.ok(Number(block.timestamp) < done.challengeEndsAt, `accepted at ${block.timestamp}, the window ends at ${done.challengeEndsAt}`);
+    await honest.daemon.stop();
+  });
+
+  it('waitForJob verify: a cheating provider is challenged by the poster, the arbiter upholds it, the cheater is slashed', async () => {
+    const cheater = await startDaemon(2, 'npu', 1);
+    // The devnet's arbiter is account 0 (the deployer): it re-executes and answers the market's validation requests.
+    const arbiterEvents: ProviderEvent[] = [];
+    const arbiter = startArbiter({ client: chain.client, wallet: chain.wallet(0), market, validationRegistry: chain.address('ValidationRegistry'), pollMs: 50, onEvent: (e) => arbiterEvents.push(e) });
+    stops.push(arbiter.stop);
+    const { workload, input, units } = demoJob();
+    const stakeBefore = (await readProvider(chain.client, { market, providerId: cheater.providerId }))!.stake;
+    const creditBefore = await readCredit(chain.client, { market, account: buyer.account.address });
+    const cfg = await readConfig(chain.client, { market });
+    const sub = await submitJob({ wallet: buyer, client: chain.client, market, token, workload, input, units, mode: 'optimistic', replicas: 1, deadlineSeconds: 120, needs: { deviceKind: 'npu', minMemoryMB: 0 } });
+    const checks: BuyerVerification[] = [];
+    const done = await waitForJob({ client: chain.client, wallet: buyer, market, jobId: sub.jobId, timeoutMs: 90_000, pollMs: 50, verify: { workload, input, token }, onVerify: (v) => checks.push(v) });
+    assert.equal(checks.length, 1);
+    assert.equal(checks[0]!.action, 'challenged');
+    assert.equal(checks[0]!.agrees, false);
+    assert.equal(done.status, 'failed', 'an upheld challenge fails the job and refunds the buyer');
+    assert.equal(done.assignments[0]!.providerId, cheater.providerId);
+    assert.equal(done.assignments[0]!.slashed, true);
+    const c = (await readChallenge(chain.client, { market, jobId: sub.jobId }))!;
+    assert.equal(c.challenger, buyer.account.address);
+    assert.equal(c.claimedDigest, checks[0]!.expected);
+    assert.deepEqual([c.resolved, c.upheld], [true, true]);
+    const answered = arbiterEvents.find((e): e is Extract<ProviderEvent, { type: 'answered' }> => e.type === 'answered' && e.jobId === sub.jobId);
+    assert.equal(answered?.response, 0, 'the arbiter re-executed and found the committed digest wrong');
+    assert.equal((await readProvider(chain.client, { market, providerId: cheater.providerId }))!.stake, stakeBefore - cfg.slashAmount);
+    // The escrow back, the bond back, and a share of the slash.
+    assert.ok((await readCredit(chain.client, { market, account: buyer.account.address })) > creditBefore + sub.escrow + cfg.challengeBond);
+    await cheater.daemon.stop();
   });
 });

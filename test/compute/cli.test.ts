@@ -65,12 +65,17 @@ describe('machina compute / provider CLI', () => {
     const small = path.join(tmp, 'small.bin');
     writeFileSync(big, Buffer.alloc(64 * 1024 + 1));
     writeFileSync(small, 'input');
-    const [r, m, c, b] = await Promise.all([
+    const [r, m, c, b, even] = await Promise.all([
       cli('compute', 'submit', '--json'),
       cli('compute', 'submit', '--demo', '--mode', 'optimistic', '--replicas', '3', '--json'),
       cli('provider', 'start', '--cheat', '2', '--json'),
       cli('compute', 'submit', '--workload', big, '--input', small, '--json'),
+      cli('compute', 'submit', '--demo', '--replicas', '2', '--json'),
     ]);
+    // An even replica count could end without a majority: refused, naming the flag.
+    assert.equal(even.code, 1, even.stdout + even.stderr);
+    assert.equal(even.json().error.field, '--replicas');
+    assert.match(even.json().error.message, /must be 1, 3 or 5/);
     assert.equal(b.code, 1, b.stdout + b.stderr);
     assert.equal(b.json().error.field, '--node-url');
     assert.match(b.json().error.message, /no node answers at http:\/\/127\.0\.0\.1:9.*65537 bytes.*over the 65536 bytes/);
@@ -91,7 +96,7 @@ describe('machina compute / provider CLI', () => {
     assert.ok(lines.some((e) => e.type === 'started'));
   });
 
-  it('compute submit --demo --wait --json completes a verified, paid job; status, result, jobs and provider status agree', async () => {
+  it('compute submit --demo --wait --json completes a verified, paid job (one provider: optimistic, the buyer re-runs it and accepts); status, result, jobs and provider status agree', async () => {
     const started = Date.now();
     const r = await cli('compute', 'submit', '--demo', '--wait', '--json');
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -99,6 +104,10 @@ describe('machina compute / provider CLI', () => {
     assert.match(r.stderr, /warning: no node answers at http:\/\/127\.0\.0\.1:9; the workload and input go on chain as data: URIs/);
     const job = r.json();
     assert.equal(job.status, 'completed');
+    // With fewer than 3 live providers the demo is optimistic, and the buyer's own run verified it.
+    assert.equal(job.mode, 'optimistic');
+    assert.equal(job.replicas, 1);
+    assert.equal(job.verifiedBy, 'the buyer re-ran it');
     assert.match(job.jobId, /^\d+$/);
     assert.match(job.acceptedDigest, /^0x[0-9a-f]{64}$/);
     assert.equal(job.assignments.length, 1);

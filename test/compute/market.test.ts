@@ -1,14 +1,18 @@
 // The compute market's typed actions against the deployed protocol on a real devnet: providers register, stake and
 // heartbeat; jobs are posted from an EOA and from an agent account's policy-checked batch; bids with no window are
 // assigned at once; agreeing replicas are paid and withdraw; a minority is slashed; an auction is assigned after
-// its window; an optimistic result is challenged and the arbiter upholds it; an unclaimed job expires and is
-// refunded; bad input is refused before any transaction, and reverts read as sentences.
+// its window (and a short auction reopens first come); an optimistic result is challenged and the arbiter upholds
+// it, or accepted early by its poster; a challenge without a quorum pays the provider; an unclaimed or partly filled
+// job expires and is refunded without slashing; bad input is refused before any transaction, and reverts read as
+// sentences.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { encodeFunctionData, erc20Abi, keccak256, stringToHex, toFunctionSelector, type Address, type Hex } from 'viem';
+import { encodeFunctionData, erc20Abi, keccak256, parseEventLogs, stringToHex, toFunctionSelector, type Address, type Hex } from 'viem';
+import { computeMarketAbi } from '../../src/chain/artifacts/index.ts';
 import type { MachinaWalletClient } from '../../src/chain/clients.ts';
 import {
   accept,
+  acceptResult,
   assignJob,
   bid,
   cancelJob,
@@ -22,6 +26,7 @@ import {
   heartbeat,
   jobDue,
   jobIdsFromReceipt,
+  MIN_RUN_TIME,
   offer,
   postJob,
   postJobCalls,
@@ -80,7 +85,7 @@ describe('compute market actions', () => {
     units: 3,
     deadline: (await chainNow(chain.client)) + 120,
     bidWindow: 0,
-    replicas: 2,
+    replicas: 3,
     mode: 'redundant',
     ...over,
   });
@@ -151,9 +156,14 @@ describe('compute market actions', () => {
       [{ replicas: 0 }, /^spec\.replicas: must be an integer 1-5 \(got 0\)$/],
       [{ replicas: 6 }, /^spec\.replicas: must be an integer 1-5 \(got 6\)$/],
       [{ mode: 'optimistic', replicas: 2 }, /^spec\.replicas: must be 1 in optimistic mode \(got 2\)$/],
+      [{ mode: 'optimistic', replicas: 3 }, /^spec\.replicas: must be 1 in optimistic mode \(got 3\)$/],
+      [{ replicas: 2 }, /^spec\.replicas: must be odd \(1, 3 or 5\) so a majority always decides \(got 2\)$/],
+      [{ replicas: 4 }, /^spec\.replicas: must be odd \(1, 3 or 5\) so a majority always decides \(got 4\)$/],
+      [{ replicas: 3, direct: true }, /^spec\.replicas: must be 1 for a direct job/],
       [{ mode: 'majority' as never }, /^spec\.mode: must be redundant or optimistic/],
-      [{ deadline: now - 10 }, /^spec\.deadline: is in the past/],
-      [{ bidWindow: 500 }, /^spec\.bidWindow: must close before the deadline/],
+      [{ deadline: now - 10 }, /^spec\.deadline: must leave providers at least 30 s to run the job/],
+      [{ deadline: now + MIN_RUN_TIME - 1 }, /^spec\.deadline: must leave providers at least 30 s to run the job/],
+      [{ bidWindow: 500 }, /^spec\.bidWindow: must close at least 30 s before the deadline/],
       [{ units: 0 }, /^spec\.units: must be an integer 1-4294967295 \(got 0\)$/],
       [{ units: 1.5 }, /^spec\.units: must be an integer/],
       [{ maxPricePerUnit: 0n }, /^spec\.maxPricePerUnit: must be greater than zero$/],
@@ -188,12 +198,12 @@ describe('compute market actions', () => {
   });
 
   let paidJob: bigint;
-  it('redundant, 2 replicas, no bid window: bids are assigned at once; agreeing commits complete and pay; credits withdraw', async () => {
+  it('redundant, 3 replicas, no bid window: bids are assigned at once; no commit before every slot is filled; agreeing commits complete and pay; credits withdraw', async () => {
     const spec = await specFor();
     const balanceBefore = await tokenBalance(chain.client, { token, owner: buyer.account.address });
     const { jobId, escrow } = await postJob(buyer, { market, token, spec });
     paidJob = jobId;
-    assert.equal(escrow, 2n * M * 3n * 2n);
+    assert.equal(escrow, 2n * M * 3n * 3n);
     assert.equal(await tokenBalance(chain.client, { token, owner: buyer.account.address }), balanceBefore - escrow);
     let job = (await readJob(chain.client, { market, jobId }))!;
     assert.equal(job.status, 'open');
@@ -202,26 +212,32 @@ describe('compute market actions', () => {
 
     assert.equal((await bid(ops[0]!, { market, jobId, providerId: ids[0]!, pricePerUnit: M })).slot, 0);
     job = (await readJob(chain.client, { market, jobId }))!;
-    assert.equal(job.status, 'open', 'one of two slots filled');
+    assert.equal(job.status, 'open', 'one of three slots filled');
     assert.equal((await bid(ops[1]!, { market, jobId, providerId: ids[1]!, pricePerUnit: (3n * M) / 2n })).slot, 1);
     job = (await readJob(chain.client, { market, jobId }))!;
+    assert.equal(job.status, 'open', 'two of three slots filled');
+    const out = digestOf('output');
+    // A replica commits only once the verification set is complete (an early digest would leak to the others).
+    await assert.rejects(commitResult(ops[0]!, { market, jobId, providerId: ids[0]!, outputDigest: out, outputURI: 'u' }), /job \d+ is open \(WrongStatus\)/);
+    assert.equal((await bid(ops[2]!, { market, jobId, providerId: ids[2]!, pricePerUnit: 2n * M })).slot, 2);
+    job = (await readJob(chain.client, { market, jobId }))!;
     assert.equal(job.status, 'assigned');
-    assert.deepEqual(job.assignments.map((a) => a.providerId), [ids[0], ids[1]]);
+    assert.deepEqual(job.assignments.map((a) => a.providerId), [ids[0], ids[1], ids[2]]);
     assert.equal((await readProvider(chain.client, { market, providerId: ids[0]! }))!.locked, cfg.slashAmount);
 
-    const out = digestOf('output');
     assert.equal((await commitResult(ops[0]!, { market, jobId, providerId: ids[0]!, outputDigest: out, outputURI: 'https://p1.example/out' })).finalized, null);
-    const { finalized } = await commitResult(ops[1]!, { market, jobId, providerId: ids[1]!, outputDigest: out, outputURI: 'https://p2.example/out' });
+    assert.equal((await commitResult(ops[1]!, { market, jobId, providerId: ids[1]!, outputDigest: out, outputURI: 'https://p2.example/out' })).finalized, null);
+    const { finalized } = await commitResult(ops[2]!, { market, jobId, providerId: ids[2]!, outputDigest: out, outputURI: 'https://p3.example/out' });
     assert.ok(finalized);
     assert.equal(finalized.status, 'completed');
     assert.equal(finalized.acceptedDigest, out);
-    const paid = M * 3n + ((3n * M) / 2n) * 3n;
+    const paid = M * 3n + ((3n * M) / 2n) * 3n + 2n * M * 3n;
     assert.equal(finalized.refund, escrow - paid);
 
     job = (await readJob(chain.client, { market, jobId }))!;
     assert.equal(job.status, 'completed');
     assert.equal(job.acceptedDigest, out);
-    assert.deepEqual(job.assignments.map((a) => [a.paid, a.slashed, a.outputDigest]), [[true, false, out], [true, false, out]]);
+    assert.deepEqual(job.assignments.map((a) => [a.paid, a.slashed, a.outputDigest]), [[true, false, out], [true, false, out], [true, false, out]]);
     assert.equal(await readCredit(chain.client, { market, account: ops[0]!.account.address }), 3n * M);
     assert.equal(await readCredit(chain.client, { market, account: buyer.account.address }), escrow - paid);
 
@@ -284,8 +300,39 @@ describe('compute market actions', () => {
     assert.equal((await commitResult(ops[0]!, { market, jobId, providerId: ids[0]!, outputDigest: out, outputURI: 'u' })).finalized?.status, 'completed');
   });
 
+  it('an auction short of bids: assign takes the bids it has and reopens first-come bidding for the rest', async () => {
+    const { jobId } = await postJob(buyer, { market, token, spec: await specFor({ replicas: 3, units: 1, bidWindow: 5 }) });
+    assert.equal((await bid(ops[0]!, { market, jobId, providerId: ids[0]!, pricePerUnit: M })).slot, null);
+    await warp(6);
+    const { assigned, txHash } = await assignJob(chain.wallet(6), { market, jobId });
+    assert.deepEqual(assigned, [{ providerId: ids[0], slot: 0, pricePerUnit: M }]);
+    const closed = parseEventLogs({ abi: computeMarketAbi, logs: (await chain.client.getTransactionReceipt({ hash: txHash })).logs, eventName: 'AuctionClosed' });
+    assert.equal(closed.length, 1);
+    assert.deepEqual([closed[0]!.args.jobId, closed[0]!.args.assigned, closed[0]!.args.slotsLeft], [jobId, 1, 2]);
+    let job = (await readJob(chain.client, { market, jobId }))!;
+    assert.equal(job.status, 'open');
+    assert.equal(job.bidWindow, 0, 'the auction is closed: the slots left go first come');
+    assert.equal(jobDue(job, await chainNow(chain.client), cfg), null, 'nothing for a keeper to do until the deadline');
+    // Nothing would change now: NotEnoughBids.
+    await assert.rejects(assignJob(chain.wallet(6), { market, jobId }), /NotEnoughBids/);
+    assert.equal((await bid(ops[1]!, { market, jobId, providerId: ids[1]!, pricePerUnit: M })).slot, 1);
+    assert.equal((await bid(ops[2]!, { market, jobId, providerId: ids[2]!, pricePerUnit: M })).slot, 2);
+    job = (await readJob(chain.client, { market, jobId }))!;
+    assert.equal(job.status, 'assigned');
+    const out = digestOf('reopened');
+    for (let i = 0; i < 3; i++) await commitResult(ops[i]!, { market, jobId, providerId: ids[i]!, outputDigest: out, outputURI: 'u' });
+    assert.equal((await readJob(chain.client, { market, jobId }))!.status, 'completed');
+  });
+
   it('a direct job: the poster offers, the provider accepts', async () => {
     const { jobId } = await postJob(buyer, { market, token, spec: await specFor({ replicas: 1, direct: true }) });
+    await offer(buyer, { market, jobId, providerId: ids[1]!, pricePerUnit: M });
+    // An offer cannot be lowered under a pending accept; repeating it at the same price (or higher) is fine.
+    await assert.rejects(offer(buyer, { market, jobId, providerId: ids[1]!, pricePerUnit: M - 1n }), (err: unknown) => {
+      assert.ok(err instanceof ComputeRevertError);
+      assert.equal(err.errorName, 'OfferLowered');
+      return true;
+    });
     await offer(buyer, { market, jobId, providerId: ids[1]!, pricePerUnit: M });
     assert.equal((await accept(ops[1]!, { market, jobId, providerId: ids[1]! })).slot, 0);
     await assert.rejects(bid(ops[0]!, { market, jobId, providerId: ids[0]!, pricePerUnit: M }), /job \d+ is a direct job, not an auction \(NotAuction\)/);
@@ -298,7 +345,7 @@ describe('compute market actions', () => {
     await faucet(chain.client, challenger, { token, to: challenger.account.address, amount: 100n * M });
     const { jobId } = await postJob(buyer, { market, token, spec: await specFor({ replicas: 1, mode: 'optimistic' }) });
     await bid(ops[2]!, { market, jobId, providerId: ids[2]!, pricePerUnit: M });
-    // The devnet's challenge window is 2 s: approve the bond beforehand so the challenge is one transaction.
+    // The devnet's challenge window is 10 s: approve the bond beforehand so the challenge is one transaction.
     await ensureAllowance(challenger, { token, spender: market, amount: cfg.challengeBond });
     await commitResult(ops[2]!, { market, jobId, providerId: ids[2]!, outputDigest: digestOf('wrong'), outputURI: 'u' });
     const { requestHashes, resolveBy } = await challenge(challenger, { market, token, jobId, claimedDigest: digestOf('right') });
@@ -311,6 +358,7 @@ describe('compute market actions', () => {
     assert.equal(job.status, 'challenged');
     const c = (await readChallenge(chain.client, { market, jobId }))!;
     assert.equal(c.challenger, challenger.account.address);
+    assert.deepEqual(c.requestHashes, requestHashes, 'the salted request hashes of ChallengeOpened are the stored ones');
     assert.equal(jobDue(job, resolveBy, cfg, c), null);
     assert.equal(jobDue(job, resolveBy + 1, cfg, c), 'resolve');
     await assert.rejects(resolveChallenge(buyer, { market, jobId }), /ChallengeNotResolvable/);
@@ -327,14 +375,96 @@ describe('compute market actions', () => {
     assert.ok((await readCredit(chain.client, { market, account: challenger.account.address })) > cfg.challengeBond, 'bond back plus a reward');
   });
 
+  it('acceptResult: the poster accepts an optimistic result before the window ends (paid at once); anyone else is refused', async () => {
+    const { jobId } = await postJob(buyer, { market, token, spec: await specFor({ replicas: 1, mode: 'optimistic', units: 2 }) });
+    await bid(ops[0]!, { market, jobId, providerId: ids[0]!, pricePerUnit: M });
+    await assert.rejects(acceptResult(buyer, { market, jobId }), /NoResultToAccept/, 'nothing committed yet');
+    const out = digestOf('optimistic-ok');
+    await commitResult(ops[0]!, { market, jobId, providerId: ids[0]!, outputDigest: out, outputURI: 'u' });
+    await assert.rejects(acceptResult(ops[1]!, { market, jobId }), (err: unknown) => {
+      assert.ok(err instanceof ComputeRevertError);
+      assert.equal(err.errorName, 'NotPoster');
+      assert.match(err.message, /did not post job/);
+      return true;
+    });
+    const creditBefore = await readCredit(chain.client, { market, account: ops[0]!.account.address });
+    const r = await acceptResult(buyer, { market, jobId });
+    assert.equal(r.status, 'completed');
+    assert.equal(r.acceptedDigest, out);
+    const logs = (await chain.client.getTransactionReceipt({ hash: r.txHash })).logs;
+    assert.equal(parseEventLogs({ abi: computeMarketAbi, logs, eventName: 'ResultAccepted' })[0]?.args.poster, buyer.account.address);
+    const job = (await readJob(chain.client, { market, jobId }))!;
+    assert.equal(job.status, 'completed', 'completed without waiting for the challenge window');
+    assert.deepEqual(job.assignments.map((a) => [a.paid, a.slashed]), [[true, false]]);
+    assert.equal(await readCredit(chain.client, { market, account: ops[0]!.account.address }), creditBefore + 2n * M);
+    assert.equal((await readProvider(chain.client, { market, providerId: ids[0]! }))!.locked, 0n);
+    await assert.rejects(acceptResult(buyer, { market, jobId }), /is completed \(WrongStatus\)/);
+  });
+
+  it('a challenge without a quorum of answers by resolveBy: the challenger gets the bond back and the provider is paid', async () => {
+    const challenger = chain.wallet(5);
+    const { jobId } = await postJob(buyer, { market, token, spec: await specFor({ replicas: 1, mode: 'optimistic', units: 1 }) });
+    await bid(ops[1]!, { market, jobId, providerId: ids[1]!, pricePerUnit: M });
+    await ensureAllowance(challenger, { token, spender: market, amount: cfg.challengeBond });
+    await commitResult(ops[1]!, { market, jobId, providerId: ids[1]!, outputDigest: digestOf('fine'), outputURI: 'u' });
+    const creditBefore = await readCredit(chain.client, { market, account: challenger.account.address });
+    const { resolveBy } = await challenge(challenger, { market, token, jobId, claimedDigest: digestOf('disputed') });
+    const before = (await readProvider(chain.client, { market, providerId: ids[1]! }))!;
+    await warp(Math.max(1, resolveBy - (await chainNow(chain.client)) + 1));
+    const r = await resolveChallenge(buyer, { market, jobId });
+    assert.equal(r.upheld, false);
+    assert.equal(r.finalized?.status, 'completed');
+    const noQuorum = parseEventLogs({ abi: computeMarketAbi, logs: (await chain.client.getTransactionReceipt({ hash: r.txHash })).logs, eventName: 'ChallengeNoQuorum' });
+    assert.deepEqual([noQuorum[0]?.args.answered, noQuorum[0]?.args.asked], [0, 1]);
+    assert.equal(await readCredit(chain.client, { market, account: challenger.account.address }), creditBefore + cfg.challengeBond, 'the bond back, no reward');
+    const after = (await readProvider(chain.client, { market, providerId: ids[1]! }))!;
+    assert.equal(after.stake, before.stake, 'not slashed');
+    assert.equal(after.slashes, before.slashes);
+    assert.deepEqual((await readJob(chain.client, { market, jobId }))!.assignments.map((a) => [a.paid, a.slashed]), [[true, false]]);
+  });
+
+  it('a partly filled job expires at its deadline: slots released unpaid and unslashed, the escrow refunded; no slot is taken without MIN_RUN_TIME left', async () => {
+    const { jobId, escrow } = await postJob(buyer, { market, token, spec: await specFor({ replicas: 3, units: 1, deadline: (await chainNow(chain.client)) + MIN_RUN_TIME + 20 }) });
+    assert.equal((await bid(ops[0]!, { market, jobId, providerId: ids[0]!, pricePerUnit: M })).slot, 0);
+    const before = (await readProvider(chain.client, { market, providerId: ids[0]! }))!;
+    assert.equal(before.locked, cfg.slashAmount);
+    await assert.rejects(commitResult(ops[0]!, { market, jobId, providerId: ids[0]!, outputDigest: digestOf('early'), outputURI: 'u' }), /is open \(WrongStatus\)/);
+    await warp(25); // less than MIN_RUN_TIME left
+    await assert.rejects(bid(ops[1]!, { market, jobId, providerId: ids[1]!, pricePerUnit: M }), (err: unknown) => {
+      assert.ok(err instanceof ComputeRevertError);
+      assert.equal(err.errorName, 'NoTimeToRun');
+      return true;
+    });
+    let job = (await readJob(chain.client, { market, jobId }))!;
+    assert.equal(jobDue(job, await chainNow(chain.client), cfg), null);
+    await assert.rejects(finalizeJob(buyer, { market, jobId }), /deadline not reached \(NotFinalizable\)/);
+    await warp(30);
+    job = (await readJob(chain.client, { market, jobId }))!;
+    assert.equal(jobDue(job, await chainNow(chain.client), cfg), 'finalize');
+    const creditBefore = await readCredit(chain.client, { market, account: buyer.account.address });
+    const f = await finalizeJob(chain.wallet(6), { market, jobId });
+    assert.equal(f.status, 'expired');
+    assert.equal(f.refund, escrow, 'the whole escrow back');
+    assert.equal(await readCredit(chain.client, { market, account: buyer.account.address }), creditBefore + escrow);
+    const logs = (await chain.client.getTransactionReceipt({ hash: f.txHash })).logs;
+    assert.equal(parseEventLogs({ abi: computeMarketAbi, logs, eventName: 'Slashed' }).length, 0, 'nobody slashed');
+    job = (await readJob(chain.client, { market, jobId }))!;
+    assert.deepEqual(job.assignments.map((a) => [a.paid, a.slashed]), [[false, false]]);
+    const after = (await readProvider(chain.client, { market, providerId: ids[0]! }))!;
+    assert.equal(after.stake, before.stake);
+    assert.equal(after.slashes, before.slashes);
+    assert.equal(after.locked, 0n, 'the slot released');
+    assert.equal(after.activeJobs, before.activeJobs - 1);
+  });
+
   it('an unclaimed job expires at its deadline and the escrow is credited back; an open one can be cancelled', async () => {
-    const spec = await specFor({ replicas: 1, deadline: (await chainNow(chain.client)) + 10 });
+    const spec = await specFor({ replicas: 1, deadline: (await chainNow(chain.client)) + MIN_RUN_TIME + 10 });
     const { jobId, escrow } = await postJob(buyer, { market, token, spec });
     const creditBefore = await readCredit(chain.client, { market, account: buyer.account.address });
     let job = (await readJob(chain.client, { market, jobId }))!;
     assert.equal(jobDue(job, job.deadline - 1, cfg), null);
     await assert.rejects(finalizeJob(buyer, { market, jobId }), /cannot be finalized yet: deadline not reached \(NotFinalizable\)/);
-    await warp(11);
+    await warp(MIN_RUN_TIME + 11);
     job = (await readJob(chain.client, { market, jobId }))!;
     assert.equal(jobDue(job, await chainNow(chain.client), cfg), 'finalize');
     const f = await finalizeJob(chain.wallet(6), { market, jobId });
@@ -368,7 +498,7 @@ describe('compute market actions', () => {
         ],
       },
     });
-    const spec = await specFor({ replicas: 2, units: 2, maxPricePerUnit: 2n * M }); // escrow 8 mUSD
+    const spec = await specFor({ replicas: 1, units: 4, maxPricePerUnit: 2n * M }); // escrow 8 mUSD
     const calls = postJobCalls({ market, token, spec, now: await chainNow(chain.client) });
     assert.equal(calls.length, 2);
     assert.equal(calls[0]!.data, encodeFunctionData({ abi: erc20Abi, functionName: 'approve', args: [market, 8n * M] }));

@@ -121,8 +121,9 @@ describe('provider daemon', () => {
       assert.notEqual(job.acceptedDigest, byProvider.get(cheater.providerId)?.outputDigest);
     }
     // Events arrive with the next poll after the finalizing block.
-    const until = Date.now() + 5_000;
-    while (Date.now() < until && (honestA.events.filter((e) => e.type === 'paid').length < 2 || cheater.events.filter((e) => e.type === 'slashed').length < 2)) await new Promise((r) => setTimeout(r, 50));
+    const until = Date.now() + 15_000;
+    const paidTo = (d: { events: ProviderEvent[] }) => d.events.filter((e) => e.type === 'paid').length;
+    while (Date.now() < until && (paidTo(honestA) < 2 || paidTo(honestB) < 2 || cheater.events.filter((e) => e.type === 'slashed').length < 2)) await new Promise((r) => setTimeout(r, 50));
     assert.equal(honestA.events.filter((e) => e.type === 'paid').length, 2);
     assert.equal(honestB.events.filter((e) => e.type === 'paid').length, 2);
     assert.equal(cheater.events.filter((e) => e.type === 'cheated').length, 2);
@@ -209,15 +210,16 @@ describe('provider daemon', () => {
     while (Date.now() < until && !restarted.events.some((e) => e.type === 'paid')) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(restarted.events.filter((e) => e.type === 'paid').map((e) => (e as { jobId: bigint }).jobId), [jobId], 'payments of the earlier run are history');
   });
-  it('a workload that traps: every honest replica commits the same failure record and is paid', async () => {
+  it('a workload that traps: every honest replica (3) commits the same failure record and is paid', async () => {
     const a = await startProvider(1, { deviceKind: 'dsp' });
     const b = await startProvider(2, { deviceKind: 'dsp' });
-    const job = await post(4, { replicas: 2, mode: 'redundant', deviceKind: 'dsp', workload: trappingBundle() });
+    const c = await startProvider(3, { deviceKind: 'dsp' });
+    const job = await post(4, { replicas: 3, mode: 'redundant', deviceKind: 'dsp', workload: trappingBundle() });
     assert.equal(job.status, 'completed', `job ${job.jobId} is ${job.status}`);
     assert.equal(job.acceptedDigest, failureDigest('crashed'));
     assert.ok(job.assignments.every((x) => x.paid && !x.slashed && x.outputDigest === failureDigest('crashed')));
     assert.ok(a.events.some((e) => e.type === 'ran' && e.failure === 'crashed'));
-    await Promise.all([a.daemon.stop(), b.daemon.stop()]);
+    await Promise.all([a.daemon.stop(), b.daemon.stop(), c.daemon.stop()]);
   });
 
   it('a commit that fails on transport errors is retried until it lands (more than a few attempts)', async () => {
