@@ -175,7 +175,7 @@ export async function measureComputeMarket({ log = () => {}, jobs = 30 }: { log?
           const t0 = performance.now();
           const { jobId } = await submitJob({ client, wallet: buyer, market, token, workload: demo.workload, input: demo.input, units: demo.units, ...plan });
           const verify = plan.mode === 'optimistic' ? { workload: demo.workload, input: demo.input, token } : undefined;
-          const job = await waitForJob({ client, wallet: buyer, market, jobId, timeoutMs: 60_000, verify });
+          const job = await waitForJob({ client, wallet: buyer, market, jobId, timeoutMs: 60_000, verify, onVerify: (v) => !v.agrees && log(`compute: the buyer disagreed with job ${jobId}`), onStatus: (st) => process.env.BENCH_DEBUG && log(`job ${jobId} ${st.status} ${st.committed} +${Math.round(performance.now() - t0)} ms`) });
           if (job.status !== 'completed') throw new Error(`demo job ${jobId} ended ${job.status}`);
           if (i >= 0) out.push(performance.now() - t0);
         }
