@@ -286,7 +286,7 @@ describe('dashboard: compute', { skip }, () => {
     await page.locator(`[data-testid="job-row"][data-job-id="${redundantJob}"]`).waitFor({ timeout: 10_000 });
     const before = await page.locator(`[data-testid="provider-row"][data-provider-id="${providers[0]!.id}"]`).getAttribute('data-stake');
 
-    const jobId = await runJob(await spec(2, 'redundant', 'live'), [0, 1]);
+    const jobId = await runJob(await spec(3, 'redundant', 'live'), [0, 1, 2]);
     await page.locator(`[data-testid="job-row"][data-job-id="${jobId}"][data-status="assigned"]`).waitFor({ timeout: 10_000 });
     // More stake shows on the provider's row and bar.
     const { stake } = await stakeProvider(providers[0]!.wallet, { market, token, providerId: providers[0]!.id, amount: 25n * mUSD });
@@ -299,12 +299,14 @@ describe('dashboard: compute', { skip }, () => {
     await page.locator(`[data-testid="job-page"][data-job-id="${jobId}"][data-status="assigned"]`).waitFor({ timeout: 10_000 });
     await commit(0, jobId, right);
     await page.locator(`[data-testid="replica-row"][data-provider-id="${providers[0]!.id}"][data-digest="${right}"]`).waitFor({ timeout: 10_000 });
-    const started = Date.now();
     await commit(1, jobId, right);
+    await page.locator(`[data-testid="replica-row"][data-provider-id="${providers[1]!.id}"][data-digest="${right}"]`).waitFor({ timeout: 10_000 });
+    const started = Date.now();
+    await commit(2, jobId, right);
     await page.locator(`[data-testid="job-page"][data-job-id="${jobId}"][data-status="completed"]`).waitFor({ timeout: 10_000 });
     t.diagnostic(`settled on the page ${Date.now() - started} ms after the last commit was mined`);
     assert.equal((await page.locator('[data-testid="job-accepted-digest"]').textContent())?.trim(), right);
-    assert.equal(await page.locator('[data-testid="replica-row"][data-paid="true"]').count(), 2);
+    assert.equal(await page.locator('[data-testid="replica-row"][data-paid="true"]').count(), 3);
     assert.deepEqual(page.problems, []);
     await page.close();
   });

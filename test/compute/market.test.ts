@@ -292,6 +292,10 @@ describe('compute market actions', () => {
     await assert.rejects(assignJob(buyer, { market, jobId }), /bid window of job \d+ is open until \d+ \(BidWindowOpen\)/);
     await warp(6);
     assert.equal(jobDue(job, await chainNow(chain.client), cfg), 'assign');
+    // A slot is taken only with MIN_RUN_TIME left (else NoTimeToRun): after that only the expiry is due.
+    assert.equal(jobDue(job, job.deadline - MIN_RUN_TIME, cfg), 'assign');
+    assert.equal(jobDue(job, job.deadline - MIN_RUN_TIME + 1, cfg), null);
+    assert.equal(jobDue(job, job.deadline, cfg), 'finalize');
     const { assigned } = await assignJob(buyer, { market, jobId });
     assert.deepEqual(assigned, [{ providerId: ids[0], slot: 0, pricePerUnit: M }]);
     job = (await readJob(chain.client, { market, jobId }))!;

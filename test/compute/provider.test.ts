@@ -298,3 +298,56 @@ describe('provider pricing and validation helpers', () => {
     assert.equal(jobIdOfRequestURI('ipfs://x'), null);
   });
 });
+
+describe('provider daemon: a job short of providers', () => {
+  let chain: TestChain;
+  const daemons: ProviderDaemon[] = [];
+  before(async () => {
+    chain = await startTestChain();
+  });
+  after(async () => {
+    await Promise.allSettled(daemons.map((d) => d.stop()));
+    await closeSandboxes();
+    await chain?.stop();
+  });
+
+  it('a replica runs at once but commits only when every slot is taken; daemons started later join the job and it completes', async () => {
+    const market = chain.address('ComputeMarket');
+    const token = chain.address('SettlementToken');
+    const start = async (account: number) => {
+      const wallet = chain.wallet(account);
+      const setup = await ensureProvider(chain.client, wallet, {
+        market,
+        token,
+        identityRegistry: chain.address('IdentityRegistry'),
+        resources: { deviceKind: 'cpu', region: 'eu', deviceCount: 2, memoryMB: 1024, pricePerUnit: PRICE },
+        useFaucet: true,
+      });
+      const events: ProviderEvent[] = [];
+      const daemon = await startProviderDaemon({ client: chain.client, wallet, market, token, providerId: setup.providerId, pricePerUnit: PRICE, pollMs: 50, onEvent: (e) => events.push(e) });
+      daemons.push(daemon);
+      return { daemon, events, providerId: setup.providerId };
+    };
+    const first = await start(1);
+    const { workload, input, units } = demoJob();
+    const buyer = chain.wallet(4);
+    const { faucet } = await import('../../src/pay/token.ts');
+    await faucet(chain.client, buyer, { token, to: buyer.account.address, amount: 1_000_000_000n });
+    const { jobId } = await submitJob({ wallet: buyer, client: chain.client, market, token, workload, input, units, maxPricePerUnit: MAX_PRICE, replicas: 3, mode: 'redundant', bidWindow: 0, deadlineSeconds: 120, needs: { deviceKind: 'cpu', minMemoryMB: 64 } });
+    const until = Date.now() + 30_000;
+    while (Date.now() < until && !first.events.some((e) => e.type === 'ran' && e.jobId === jobId)) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(first.events.some((e) => e.type === 'ran' && e.jobId === jobId), 'the first provider ran its replica');
+    // It holds its result while the job is short of providers: no commit, no error.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const waiting = (await readJob(chain.client, { market, jobId }))!;
+    assert.deepEqual([waiting.status, waiting.assigned, waiting.committed], ['open', 1, 0]);
+    assert.ok(!first.events.some((e) => e.type === 'committed' || e.type === 'error'), JSON.stringify(first.events.filter((e) => e.type === 'error'), (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+    // Two more providers come up later: they find the open job, take the slots left, and everyone commits.
+    await start(2);
+    await start(3);
+    const job = await waitForJob({ client: chain.client, wallet: buyer, market, jobId, timeoutMs: 60_000 });
+    assert.equal(job.status, 'completed', `job ${jobId} is ${job.status}`);
+    assert.ok(job.assignments.length === 3 && job.assignments.every((a) => a.paid && !a.slashed));
+    assert.ok(first.events.some((e) => e.type === 'committed' && e.jobId === jobId));
+  });
+});

@@ -85,7 +85,7 @@ describe('compute market in the node', () => {
     await commitResult(op(2), { market, jobId, providerId: P[2]!, outputDigest: out, outputURI: 'data:,opt' });
     const assigned = await jobAt(jobId, (j) => j.assignments[0]?.outputDigest === out);
     assert.equal(assigned.status, 'assigned');
-    // Nobody pokes it but the node's keeper (challenge window: 2 s on the devnet).
+    // Nobody pokes it but the node's keeper (challenge window: 10 s on the devnet).
     const job = await jobAt(jobId, (j) => j.status === 'completed', 'the keeper to finalize');
     assert.equal(job.acceptedDigest, out);
     assert.equal(job.assignments[0].paid, true);
@@ -99,7 +99,7 @@ describe('compute market in the node', () => {
 
   it('a challenge upheld by the arbiter and settled by the keeper: the provider is slashed, the votes are on the job', async () => {
     const { jobId } = await postTestJob(chain, 5, { mode: 'optimistic', deadlineIn: 900 });
-    // The challenger's bond, funded and approved first: the challenge window is 2 s on the devnet.
+    // The challenger's bond, funded and approved first: the challenge window is 10 s on the devnet.
     const token = chain.address('SettlementToken');
     await faucet(chain.client, op(6), { token, to: op(6).account.address, amount: 100n * MUSD });
     await writeAndWait(chain.client, op(6), { address: token, abi: erc20Abi, functionName: 'approve', args: [market, 100n * MUSD] });

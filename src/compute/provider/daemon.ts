@@ -23,6 +23,7 @@ import {
   readProvider,
   withdrawCredit,
   JOB_STATUS,
+  MIN_RUN_TIME,
   TERMINAL_STATUSES,
 } from '../market.ts';
 import { decodeBundle, sha256Hex, warmSandboxes, withComputeSlot, type RunLimits } from '../workloads/index.ts';
@@ -87,7 +88,11 @@ const TERMINAL = new Set<string>(TERMINAL_STATUSES);
 /** Bytes of jobs fetched before bidding, kept for the run up to this much in all (beyond it, the run fetches again). */
 const PREFETCH_BUDGET_BYTES = 64 * 1024 * 1024;
 /** Reverts that mean this provider should not bid on a job. */
-const BID_REFUSALS = ['BidNotCompetitive', 'NoFreeCapacity', 'InsufficientStake', 'BidWindowClosed', 'WrongStatus', 'AlreadyInJob', 'ResourcesMismatch', 'PriceTooHigh', 'DeadlinePassed', 'ProviderUnstaking'];
+const BID_REFUSALS = ['BidNotCompetitive', 'NoFreeCapacity', 'InsufficientStake', 'BidWindowClosed', 'WrongStatus', 'AlreadyInJob', 'ResourcesMismatch', 'PriceTooHigh', 'DeadlinePassed', 'NoTimeToRun', 'ProviderUnstaking'];
+/** How often, at most, the jobs skipped while busy are looked at again. */
+const RECONSIDER_MS = 1_000;
+/** How many of them are read per look (the oldest first). */
+const RECONSIDER_BATCH = 32;
 
 const sleepFor = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -283,6 +288,18 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
           emit({ type: 'error', stage: 'upload (committing a data: URI instead)', jobId, message: formatError(err) });
         }
       }
+      // The market takes results only once every slot of the job is taken (an early digest would leak to the
+      // replicas still to come): wait for the job to be fully assigned, or to end (it then expires unpaid, unslashed).
+      for (;;) {
+        const state = await withRetry('read', jobId, () => readJob(client, { market, jobId }));
+        if (state && TERMINAL.has(state.status)) {
+          // Expired short of providers (or settled meanwhile): nothing to commit; its JobFinalized log ends the tracking.
+          t.phase = 'committed';
+          return;
+        }
+        if (!state || state.status !== 'open' || stopped || !hasTime(job.deadline)) break;
+        await sleepFor(Math.min(1_000, pollMs * 2));
+      }
       // Commits are idempotent (AlreadyCommitted = done): a transport error is retried until the deadline.
       const { txHash } = await retryUntil('commit', jobId, job.deadline * 1000, () => commitResult(wallet, { market, jobId, providerId, outputDigest, outputURI }));
       t.phase = 'committed';
@@ -315,7 +332,39 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
     }
   }
 
-  async function considerJob(job: PostedJob) {
+  /**
+   * Open jobs this provider could run but skipped while its devices were busy (or while older such jobs waited).
+   * A slot is only run once every slot of its job is taken, so a job left short of bidders would hold its
+   * providers' devices until it expires: these are bid on again as devices free up, the job closest to being
+   * fully assigned first (its other providers are already waiting), then the oldest.
+   */
+  const deferred = new Map<bigint, PostedJob>();
+  let lastReconsider = 0;
+  async function reconsiderDeferred() {
+    if (!bidding || deferred.size === 0 || active() >= capacity || Date.now() - lastReconsider < RECONSIDER_MS) return;
+    lastReconsider = Date.now();
+    const now = Date.now() / 1000;
+    for (const [jobId, job] of deferred) if (now + MIN_RUN_TIME >= job.deadline) deferred.delete(jobId);
+    const batch = [...deferred.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, RECONSIDER_BATCH);
+    const states = await Promise.all(batch.map((jobId) => readJob(client, { market, jobId }).catch(() => undefined)));
+    const open: { job: PostedJob; missing: number }[] = [];
+    batch.forEach((jobId, i) => {
+      const s = states[i];
+      if (s === undefined) return; // not read this time
+      if (!s || s.status !== 'open' || s.assignments.some((a) => a.providerId === providerId)) {
+        deferred.delete(jobId);
+        return;
+      }
+      open.push({ job: deferred.get(jobId)!, missing: s.replicas - s.assigned });
+    });
+    open.sort((a, b) => a.missing - b.missing || (a.job.jobId < b.job.jobId ? -1 : 1));
+    for (const { job } of open.slice(0, Math.max(0, capacity - active()))) {
+      deferred.delete(job.jobId);
+      spawn(() => considerJob(job, { again: true }));
+    }
+  }
+
+  async function considerJob(job: PostedJob, opts: { again?: boolean } = {}) {
     const jobId = job.jobId;
     const now = Date.now() / 1000;
     if (job.deadline <= now) return;
@@ -324,7 +373,13 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
     const needs = { deviceKind: decodeLabel(job.needs.deviceKind), minMemoryMB: job.needs.minMemoryMB, region: decodeLabel(job.needs.region) };
     const mismatch = cannotRun(needs, resources);
     if (mismatch) return emit({ type: 'skipped', jobId, reason: `needs a different ${mismatch}` });
+    // Older jobs waiting for a device go first (see `deferred`).
+    if (!opts.again && deferred.size > 0 && job.maxPricePerUnit >= o.pricePerUnit) {
+      deferred.set(jobId, job);
+      return;
+    }
     const q = quote({ basePricePerUnit: o.pricePerUnit, activeJobs: active(), capacity, maxPricePerUnit: job.maxPricePerUnit });
+    if (!q.ok && q.reason === 'busy') deferred.set(jobId, job);
     if (!q.ok) return emit({ type: 'skipped', jobId, reason: q.reason === 'busy' ? 'all devices busy' : `max price ${job.maxPricePerUnit} below the ask ${o.pricePerUnit}` });
     if (tracked.has(jobId)) return;
     tracked.set(jobId, { jobId, phase: 'bid', nextCheck: (job.bidWindow > 0 ? Date.now() + job.bidWindow * 1000 : Date.now() + 2_000), mine: false });
@@ -341,6 +396,8 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
       if (t?.phase === 'bid') tracked.delete(jobId);
       dropBytes(jobId);
       if (isComputeRevert(err, 'ProviderNotLive')) lastHeartbeat = 0;
+      // Busy as the market counts it (a slot not yet seen here): try again when a device frees up.
+      if (isComputeRevert(err, 'NoFreeCapacity')) deferred.set(jobId, job);
       if (isComputeRevert(err, ...BID_REFUSALS, 'ProviderNotLive')) return emit({ type: 'skipped', jobId, reason: formatError(err) });
       emit({ type: 'error', stage: 'bid', jobId, message: formatError(err) });
     }
@@ -562,6 +619,7 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
         for (const log of logs) onLog(log);
         if (validator) for (const req of validation) spawn(() => validator.answer(req));
         await pokeDue();
+        await reconsiderDeferred();
         await maybeWithdraw();
         failures = 0;
       } catch (err) {
