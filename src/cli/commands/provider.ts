@@ -187,7 +187,6 @@ export function addProviderCommands(program: Command) {
         cheatRate,
         rng: seed === undefined ? undefined : seededRng(seed),
         pollMs,
-        limits: { timeoutMs: 60_000, memoryMB: Math.min(resources.memoryMB, 65_536) },
         validator: !!opts.validator,
         validationRegistry: ctx.address('ValidationRegistry'),
         bid: opts.bid,

@@ -26,7 +26,7 @@ import {
   MIN_RUN_TIME,
   TERMINAL_STATUSES,
 } from '../market.ts';
-import { decodeBundle, sha256Hex, warmSandboxes, withComputeSlot, type RunLimits } from '../workloads/index.ts';
+import { decodeBundle, sha256Hex, warmSandboxes, withComputeSlot } from '../workloads/index.ts';
 import { emptyStats, type ProviderEvent, type ProviderStats } from './events.ts';
 import { DEFAULT_JOB_MEMORY_MB, executeJob, fetchJobBytes, workBudgetMs, type JobBytes, type JobOutcome } from './execute.ts';
 import { createLogCursor, findAssignments, findPostedJob, findRegistrationBlock, postedJobOf, type MarketLog, type PostedJob } from './logs.ts';
@@ -53,8 +53,6 @@ export type ProviderDaemonOptions = {
   pollMs?: number | undefined;
   /** How often a heartbeat is sent (default: a third of the market's heartbeat TTL). */
   heartbeatMs?: number | undefined;
-  /** @deprecated Ignored: every job runs under its own limits (`jobLimits`: its minMemoryMB, the protocol timeout). */
-  limits?: RunLimits | undefined;
   /** Also re-execute other providers' optimistic results and challenge mismatches, and answer validation requests. */
   validator?: boolean | undefined;
   validationRegistry?: Address | undefined;

@@ -18,9 +18,6 @@ export const COMMIT_MARGIN_MS = 10_000;
 /** Largest workload bundle or input a provider downloads. */
 export const MAX_BLOB_BYTES = 256 * 1024 * 1024;
 
-/** @deprecated Limits come from the job: see `jobLimits`. Kept for callers that still pass `limits` (ignored). */
-export const DEFAULT_LIMITS: RunLimits = { timeoutMs: DEFAULT_JOB_TIMEOUT_MS, memoryMB: DEFAULT_JOB_MEMORY_MB };
-
 /**
  * What is kept before `deadline` (unix s) for committing, from `nowMs`: COMMIT_MARGIN_MS, or a quarter of the
  * time left when that is shorter.

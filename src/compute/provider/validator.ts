@@ -9,7 +9,6 @@ import { formatError } from '../../errors/index.ts';
 import { getValidationStatus, respondToValidation } from '../../identity/actions/validation.ts';
 import { isComputeRevert } from '../errors.ts';
 import { challenge, readChallenge, readJob } from '../market.ts';
-import type { RunLimits } from '../workloads/index.ts';
 import type { ProviderEvent } from './events.ts';
 import { executeJob } from './execute.ts';
 import { createLogCursor, findPostedJob, type PostedJob, type ValidationLog } from './logs.ts';
@@ -21,8 +20,6 @@ export type ValidatorContext = {
   market: Address;
   token: Address;
   validationRegistry?: Address | undefined;
-  /** @deprecated Ignored: a job runs under its own limits (`jobLimits`), the same for every executor. */
-  limits?: RunLimits | undefined;
   emit: (e: ProviderEvent) => void;
   /** Where a job's workload and input live (cached by the caller); `hintBlock`: a block at or after its posting. */
   posted: (jobId: bigint, hintBlock?: bigint) => Promise<PostedJob | null>;
@@ -141,8 +138,6 @@ export type ArbiterOptions = {
   market: Address;
   token?: Address | undefined;
   validationRegistry: Address;
-  /** @deprecated Ignored: a job runs under its own limits (`jobLimits`). */
-  limits?: RunLimits | undefined;
   pollMs?: number | undefined;
   /** First block to read requests from (default: 1,000 blocks back, so a restart answers what it missed). */
   fromBlock?: bigint | undefined;
