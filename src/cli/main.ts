@@ -19,6 +19,8 @@ import { addModelCommands } from './commands/model.ts';
 import { addAuditCommand } from './commands/audit.ts';
 import { addComputeCommands } from './commands/compute.ts';
 import { addProviderCommands } from './commands/provider.ts';
+import { addDataCommands } from './commands/data.ts';
+import { addDemoCommands } from './commands/demo.ts';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -43,6 +45,8 @@ export function buildProgram(): Command {
   addAuditCommand(program);
   addComputeCommands(program);
   addProviderCommands(program);
+  addDataCommands(program);
+  addDemoCommands(program);
   addMcpCommand(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   return program;

@@ -4,3 +4,4 @@ export { createMcpHttpHandler, type CreateMcpHttpHandlerParameters } from './htt
 export { serveMcpStdio } from './stdio.ts';
 export { toolError, toolResult, type ToolErrorBody } from './results.ts';
 export { COMPUTE_TOOL_NAMES, computeMcpDeps, nodeComputeMcpDeps, type ComputeToolDeps } from './compute.ts';
+export { DATA_TOOL_NAMES, dataMcpDeps, nodeDataMcpDeps, type DataToolDeps } from './data.ts';

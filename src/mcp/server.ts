@@ -11,6 +11,7 @@ import { guard, toolResult } from './results.ts';
 import { registerWalletTools, type WalletToolDeps } from './wallet.ts';
 import { registerProvenanceTools, type ProvenanceToolDeps } from './provenance.ts';
 import { registerComputeTools, type ComputeToolDeps } from './compute.ts';
+import { registerDataTools, type DataToolDeps } from './data.ts';
 
 export type CreateMcpServerParameters = {
   /** Read side: the node's index (in process, or over HTTP). */
@@ -27,6 +28,8 @@ export type CreateMcpServerParameters = {
   provenance?: ProvenanceToolDeps | undefined;
   /** Compute market: adds compute_jobs, compute_job, compute_providers (and compute_submit with a local signer). */
   compute?: ComputeToolDeps | undefined;
+  /** Data marketplace: adds data_catalogue, data_listing (and data_buy, data_fetch with a local signer). */
+  data?: DataToolDeps | undefined;
 };
 
 /** The names of the tools, in the order tools/list shows them. */
@@ -55,7 +58,7 @@ const INSTRUCTIONS = [
  * const server = createMcpServer({ queries: createHttpQueries({ baseUrl: 'http://127.0.0.1:8787' }), writer, version: '0.1.0' })
  * await server.connect(transport)
  */
-export function createMcpServer({ queries, writer, writerError, version, wallet, provenance, compute }: CreateMcpServerParameters): McpServer {
+export function createMcpServer({ queries, writer, writerError, version, wallet, provenance, compute, data }: CreateMcpServerParameters): McpServer {
   const server = new McpServer({ name: 'machina', title: 'Machina', version }, { instructions: INSTRUCTIONS });
 
   const needWriter = (): NodeWriter => {
@@ -252,6 +255,7 @@ export function createMcpServer({ queries, writer, writerError, version, wallet,
   if (wallet) registerWalletTools(server, wallet);
   if (provenance) registerProvenanceTools(server, provenance);
   if (compute) registerComputeTools(server, compute);
+  if (data) registerDataTools(server, data);
   return server;
 }
 

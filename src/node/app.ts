@@ -15,6 +15,7 @@ import { registerWalletRoutes } from './wallet/routes.ts';
 import { registerPay } from './pay/routes.ts';
 import { registerProvenance } from './provenance/routes.ts';
 import { registerCompute } from './compute/routes.ts';
+import { registerData } from './data/routes.ts';
 import type { AgentRecord } from './service/types.ts';
 
 export type { NodeAppDeps } from './api/context.ts';
@@ -121,6 +122,7 @@ export function createNodeApp(deps: NodeAppDeps): NodeApp {
   registerPay(app, ctx);
   registerProvenance(app, ctx);
   registerCompute(app, ctx);
+  registerData(app, ctx);
   registerReads(app, ctx);
   const streams = registerStream(app, ctx);
   registerWrites(app, ctx);

@@ -7,6 +7,8 @@ import {
   anchorRegistryBytecode,
   computeMarketAbi,
   computeMarketBytecode,
+  dataMarketAbi,
+  dataMarketBytecode,
   agentAccountFactoryBytecode,
   agentPaymasterAbi,
   agentPaymasterBytecode,
@@ -121,6 +123,14 @@ export const protocolPlan: DeployPlan = {
         ctx.wallet.account.address,
         COMPUTE_MARKET_AGENT_URI,
       ],
+    },
+    // Data: listings of provenance-registered datasets with consent, licences (its own ERC-721, deployed by it) and
+    // royalties routed from models' revenue vaults; compute-to-data jobs are bound to the compute market's jobs.
+    {
+      name: 'DataMarket',
+      abi: dataMarketAbi,
+      bytecode: dataMarketBytecode,
+      args: ({ addresses }) => [addresses.IdentityRegistry, addresses.ProvenanceRegistry, addresses.ComputeMarket, addresses.SettlementToken],
     },
   ],
   wiring: [

@@ -5,8 +5,12 @@ import { Compute } from './pages/Compute.tsx';
 import { ComputeJob } from './pages/ComputeJob.tsx';
 import { ComputeProvider } from './pages/ComputeProvider.tsx';
 import { Anchors } from './pages/Anchors.tsx';
+import { DataCatalogue } from './pages/DataCatalogue.tsx';
+import { DataListing } from './pages/DataListing.tsx';
+import { DataModel } from './pages/DataModel.tsx';
 import { Dataset } from './pages/Dataset.tsx';
 import { Datasets } from './pages/Datasets.tsx';
+import { Licences } from './pages/Licences.tsx';
 import { Lineage } from './pages/Lineage.tsx';
 import { Models } from './pages/Models.tsx';
 import { Events } from './pages/Events.tsx';
@@ -19,7 +23,7 @@ import { useLiveStatus, type LiveStatus } from './live.tsx';
 import { href, useRoute, type Route } from './router.ts';
 
 /** Pages that sit under another page's nav entry. */
-const SECTION: Partial<Record<Route['page'], string>> = { agent: 'agents', wallet: 'wallets', dataset: 'datasets', lineage: 'models', computeJob: 'compute', computeProvider: 'compute' };
+const SECTION: Partial<Record<Route['page'], string>> = { agent: 'agents', wallet: 'wallets', dataset: 'datasets', lineage: 'models', computeJob: 'compute', computeProvider: 'compute', dataCatalogue: 'data', dataListing: 'data', dataLicences: 'data', dataModel: 'data' };
 
 const liveLabel: Record<LiveStatus, string> = { connecting: 'connecting…', live: 'live', offline: 'offline' };
 
@@ -61,6 +65,9 @@ export function App() {
             </NavLink>
             <NavLink to="/compute" active={section === 'compute'} testId="nav-compute">
               Compute
+            </NavLink>
+            <NavLink to="/data" active={section === 'data'} testId="nav-data">
+              Data
             </NavLink>
             <NavLink to="/events" active={section === 'events'} testId="nav-events">
               Event log
@@ -121,6 +128,14 @@ function Page({ route }: { route: Route }) {
       return <ComputeJob key={route.jobId} jobId={route.jobId} />;
     case 'computeProvider':
       return <ComputeProvider key={route.providerId} providerId={route.providerId} />;
+    case 'dataCatalogue':
+      return <DataCatalogue initialQuery={route.q} initialPurpose={route.purpose} />;
+    case 'dataListing':
+      return <DataListing key={route.listingId} listingId={route.listingId} />;
+    case 'dataLicences':
+      return <Licences key={`${route.holder}|${route.listing}`} initialHolder={route.holder} listing={route.listing} />;
+    case 'dataModel':
+      return <DataModel key={route.digest.toLowerCase()} digest={route.digest} />;
     case 'events':
       return <Events contract={route.contract} event={route.event} />;
     case 'notFound':

@@ -340,3 +340,208 @@ export const computeApi = {
   job: (id: string, signal?: AbortSignal) => getJson<JobDetail>(`/v1/compute/jobs/${seg(id)}`, signal),
   stats: (signal?: AbortSignal) => getJson<ComputeStats>('/v1/compute/stats', signal),
 };
+
+// ---------------------------------------------------------------------------------------------
+// Data marketplace (/v1/data/*): listings of registered dataset versions with their terms,
+// contributors and consents, licences sold, and model royalties routed back to datasets and their
+// contributors. Amounts are decimal strings of settlement-token base units (mUSD, 6 decimals);
+// times are unix seconds (0 or null = none); purposes come as names (research, public-health, …).
+
+export type DataLicenceKind = 'access' | 'training';
+export type DataCreditReason = 'sale' | 'royalty' | 'model-revenue';
+
+/** A listing's machine-readable usage terms. */
+export type DataTerms = {
+  accessPrice: string;
+  trainingPrice: string;
+  /** Share of a trained model's revenue routed back to the dataset, in basis points. */
+  royaltyBps: number;
+  trainingAllowed: boolean;
+  commercialUse: boolean;
+  attribution: boolean;
+  computeOnly: boolean;
+  purposes: string[];
+  purposesMask?: number;
+  /** No sale after this time and every licence ends by it; 0 = no end. */
+  expiry: number;
+  /** Seconds a licence is valid after purchase; 0 = until `expiry`. */
+  licenceDuration: number;
+  termsDigest: string;
+  /** Compute providers allowed to train on the data; empty = any. */
+  allowedProviders: string[];
+};
+
+export type DataConsentState = 'none' | 'given' | 'revoked';
+
+/** A contributor's consent: the document digest and the scope it covers. */
+export type DataConsent = {
+  state: DataConsentState;
+  documentDigest: string | null;
+  scope: number | null;
+  /** The purposes the scope covers, by name. */
+  purposes: string[];
+  training: boolean;
+  commercial: boolean;
+  givenAt: number | null;
+  revokedAt: number | null;
+};
+
+export type DataContributor = {
+  index: number;
+  account: string;
+  shareBps: number;
+  recordsRoot: string;
+  consent: DataConsent;
+  /** Credited from sales of this listing. */
+  earnedSales?: string;
+  /** Credited from model royalties of this listing. */
+  earnedRoyalties?: string;
+};
+
+/** A catalogue row: a listed dataset version with its terms and what it sold. */
+export type DataListingRow = {
+  listingId: string;
+  root: string;
+  /** The ProvenanceRegistry dataset name and version (null until the node's provenance index has it). */
+  name: string | null;
+  version: number | null;
+  parentId: string | null;
+  owner: string;
+  agentOwned: boolean;
+  ownerAgentId: string | null;
+  active: boolean;
+  /** Null until the node has indexed the listing's terms. */
+  terms: DataTerms | null;
+  contributorCount: number;
+  /** Contributors whose consent is in force. */
+  consenting: number;
+  revoked: number;
+  consentEpoch: number;
+  /** Licences sold. */
+  sales: number;
+  /** Licence revenue (sum of prices). */
+  revenue: string;
+  /** Royalties received from models. */
+  royalties: string;
+  createdAt: number;
+  txHash?: string;
+  /** This node holds the listing's records (it can deliver them). */
+  hasRecords?: boolean;
+};
+
+export type DataListingsPage = { items: DataListingRow[]; nextCursor?: string | null };
+
+/** A version of the listed dataset (provenance lineage), with its listing when it has one. */
+export type DataListingVersion = { root: string; name: string | null; version: number | null; listingId: string | null; current?: boolean };
+
+/** A model that pays this listing royalties. */
+export type DataListingModel = { weightsDigest: string; name?: string | null; royaltyBps: number; paid: string; agentId?: string };
+
+export type DataListingDetail = DataListingRow & {
+  contributors: DataContributor[];
+  versions: DataListingVersion[];
+  licences?: DataLicenceRow[];
+  models?: DataListingModel[];
+};
+
+/** A licence (a non-transferable ERC-721) under a listing's terms at purchase. */
+export type DataLicenceRow = {
+  licenceId: string;
+  listingId: string;
+  holder: string;
+  kind: DataLicenceKind;
+  purposes: string[];
+  commercial: boolean;
+  royaltyBps: number;
+  issuedAt: number;
+  /** 0 = no end. */
+  expiresAt: number;
+  consentEpoch: number;
+  /** Bit i = contributor i's records are covered (decimal string of the uint256). */
+  includedMask: string;
+  /** The covered contributors' indexes, when the node spells them out. */
+  included?: number[];
+  price: string;
+  /** Training: compute job and provider it was bound to ('0' / null until bound). */
+  jobId: string | null;
+  providerId: string | null;
+  /** Training: weights digest of the model it was used for (null until used). */
+  model: string | null;
+  valid: boolean;
+  /** The listed dataset's root and name. */
+  root?: string | null;
+  name?: string | null;
+  purposesMask?: number;
+  txHash?: string | null;
+};
+
+export type DataLicencesPage = { items: DataLicenceRow[]; nextCursor?: string | null };
+
+/** The consent audit: every revocation, with the models trained (registered) before it on the listing's data. */
+export type DataAuditModel = { weightsDigest: string; name: string | null; registeredAt: number; trainedOn?: string[]; via?: 'dataset' | 'descendant-dataset' | 'base-model'; royalty?: boolean };
+export type DataAudit = {
+  listingId: string;
+  root?: string;
+  name?: string | null;
+  /** Models whose lineage holds the listing's data. */
+  modelsInLineage?: number;
+  revocations: {
+    index: number;
+    account: string;
+    revokedAt: number;
+    blockNumber?: number;
+    txHash?: string;
+    /** Models registered before the revocation whose lineage holds the listing's data. */
+    models: DataAuditModel[];
+    modelsAfter?: DataAuditModel[];
+  }[];
+};
+
+/** Credits of one account by reason, and what it withdrew. */
+export type DataRoyalties = {
+  account: string;
+  credited: { sale: string; royalty: string; modelRevenue: string; total: string };
+  withdrawn: string;
+  /** Credited but not withdrawn. */
+  balance: string;
+  byListing: { listingId: string; name: string | null; sale: string; royalty: string; modelRevenue: string }[];
+  recent: { account: string; listingId: string; reason: DataCreditReason; ref: string; amount: string; at: number; txHash: string }[];
+  withdrawals: { to: string; amount: string; at: number; txHash: string }[];
+};
+
+/** GET /v1/data/models/{digest}/royalties: where a model's revenue went, to the unit. */
+export type DataRoyaltyFlow = {
+  weightsDigest: string;
+  name?: string | null;
+  vault: string;
+  agentId: string;
+  beneficiary: string;
+  /** Cumulative revenue routed. */
+  revenue: string;
+  toDatasets?: string;
+  /** What the beneficiary got: revenue less the datasets' royalties. */
+  toBeneficiary: string;
+  datasets: {
+    listingId: string;
+    root?: string | null;
+    name?: string | null;
+    royaltyBps: number;
+    /** Cumulative royalty paid to this dataset. */
+    paid: string;
+    /** `revoked` is not the node's: the listing page marks it from the listing's consents. */
+    contributors: { index: number; account: string; shareBps: number; amount: string; revoked?: boolean }[];
+  }[];
+  routes?: { amount: string; toDatasets: string; toBeneficiary: string; at: number; txHash: string }[];
+  registeredAt?: number;
+  txHash?: string;
+};
+
+export const dataApi = {
+  listings: (p: { q?: string; purpose?: string; owner?: string; limit?: number; cursor?: string }, signal?: AbortSignal) => getJson<DataListingsPage>(`/v1/data/listings${query(p)}`, signal),
+  listing: (id: string, signal?: AbortSignal) => getJson<DataListingDetail>(`/v1/data/listings/${seg(id)}`, signal),
+  audit: (id: string, signal?: AbortSignal) => getJson<DataAudit>(`/v1/data/listings/${seg(id)}/audit`, signal),
+  licences: (p: { holder?: string; listing?: string; limit?: number; cursor?: string }, signal?: AbortSignal) => getJson<DataLicencesPage>(`/v1/data/licences${query(p)}`, signal),
+  licence: (id: string, signal?: AbortSignal) => getJson<DataLicenceRow>(`/v1/data/licences/${seg(id)}`, signal),
+  royalties: (account: string, signal?: AbortSignal) => getJson<DataRoyalties>(`/v1/data/royalties${query({ account })}`, signal),
+  modelRoyalties: (digest: string, signal?: AbortSignal) => getJson<DataRoyaltyFlow>(`/v1/data/models/${seg(digest)}/royalties`, signal),
+};

@@ -18,6 +18,10 @@ export type Route =
   | { page: 'compute'; status: string }
   | { page: 'computeJob'; jobId: string }
   | { page: 'computeProvider'; providerId: string }
+  | { page: 'dataCatalogue'; q: string; purpose: string }
+  | { page: 'dataListing'; listingId: string }
+  | { page: 'dataLicences'; holder: string; listing: string }
+  | { page: 'dataModel'; digest: string }
   | { page: 'notFound'; path: string };
 
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
@@ -40,6 +44,10 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'compute' && parts.length === 1) return { page: 'compute', status: q.get('status') ?? '' };
   if (parts[0] === 'compute' && parts[1] === 'jobs' && parts.length === 3 && /^\d+$/.test(parts[2]!)) return { page: 'computeJob', jobId: parts[2]! };
   if (parts[0] === 'compute' && parts[1] === 'providers' && parts.length === 3 && /^\d+$/.test(parts[2]!)) return { page: 'computeProvider', providerId: parts[2]! };
+  if (parts[0] === 'data' && parts.length === 1) return { page: 'dataCatalogue', q: q.get('q') ?? '', purpose: q.get('purpose') ?? '' };
+  if (parts[0] === 'data' && parts[1] === 'listings' && parts.length === 3 && /^\d+$/.test(parts[2]!)) return { page: 'dataListing', listingId: parts[2]! };
+  if (parts[0] === 'data' && parts[1] === 'licences' && parts.length === 2) return { page: 'dataLicences', holder: q.get('holder') ?? '', listing: q.get('listing') ?? '' };
+  if (parts[0] === 'data' && parts[1] === 'models' && parts.length === 3 && BYTES32.test(parts[2]!)) return { page: 'dataModel', digest: parts[2]! };
   if (parts[0] === 'events' && parts.length === 1) return { page: 'events', contract: q.get('contract') ?? '', event: q.get('event') ?? '' };
   return { page: 'notFound', path: rawPath };
 }

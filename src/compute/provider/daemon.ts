@@ -26,7 +26,8 @@ import {
   MIN_RUN_TIME,
   TERMINAL_STATUSES,
 } from '../market.ts';
-import { decodeBundle, sha256Hex, warmSandboxes, withComputeSlot } from '../workloads/index.ts';
+import { decodeBundle, deterministicFailure, failureRecord, isDataReference, sha256Hex, warmSandboxes, withComputeSlot } from '../workloads/index.ts';
+import { dataJobRefusal, runnableBytes, type ProviderDataOptions } from './dataJob.ts';
 import { emptyStats, type ProviderEvent, type ProviderStats } from './events.ts';
 import { DEFAULT_JOB_MEMORY_MB, executeJob, fetchJobBytes, workBudgetMs, type JobBytes, type JobOutcome } from './execute.ts';
 import { createLogCursor, findAssignments, findPostedJob, findRegistrationBlock, postedJobOf, type MarketLog, type PostedJob } from './logs.ts';
@@ -34,6 +35,7 @@ import { cannotRun, quote } from './pricing.ts';
 import { createValidator } from './validator.ts';
 
 export type { ProviderEvent, ProviderStats } from './events.ts';
+export type { ProviderDataOptions } from './dataJob.ts';
 
 export type ProviderDaemonOptions = {
   client: MachinaPublicClient;
@@ -71,6 +73,11 @@ export type ProviderDaemonOptions = {
   concurrency?: number | undefined;
   log?: ((line: string) => void) | undefined;
   onEvent?: ((e: ProviderEvent) => void) | undefined;
+  /**
+   * Compute-to-data: the operator's data key and the DataMarket and ProvenanceRegistry addresses. Without it, jobs
+   * whose input is a `machina-data` reference are skipped (see dataJob.ts). The key is never logged.
+   */
+  data?: ProviderDataOptions | undefined;
 };
 
 export type ProviderDaemon = {
@@ -127,6 +134,9 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
   const cheatRate = Math.min(1, Math.max(0, o.cheatRate ?? 0));
   const bidding = o.bid !== false && o.providerId !== null;
   const stats = emptyStats();
+  if (o.data && o.data.key.address.toLowerCase() !== self.toLowerCase()) {
+    throw new Error(`the data key (${o.data.key.address}) must be the operator's key (${self}): sellers' nodes deliver to the bound provider's operator`);
+  }
 
   const [cfg, me, head] = await Promise.all([
     readConfig(client, { market }),
@@ -205,6 +215,14 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
     } catch (err) {
       return `invalid workload bundle: ${formatError(err)}`;
     }
+    if (isDataReference(bytes.input)) {
+      try {
+        const refused = await dataJobRefusal(client, o.data, { job, bundle: bytes.bundle, input: bytes.input, providerId });
+        if (refused) return refused;
+      } catch (err) {
+        return `cannot check its data licences: ${formatError(err)}`;
+      }
+    }
     keepBytes(job.jobId, bytes);
     return null;
   };
@@ -259,7 +277,7 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
       let r: JobOutcome;
       for (let attempt = 1; ; attempt++) {
         try {
-          r = await executeJob(job, { cutToDeadline: true, bytes: prefetched.get(jobId) });
+          r = await runOne(job);
           break;
         } catch (err) {
           dropBytes(jobId);
@@ -314,6 +332,36 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
       t.phase = 'committed';
       t.nextCheck = 0;
     }
+  }
+
+  /**
+   * One run of a job: as before for ordinary jobs; a compute-to-data job (its input a `machina-data` reference, only
+   * known once its bytes are at hand) has its data fetched and turned into the train input first, and a deterministic
+   * refusal there gives the failure record like any deterministic workload failure.
+   */
+  async function runOne(job: PostedJob): Promise<JobOutcome> {
+    const pre = prefetched.get(job.jobId);
+    if (!(pre ? isDataReference(pre.input) : !!o.data)) return executeJob(job, { cutToDeadline: true, bytes: pre });
+    const started = performance.now();
+    const raw = pre ?? (await withComputeSlot(() => fetchJobBytes(job)));
+    let bytes: JobBytes;
+    try {
+      bytes = await runnableBytes(client, o.data, {
+        job,
+        bundle: raw.bundle,
+        input: raw.input,
+        providerId,
+        stopped: () => stopped,
+        onRetry: (stage, message) => emit({ type: 'error', stage, jobId: job.jobId, message }),
+      });
+    } catch (err) {
+      const failure = deterministicFailure(err);
+      if (!failure) throw err;
+      const output = failureRecord(failure.code, failure.field);
+      return { output, outputDigest: sha256Hex(output), ms: performance.now() - started, failure };
+    }
+    // The resolved input (the records' tensors) is kept only for this run, never in the prefetch cache.
+    return executeJob(job, { cutToDeadline: true, bytes: { bundle: bytes.bundle, input: bytes.input } });
   }
 
   /** Retries `fn` on transport errors (never on a revert: the contract's answer) with backoff until `untilMs`. */

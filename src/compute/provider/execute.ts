@@ -3,7 +3,7 @@
 // arbiter runs it the same way. Shared by the worker (which commits the result) and the validator (which compares).
 import type { Hex } from 'viem';
 import { fetchBlob } from '../blobs.ts';
-import { deterministicFailure, failureRecord, runWorkload, sha256Hex, withComputeSlot, WorkloadError, type RunLimits, type WorkloadFailure } from '../workloads/index.ts';
+import { DataJobNotResolvableError, deterministicFailure, failureRecord, isDataReference, runWorkload, sha256Hex, withComputeSlot, WorkloadError, type RunLimits, type WorkloadFailure } from '../workloads/index.ts';
 import type { PostedJob } from './logs.ts';
 
 /** Memory a job runs with when its `needs.minMemoryMB` is 0 (protocol constant: every executor uses it). */
@@ -79,7 +79,9 @@ export type JobOutcome = {
  * Fetches and runs a job under its own limits, holding one process-wide compute slot for the fetch and the run.
  * A deterministic failure (invalid bundle or input, a trap, memory at the job's limit, an output over the cap)
  * gives the canonical failure record as the output; anything else (a fetch, a timeout, a sandbox that died)
- * throws, and may be retried.
+ * throws, and may be retried. A compute-to-data input (a `machina-data` reference) is not run here: only the provider
+ * its licences are bound to can resolve it (provider/dataJob.ts, which passes the resolved `bytes`); anyone else gets
+ * DataJobNotResolvableError (never a failure record, so nobody disputes a result they cannot reproduce).
  * @example
  * const { outputDigest, failure } = await executeJob(posted)
  */
@@ -87,6 +89,7 @@ export async function executeJob(job: PostedJob, opts: ExecuteJobOptions = {}): 
   return withComputeSlot(async () => {
     const started = performance.now();
     const { bundle, input } = opts.bytes ?? (await fetchJobBytes(job));
+    if (isDataReference(input)) throw new DataJobNotResolvableError(`job ${job.jobId} trains on licensed data (a machina-data reference): only the provider its licences are bound to can run it`);
     const limits = jobLimits(job, opts.cutToDeadline ? { deadline: job.deadline } : undefined);
     try {
       if (limits.timeoutMs < 1) throw new WorkloadError('timeout', `no time left before the deadline ${job.deadline}`, { deterministic: false });

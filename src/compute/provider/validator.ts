@@ -9,6 +9,7 @@ import { formatError } from '../../errors/index.ts';
 import { getValidationStatus, respondToValidation } from '../../identity/actions/validation.ts';
 import { isComputeRevert } from '../errors.ts';
 import { challenge, readChallenge, readJob } from '../market.ts';
+import { DataJobNotResolvableError } from '../workloads/index.ts';
 import type { ProviderEvent } from './events.ts';
 import { executeJob } from './execute.ts';
 import { createLogCursor, findPostedJob, type PostedJob, type ValidationLog } from './logs.ts';
@@ -61,7 +62,8 @@ export function createValidator(ctx: ValidatorContext): Validator {
       try {
         return (await executeJob(job)).outputDigest;
       } catch (err) {
-        if (attempt >= 3) throw err;
+        // A compute-to-data job cannot be re-executed by anyone but its licensed provider: not worth retrying.
+        if (attempt >= 3 || err instanceof DataJobNotResolvableError) throw err;
         fail(`${stage} (attempt ${attempt}, retrying)`, job.jobId, err);
         await new Promise((r) => setTimeout(r, 1_000 * attempt));
       }
@@ -89,6 +91,8 @@ export function createValidator(ctx: ValidatorContext): Validator {
         ctx.emit({ type: 'challenged', jobId, providerId, claimedDigest: mine, txHash: r.txHash });
       } catch (err) {
         if (isComputeRevert(err, 'ChallengeWindowClosed', 'WrongStatus', 'SameDigest')) return ctx.emit({ type: 'skipped', jobId, reason: formatError(err) });
+        // Compute-to-data: nothing to compare with, so no challenge (a failure to reproduce is not a wrong result).
+        if (err instanceof DataJobNotResolvableError) return ctx.emit({ type: 'skipped', jobId, reason: err.message });
         fail('verify', jobId, err);
       }
     },
@@ -125,6 +129,7 @@ export function createValidator(ctx: ValidatorContext): Validator {
         ctx.emit({ type: 'answered', jobId, requestHash, response, txHash: hash });
       } catch (err) {
         // Not answering leaves the provider paid when the window ends: never answer on a failure of our own.
+        if (err instanceof DataJobNotResolvableError) return ctx.emit({ type: 'skipped', jobId, reason: err.message });
         answered.delete(requestHash);
         fail('answer', jobId, err);
       }

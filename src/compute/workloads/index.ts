@@ -13,3 +13,4 @@ export { MAX_OUTPUT_BYTES, runWorkload, type RunLimits, type RunWorkloadReturnTy
 export { closeSandboxes, warmSandboxes } from './sandbox.ts';
 export { decodeTensors, encodeTensors, type Tensor, type TensorData, type TensorDType } from './tensors.ts';
 export { capWasmMemory, demoWasmBytes, WASM_PAGE } from './wasm.ts';
+export { DataJobNotResolvableError, DATA_REFERENCE_KIND, encodeDataReference, FEATURE_ADAPTERS, isDataReference, MAX_REFERENCE_DATASETS, parseDataReference, type DataReference, type FeatureAdapterName } from './dataRef.ts';

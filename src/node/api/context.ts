@@ -8,6 +8,7 @@ import type { HostedRegistrations } from './hosting.ts';
 import type { NodePay } from '../pay/routes.ts';
 import type { NodeProvenance } from '../provenance/routes.ts';
 import type { NodeCompute } from '../compute/routes.ts';
+import type { NodeData } from '../data/routes.ts';
 
 /** The node's parts the HTTP API serves; everything but the chain client reads the index. */
 export type NodeAppDeps = {
@@ -31,6 +32,8 @@ export type NodeAppDeps = {
   provenance?: NodeProvenance | undefined;
   /** Compute market: providers, jobs, stats and the blob store; without it no /v1/compute or /v1/blobs routes. */
   compute?: NodeCompute | undefined;
+  /** Data marketplace: listings, licences, royalties, licensed delivery; without it no /v1/data routes. */
+  data?: NodeData | undefined;
   /** The streamable-HTTP MCP handler, mounted at /mcp. */
   mcp?: ((request: Request) => Promise<Response>) | undefined;
   /** The dashboard's build directory, served at /. */

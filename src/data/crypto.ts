@@ -1,0 +1,147 @@
+// Sealing delivered data to one key: ECIES on secp256k1 (the curve of every Ethereum account, so a buyer's or a
+// provider operator's account key is its data key). ECDH with a fresh ephemeral key, HKDF-SHA256, AES-256-GCM.
+// A DataKey holds its private key only in a closure: it is never a property, never in JSON, inspect or errors.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { secp256k1 } from '@noble/curves/secp256k1';
+import { hkdf } from '@noble/hashes/hkdf';
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, hexToBytes, isHex, type Address, type Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { registerSecret } from '../errors/secrets.ts';
+import { DataDecryptionError, InvalidDataInputError } from './errors.ts';
+
+/** A key that can receive sealed data: its address and public key are public; decrypting and signing need it. */
+export type DataKey = {
+  address: Address;
+  /** Uncompressed, 0x04 + 128 hex digits. */
+  publicKey: Hex;
+  /** EIP-191 personal_sign. */
+  signMessage(m: string): Promise<Hex>;
+  /** Opens a box sealed to `publicKey`; throws DataDecryptionError when it was altered or is for another key. */
+  decrypt(box: Uint8Array): Uint8Array;
+};
+
+const PUB = 65;
+const IV = 12;
+const TAG = 16;
+/** Bytes a box adds to its plaintext: ephemeral public key, IV and tag. */
+export const BOX_OVERHEAD = PUB + IV + TAG;
+/** Binds the derived key to this scheme, so a shared secret is never reused by another protocol. */
+const INFO = new TextEncoder().encode('machina/data/ecies/v1');
+
+/** The private key's 32 bytes; the error never repeats the input (it may be a key with a typo). */
+function privateKeyBytes(pk: unknown): Uint8Array {
+  if (typeof pk !== 'string' || !isHex(pk) || pk.length !== 66) throw new InvalidDataInputError('privateKey', 'must be 0x + 64 hex digits');
+  const bytes = hexToBytes(pk);
+  if (!secp256k1.utils.isValidPrivateKey(bytes)) throw new InvalidDataInputError('privateKey', 'is not a valid secp256k1 private key');
+  return bytes;
+}
+
+/** The recipient's public key as 65 uncompressed bytes; accepts compressed (33) keys too. */
+function publicKeyBytes(publicKey: unknown, field = 'publicKey'): Uint8Array {
+  if (typeof publicKey !== 'string' || !isHex(publicKey) || (publicKey.length !== 132 && publicKey.length !== 68)) {
+    throw new InvalidDataInputError(field, `must be a secp256k1 public key, 0x04 + 128 hex digits (got ${JSON.stringify(String(publicKey).slice(0, 20))}…)`);
+  }
+  try {
+    return secp256k1.ProjectivePoint.fromHex(publicKey.slice(2)).toRawBytes(false);
+  } catch {
+    throw new InvalidDataInputError(field, 'is not a point on secp256k1');
+  }
+}
+
+function aesKey(shared: Uint8Array, ephemeralPub: Uint8Array): Buffer {
+  // shared is the compressed ECDH point; its x coordinate is the secret. The ephemeral key salts the derivation.
+  return Buffer.from(hkdf(sha256, shared.subarray(1), ephemeralPub, INFO, 32));
+}
+
+/**
+ * Seals `plaintext` to `publicKey`: ephemeral public key (65) | IV (12) | ciphertext | GCM tag (16).
+ * @example
+ * const box = encryptTo(buyerKey.publicKey, fileBytes)
+ */
+export function encryptTo(publicKey: Hex, plaintext: Uint8Array): Uint8Array {
+  const recipient = publicKeyBytes(publicKey);
+  if (!(plaintext instanceof Uint8Array)) throw new InvalidDataInputError('plaintext', 'must be bytes (Uint8Array)');
+  const eph = secp256k1.utils.randomPrivateKey();
+  const ephPub = secp256k1.getPublicKey(eph, false);
+  const key = aesKey(secp256k1.getSharedSecret(eph, recipient, true), ephPub);
+  eph.fill(0);
+  const iv = randomBytes(IV);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(ephPub);
+  const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const box = new Uint8Array(BOX_OVERHEAD + ct.length);
+  box.set(ephPub, 0);
+  box.set(iv, PUB);
+  box.set(ct, PUB + IV);
+  box.set(cipher.getAuthTag(), PUB + IV + ct.length);
+  key.fill(0);
+  return box;
+}
+
+function open(priv: Uint8Array, box: Uint8Array): Uint8Array {
+  if (!(box instanceof Uint8Array)) throw new DataDecryptionError('the box must be bytes (Uint8Array)');
+  if (box.length < BOX_OVERHEAD) throw new DataDecryptionError(`the box is ${box.length} bytes, shorter than the ${BOX_OVERHEAD} bytes of its envelope`);
+  const ephPub = box.subarray(0, PUB);
+  let shared: Uint8Array;
+  try {
+    shared = secp256k1.getSharedSecret(priv, ephPub, true);
+  } catch {
+    throw new DataDecryptionError('the box\'s ephemeral key is not a point on secp256k1 (the box was altered)');
+  }
+  const key = aesKey(shared, ephPub);
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, box.subarray(PUB, PUB + IV));
+    decipher.setAAD(ephPub);
+    decipher.setAuthTag(box.subarray(box.length - TAG));
+    return new Uint8Array(Buffer.concat([decipher.update(box.subarray(PUB + IV, box.length - TAG)), decipher.final()]));
+  } catch {
+    throw new DataDecryptionError('the box was altered or was sealed for another key');
+  } finally {
+    key.fill(0);
+  }
+}
+
+/**
+ * Opens a box with a private key given as hex (prefer a DataKey, which keeps the key out of reach).
+ * @example
+ * const bytes = decryptWith(privateKey, box)
+ */
+export function decryptWith(privateKey: Hex, box: Uint8Array): Uint8Array {
+  return open(privateKeyBytes(privateKey), box);
+}
+
+/**
+ * A DataKey for an account key. The private key stays in this closure: the object has only `address`,
+ * `publicKey` and two functions, and prints as `DataKey { address }`.
+ * @example
+ * const key = dataKeyFromPrivateKey(process.env.KEY as Hex); const bytes = key.decrypt(box)
+ */
+export function dataKeyFromPrivateKey(pk: Hex): DataKey {
+  const priv = privateKeyBytes(pk);
+  registerSecret(pk);
+  const account = privateKeyToAccount(bytesToHex(priv));
+  const publicKey = bytesToHex(secp256k1.getPublicKey(priv, false));
+  const address = account.address;
+  const key: DataKey = {
+    address,
+    publicKey,
+    signMessage: (m: string) => account.signMessage({ message: m }),
+    decrypt: (box: Uint8Array) => open(priv, box),
+  };
+  Object.defineProperties(key, {
+    toJSON: { value: () => ({ address, publicKey }), enumerable: false },
+    toString: { value: () => `DataKey(${address})`, enumerable: false },
+    [Symbol.for('nodejs.util.inspect.custom')]: { value: () => `DataKey { address: '${address}' }`, enumerable: false },
+  });
+  return Object.freeze(key);
+}
+
+/**
+ * The uncompressed public key of a hex public key in either form (checks it is on the curve).
+ * @example
+ * normalizePublicKey('0x02…') // '0x04…'
+ */
+export function normalizePublicKey(publicKey: Hex, field = 'publicKey'): Hex {
+  return bytesToHex(publicKeyBytes(publicKey, field));
+}

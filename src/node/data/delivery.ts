@@ -1,0 +1,198 @@
+// Licensed delivery: a signed request names a licence; the node recovers the requester's public key
+// from the signature, decides on the chain (not the index) whether that key may receive the listing's
+// records — the holder of a valid Access licence, or the operator of the compute provider a Training
+// licence is bound to while that provider runs the job — and streams the records encrypted to that key,
+// leaving out the files of contributors the licence does not cover or who revoked their consent since.
+import { constants as fsConstants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { isAddressEqual, type Address, type Hex } from 'viem';
+import { dataMarketAbi } from '../../chain/artifacts/index.ts';
+import type { MachinaPublicClient } from '../../chain/clients.ts';
+import { readJob, readProvider } from '../../compute/market.ts';
+import { verifyDeliveryRequest } from '../../data/deliveryRequest.ts';
+import { sealDelivery } from '../../data/deliverySeal.ts';
+import { DataDeliveryError, InvalidDataInputError } from '../../data/errors.ts';
+import { formatError } from '../../errors/index.ts';
+import { buildManifest } from '../../provenance/manifest.ts';
+import { ApiError } from '../api/errors.ts';
+import type { RecordFile } from './queries.ts';
+
+export type AuthorizedDelivery = {
+  licenceId: bigint;
+  listingId: bigint;
+  kind: 'access' | 'training';
+  /** The requester: the licence holder (Access) or the bound provider's operator (Training). */
+  address: Address;
+  publicKey: Hex;
+  includedMask: bigint;
+  root: Hex;
+  contributors: { account: Address }[];
+  jobId: bigint | null;
+  providerId: bigint | null;
+};
+
+type LicenceStruct = { listingId: bigint; kind: number; expiresAt: number; includedMask: bigint; jobId: bigint; providerId: bigint };
+type ListingStruct = { root: Hex; contributorCount: number };
+
+/**
+ * Checks the signed request (LIB's verifyDeliveryRequest: fields, chain, market, time window, signature) and
+ * decides on the chain whether its key may receive the listing's records; throws the refusal (an ApiError
+ * naming the field and the reason) otherwise.
+ * @example
+ * const auth = await authorizeDelivery({ client, market, computeMarket, body })
+ */
+export async function authorizeDelivery(p: { client: MachinaPublicClient; market: Address; computeMarket: Address | undefined; body: unknown; now?: number }): Promise<AuthorizedDelivery> {
+  const { client, market } = p;
+  let verified: Awaited<ReturnType<typeof verifyDeliveryRequest>>;
+  try {
+    verified = await verifyDeliveryRequest(p.body, { chainId: client.chain.id, market, now: p.now });
+  } catch (err) {
+    if (err instanceof InvalidDataInputError) throw new ApiError(400, err.field === 'signature' ? 'INVALID_SIGNATURE' : 'INVALID_ARGUMENT', err.message, err.field);
+    if (err instanceof DataDeliveryError) {
+      const code = err.code === 'REQUEST_EXPIRED' ? 'STALE_REQUEST' : err.code === 'BAD_SIGNATURE' ? 'INVALID_SIGNATURE' : err.code;
+      throw new ApiError(err.status ?? 400, code, `${err.field ? `${err.field}: ` : ''}${err.message}`, err.field);
+    }
+    throw err;
+  }
+  const { request: r, address, publicKey } = verified;
+  const licenceId = BigInt(r.licenceId);
+  const listingId = BigInt(r.listingId);
+
+  // The money and permission decision reads the chain, not the index.
+  const read = <T>(functionName: string, args: unknown[], address_ = market) => client.readContract({ address: address_, abi: dataMarketAbi as never, functionName: functionName as never, args: args as never }) as Promise<T>;
+  let licence: LicenceStruct;
+  try {
+    licence = await read<LicenceStruct>('getLicence', [licenceId]);
+  } catch (err) {
+    if (/UnknownLicence/.test(formatError(err))) throw new ApiError(404, 'NOT_FOUND', `licence ${licenceId} does not exist`, 'licenceId');
+    throw err;
+  }
+  if (BigInt(licence.listingId) === 0n) throw new ApiError(404, 'NOT_FOUND', `licence ${licenceId} does not exist`, 'licenceId');
+  const kind = Number(licence.kind) === 1 ? 'training' : 'access';
+  if (BigInt(licence.listingId) !== listingId) {
+    throw new ApiError(409, 'WRONG_LICENCE', `licence ${licenceId} is for listing ${licence.listingId}, not listing ${listingId}`, 'listingId');
+  }
+  const [valid, holder, listing, contributors] = await Promise.all([
+    read<boolean>('isLicenceValid', [licenceId]),
+    read<Address>('holderOf', [licenceId]),
+    read<ListingStruct>('getListing', [listingId]),
+    read<readonly { account: Address }[]>('getContributors', [listingId]),
+  ]);
+  if (!valid) {
+    const at = Number(licence.expiresAt);
+    throw new ApiError(410, 'LICENCE_EXPIRED', `licence ${licenceId} expired${at ? ` at ${new Date(at * 1000).toISOString()} (${at})` : ''}; buy a new one`, 'licenceId');
+  }
+  let jobId: bigint | null = null;
+  let providerId: bigint | null = null;
+  if (kind === 'access') {
+    if (!isAddressEqual(address, holder)) throw new ApiError(403, 'NOT_LICENSED', `key ${address} holds no licence ${licenceId} (its holder is ${holder})`, 'signature');
+  } else {
+    jobId = BigInt(licence.jobId);
+    providerId = BigInt(licence.providerId);
+    if (jobId === 0n) {
+      throw new ApiError(409, 'WRONG_LICENCE', `licence ${licenceId} is a training licence not bound to a compute job yet: bind it (bindTrainingRun) to the job; the data then goes to that job's provider only`, 'licenceId');
+    }
+    if (!p.computeMarket) throw new ApiError(503, 'UNAVAILABLE', 'this node does not know the compute market, which a training delivery is checked against', 'licenceId');
+    const [provider, job] = await Promise.all([readProvider(client, { market: p.computeMarket, providerId }), readJob(client, { market: p.computeMarket, jobId })]);
+    if (!provider || !isAddressEqual(provider.operator, address)) {
+      const who = isAddressEqual(address, holder) ? ` (it is the holder's; a training licence's data goes to the compute provider, never to the holder)` : '';
+      throw new ApiError(403, 'NOT_LICENSED', `key ${address} holds no licence ${licenceId}: training licence ${licenceId} delivers only to the operator of provider ${providerId}, bound to job ${jobId}${who}`, 'signature');
+    }
+    const assigned = job?.status === 'assigned' && job.assignments.some((a) => a.providerId === providerId);
+    if (!assigned) {
+      throw new ApiError(409, 'JOB_NOT_RUNNING', `job ${jobId} is ${job?.status ?? 'unknown'}${job?.status === 'assigned' ? ' to another provider' : ''}: licence ${licenceId}'s data is delivered only while provider ${providerId} is assigned the job`, 'licenceId');
+    }
+  }
+  return {
+    licenceId,
+    listingId,
+    kind,
+    address,
+    publicKey,
+    includedMask: BigInt(licence.includedMask),
+    root: (listing.root as Hex).toLowerCase() as Hex,
+    contributors: contributors.map((c) => ({ account: c.account })),
+    jobId,
+    providerId,
+  };
+}
+
+export type DeliveryPlan = {
+  files: RecordFile[];
+  excluded: { index: number; account: Address; files: number; reason: 'not-covered' | 'revoked' }[];
+};
+
+/**
+ * Which files go out: those of contributors the licence covers (its includedMask) whose consent is still
+ * in force now (read on the chain).
+ * @example const plan = await planDelivery({ client, market, auth, files: records.files })
+ */
+export async function planDelivery(p: { client: MachinaPublicClient; market: Address; auth: AuthorizedDelivery; files: readonly RecordFile[] }): Promise<DeliveryPlan> {
+  const { auth } = p;
+  const consents = await Promise.all(
+    auth.contributors.map((_, i) =>
+      p.client.readContract({ address: p.market, abi: dataMarketAbi as never, functionName: 'getConsent' as never, args: [auth.listingId, BigInt(i)] as never }) as Promise<{ revokedAt: number; givenAt: number }>,
+    ),
+  );
+  const reasonOf = (i: number): 'not-covered' | 'revoked' | null => {
+    if (((auth.includedMask >> BigInt(i)) & 1n) === 0n) return 'not-covered';
+    if (Number(consents[i]?.revokedAt ?? 0) !== 0) return 'revoked';
+    return null;
+  };
+  const excluded: DeliveryPlan['excluded'] = [];
+  auth.contributors.forEach((c, i) => {
+    const reason = reasonOf(i);
+    if (reason) excluded.push({ index: i, account: c.account, files: p.files.filter((f) => f.contributor === i).length, reason });
+  });
+  return { files: p.files.filter((f) => reasonOf(f.contributor) === null), excluded };
+}
+
+/** Reads one record file under `location` (never outside it, never through a symlink). */
+async function readRecord(location: string, rel: string): Promise<Uint8Array> {
+  const full = path.resolve(location, rel);
+  const inside = path.relative(location, full);
+  if (inside === '' || inside.startsWith('..') || path.isAbsolute(inside)) throw new Error(`${rel} is outside the records folder`);
+  const real = await realpath(full);
+  if (real !== full) throw new Error(`${rel} leads elsewhere (a symlink)`);
+  const fh = await open(real, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+  try {
+    return new Uint8Array(await fh.readFile());
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The delivery stream (src/data/deliverySeal.ts): a header frame, then one frame per file sealed to the
+ * requester's key with its manifest proof, each file read, checked against its entry and sealed in turn.
+ * @example return new Response(deliveryStream({ auth, plan, files: records.files, location }), { headers: { 'content-type': DELIVERY_CONTENT_TYPE } })
+ */
+export function deliveryStream(p: { auth: AuthorizedDelivery; plan: DeliveryPlan; files: readonly RecordFile[]; location: string; log?: (line: string) => void }): ReadableStream<Uint8Array> {
+  const { auth, plan } = p;
+  const manifest = buildManifest(p.files.map((f) => ({ path: f.path, size: f.size, root: f.root })));
+  const frames = sealDelivery({
+    listingId: auth.listingId,
+    licenceId: auth.licenceId,
+    manifest,
+    paths: plan.files.map((f) => f.path),
+    excluded: plan.excluded.map(({ index, account, files }) => ({ index, account, files })),
+    publicKey: auth.publicKey,
+    read: (entry) => readRecord(p.location, entry.path),
+  });
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await frames.next();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      } catch (err) {
+        p.log?.(`data: delivery of licence ${auth.licenceId} failed: ${formatError(err)}`);
+        controller.error(err);
+      }
+    },
+    async cancel() {
+      await frames.return(undefined);
+    },
+  });
+}
