@@ -1,4 +1,4 @@
-// `npm run bench [gas|paygas|indexer|api|x402|provgas|merkle|hash|intake|matcher|compute ...] [--json]`: every benchmark, each figure printed with its
+// `npm run bench [gas|paygas|indexer|api|x402|provgas|merkle|hash|intake|matcher|compute|data ...] [--json]`: every benchmark, each figure printed with its
 // ratio to a baseline measured in the same run (for gas: the canonical contracts on the same calls).
 // Progress goes to stderr; `--json` prints one JSON document on stdout for programs.
 import { gasTable, measureGas } from './gas.ts';
@@ -12,6 +12,7 @@ import { measureProvenanceMerkle, provenanceMerkleReport } from './provenanceMer
 import { measureProvenanceIntake, provenanceIntakeReport } from './provenanceIntake.ts';
 import { computeMatcherReport, measureComputeMatcher } from './computeMatcher.ts';
 import { computeMarketReport, measureComputeMarket } from './computeMarket.ts';
+import { dataMarketReport, measureDataMarket } from './dataMarket.ts';
 
 const json = process.argv.includes('--json');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -97,6 +98,13 @@ if (wanted('compute')) {
   const r = await measureComputeMarket({ log });
   results.compute = r;
   out(`${computeMarketReport(r)}\n`);
+}
+
+if (wanted('data')) {
+  log('data: delivery throughput, then gas per data-market step on a fresh devnet ...');
+  const r = await measureDataMarket({ log });
+  results.data = r;
+  out(`${dataMarketReport(r)}\n`);
 }
 
 if (json) process.stdout.write(`${JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);

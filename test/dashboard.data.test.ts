@@ -20,7 +20,7 @@ import { buyLicence, giveConsent, publishListing, registerModelRoyalty, revokeCo
 import { cumulativeSplit, modelRevenueSplit, splitSale } from '../src/data/split.ts';
 import { consentScope, type TermsInput } from '../src/data/terms.ts';
 import { registerAgent } from '../src/identity/actions/agents.ts';
-import { dataModules, startNodeData } from '../src/node/data/wiring.ts';
+import { dataModule, dataModules, startNodeData } from '../src/node/data/wiring.ts';
 import { openNodeStore, type NodeStore } from '../src/node/db/store.ts';
 import { identityModule } from '../src/node/identity/module.ts';
 import { startIndexer, type RunningIndexer } from '../src/node/indexer/indexer.ts';
@@ -44,20 +44,21 @@ const lower = (a: string | null) => (a ?? '').toLowerCase();
 
 type DataNode = { url: string; logs: string[]; synced: () => Promise<void>; stop: () => Promise<void> };
 
-/** The node as `machina up` runs it with the data marketplace: indexer (identity, provenance, data), API + dashboard. */
-async function startDataNode(chain: TestChain): Promise<DataNode> {
-  const T0=Date.now(); const lap=(n:string)=>process.stderr.write(`TIMING ${n} ${Date.now()-T0}\n`);
+/** The embedded database with the identity, provenance and data modules (opened while the devnet starts: it takes longest). */
+async function openDataStore(): Promise<{ store: NodeStore; dataDir: string }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'machina-dash-data-'));
-  const store: NodeStore = await openNodeStore({ dataDir, modules: [identityModule(), provenanceModule(), ...dataModules(chain.deployment)] });
-  lap('store');
+  return { store: await openNodeStore({ dataDir, modules: [identityModule(), provenanceModule(), dataModule()] }), dataDir };
+}
+
+/** The node as `machina up` runs it with the data marketplace: indexer (identity, provenance, data), API + dashboard. */
+async function startDataNode(chain: TestChain, { store, dataDir }: { store: NodeStore; dataDir: string }): Promise<DataNode> {
+  assert.equal(dataModules(chain.deployment).length, 1, 'the deployment has DataMarket and the provenance registries');
   const indexer: RunningIndexer = await startIndexer({ client: chain.client, deployment: chain.deployment, store, pollIntervalMs: 50 });
-  lap('indexer');
   const logs: string[] = [];
   const prov = await startNodeProvenance({ client: chain.client, deployment: chain.deployment, db: store.db, schema: store.schema, dataDir, signer: undefined, log: (l: string) => logs.push(l) });
   assert.ok(prov, 'the deployment has the provenance registries');
   const data = startNodeData({ client: chain.client, deployment: chain.deployment, db: store.db, provenance: prov.parts.queries });
   assert.ok(data, 'the deployment has DataMarket');
-  lap('prov');
   const node: RunningNode = await startNode({
     host: '127.0.0.1',
     port: 0,
@@ -75,7 +76,6 @@ async function startDataNode(chain: TestChain): Promise<DataNode> {
       data,
     }),
   });
-  lap('node');
   return {
     url: node.url,
     logs,
@@ -94,6 +94,7 @@ describe('dashboard: data marketplace', { skip }, () => {
   let chain: TestChain;
   let node: DataNode;
   let browser: Browser;
+  let launching: Promise<Browser> | undefined;
   let work: string;
   let market: Address;
   let token: Address;
@@ -150,13 +151,22 @@ describe('dashboard: data marketplace', { skip }, () => {
 
   before(async () => {
     assert.ok(hasChromium, `${CHROMIUM} is missing: .ci/run must install Debian's chromium`);
-    const built = buildWeb({ quiet: true });
-    chain = await startTestChain();
+    // The browser starts while the chain work runs.
+    launching = import('playwright-core').then(({ chromium }) =>
+      chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      }),
+    );
+    launching.catch(() => {});
+    const opened = openDataStore();
+    const [started] = await Promise.all([startTestChain(), buildWeb({ quiet: true }), opened]);
+    chain = started;
     assert.ok(chain.deployment.contracts.DataMarket, 'the protocol plan deploys DataMarket');
     market = chain.address('DataMarket');
     token = chain.address('SettlementToken');
-    await built;
-    node = await startDataNode(chain);
+    node = await startDataNode(chain, await opened);
     work = mkdtempSync(path.join(tmpdir(), 'machina-dash-data-files-'));
     const seller = chain.wallet(1);
     contributors = [2, 3, 4].map((i) => chain.wallet(i).account.address);
@@ -237,16 +247,12 @@ describe('dashboard: data marketplace', { skip }, () => {
     await revokeConsent(chain.wallet(3), { market, listingId });
     await node.synced();
 
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launching;
   });
 
   after(async () => {
-    await browser?.close();
+    // A browser launched for a setup that failed later is closed too.
+    await (browser ?? (await launching?.catch(() => undefined)))?.close();
     await node?.stop();
     await chain?.stop();
     if (work) rmSync(work, { recursive: true, force: true });

@@ -27,6 +27,8 @@ import { nodeProvenanceMcpDeps } from '../mcp/provenance.ts';
 import { computeModules, startNodeCompute } from '../node/compute/wiring.ts';
 import { startNodeArbiter } from '../node/compute/arbiter.ts';
 import { nodeComputeMcpDeps } from '../mcp/compute.ts';
+import { dataModules, startNodeData } from '../node/data/wiring.ts';
+import { nodeDataMcpDeps } from '../mcp/data.ts';
 
 const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
 
@@ -86,7 +88,7 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
     const store = await openNodeStore({
       databaseUrl: settings.databaseUrl,
       dataDir: nodeDataDir,
-      modules: [identityModule(), ...walletModules(deployment), ...provenanceModules(deployment), ...computeModules(deployment)],
+      modules: [identityModule(), ...walletModules(deployment), ...provenanceModules(deployment), ...dataModules(deployment), ...computeModules(deployment)],
     });
     stops.push(store.close);
     const indexer = await startIndexer({
@@ -135,6 +137,8 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
     if (compute) stops.push(compute.stop);
     // Where the node's key is one of the market's arbiters (the devnet names it), it re-executes disputed results
     // and answers the market's ERC-8004 validation requests.
+    // Data: the market's read side, licensed delivery of the records this node holds, model serving over x402.
+    const data = startNodeData({ client, deployment, db: store.db, provenance: provenance?.parts.queries });
     const arbiter = await startNodeArbiter({ client, deployment, signer: nodeWallet, log });
     if (arbiter) stops.push(arbiter.stop);
     const node = await startNode({
@@ -158,6 +162,7 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
           pay: pay?.parts,
           provenance: provenance?.parts,
           compute: compute?.parts,
+          data,
           mcp: createMcpHttpHandler({
             queries: store.queries,
             writer,
@@ -165,6 +170,7 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
             wallet: walletParts.mcpWallet,
             provenance: provenance && nodeProvenanceMcpDeps({ provenance: provenance.parts, client, deployment, nodeUrl: publicUrl }),
             compute: compute && nodeComputeMcpDeps(compute.parts),
+            data: data && nodeDataMcpDeps(data),
           }),
           webRoot: existsSync(WEB_DIST) ? WEB_DIST : undefined,
           log,

@@ -11,11 +11,11 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Address } from 'viem';
 import { submitJob } from '../../src/compute/buyer.ts';
-import { cancelJob, offer, readJob } from '../../src/compute/market.ts';
+import { acceptResult, cancelJob, offer, readJob } from '../../src/compute/market.ts';
 import { examplesToTensors } from '../../src/compute/provider/dataJob.ts';
 import { startProviderDaemon, type ProviderDaemon, type ProviderEvent } from '../../src/compute/provider/daemon.ts';
 import { ensureProvider } from '../../src/compute/provider/setup.ts';
-import { closeSandboxes, DataJobNotResolvableError, encodeBundle, encodeDataReference, isDataReference, parseDataReference, runWorkload, sha256Hex, WorkloadError, type TrainSpec } from '../../src/compute/workloads/index.ts';
+import { closeSandboxes, DataJobNotResolvableError, encodeBundle, failureDigest, encodeDataReference, isDataReference, parseDataReference, runWorkload, sha256Hex, WorkloadError, type TrainSpec } from '../../src/compute/workloads/index.ts';
 import { executeJob } from '../../src/compute/provider/execute.ts';
 import { trainOnData } from '../../src/data/computeToData.ts';
 import { dataKeyFromPrivateKey } from '../../src/data/crypto.ts';
@@ -86,6 +86,7 @@ describe('compute-to-data', { timeout: 120_000 }, () => {
   const events = { allowed: [] as ProviderEvent[], other: [] as ProviderEvent[] };
   let trained: Awaited<ReturnType<typeof trainOnData>>;
   let licenceId: bigint;
+  let licenceOther: bigint;
 
   before(async () => {
     chain = await startTestChain();
@@ -244,6 +245,7 @@ describe('compute-to-data', { timeout: 120_000 }, () => {
     assert.ok(skipped && skipped.type === 'skipped' && /do not allow provider/.test(skipped.reason), `the other provider skipped the offer: ${skipped && 'reason' in skipped ? skipped.reason : 'no event'}`);
     assert.equal((await readJob(chain.client, { market, jobId: posted.jobId }))?.status, 'open', 'nobody took it');
     await cancelJob(lab, { market, jobId: posted.jobId });
+    licenceOther = second.licenceId;
 
     // The node delivers a training licence's data to the bound provider's operator only: not to another provider's
     // key, not to the licence holder's.
@@ -253,5 +255,36 @@ describe('compute-to-data', { timeout: 120_000 }, () => {
         (err: Error & { status?: number; code?: string }) => err.status === 403 && err.code === 'NOT_LICENSED',
       );
     }
+  });
+  it('a licence the buyer never binds: the provider commits the failure record in time (paid, not slashed as a no-show)', async () => {
+    const lab = chain.wallet(ACCOUNTS.lab);
+    const posted = await submitJob({
+      wallet: lab,
+      client: chain.client,
+      market,
+      token,
+      workload: encodeBundle({ kind: 'train', name: 'compute-to-data', train: SPEC }),
+      input: encodeDataReference({ node: node.url, datasets: [{ listingId: dataset.listingId, licenceId: licenceOther }], features: 'patients-v1' }),
+      maxPricePerUnit: PRICE,
+      replicas: 1,
+      mode: 'optimistic',
+      direct: true,
+      deadlineSeconds: 32,
+    });
+    await offer(lab, { market, jobId: posted.jobId, providerId: allowedId, pricePerUnit: PRICE });
+    // Never bound: the provider waits for the binding while half its time budget lasts, then gives the failure record.
+    const expected = failureDigest('invalid-input', 'input.datasets[0]');
+    let job = await readJob(chain.client, { market, jobId: posted.jobId });
+    const until = Date.now() + 40_000;
+    while (!job?.assignments[0]?.outputDigest && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 250));
+      job = await readJob(chain.client, { market, jobId: posted.jobId });
+    }
+    assert.equal(job?.assignments[0]?.outputDigest, expected, 'the canonical failure record of the refused dataset');
+    const done = await acceptResult(lab, { market, jobId: posted.jobId });
+    assert.equal(done.status, 'completed');
+    const after = await readJob(chain.client, { market, jobId: posted.jobId });
+    assert.ok(after?.assignments[0]?.paid && !after.assignments[0].slashed, 'paid, not slashed');
+    assert.deepEqual(readdirSync(providerWork), [], 'nothing left in the provider work folder');
   });
 });

@@ -63,43 +63,49 @@ contract DataMarketFuzzTest is DataTestBase {
         uint16[] memory shares = _randomShares(seed, n);
         _fund(buyer, price);
         uint256 id = _listingOf(people, shares, price, 0);
-        uint256 covered;
-        for (uint256 i; i < n; ++i) {
-            if (mask & (1 << i) != 0) {
-                vm.prank(people[i]);
-                market.giveConsent(id, bytes32(0), RESEARCH | TRAINING);
-                covered += shares[i];
-            } else if (i % 2 == 0) {
-                // a consent that does not cover the sale (no training scope)
-                vm.prank(people[i]);
-                market.giveConsent(id, bytes32(0), RESEARCH);
-            }
-        }
+        uint256 covered = _consentMask(id, shares, mask);
         (uint256 quoted, uint256 qmask, uint32 epoch) = market.quote(id, TRAIN, RESEARCH);
         assertEq(quoted, price);
         assertEq(qmask, mask);
         vm.prank(buyer);
         market.buy(id, TRAIN, RESEARCH, price, epoch);
+        _checkSale(shares, mask, covered, price);
+        _assertSolvent();
+    }
 
-        uint256 first = n;
+    /// @dev Contributors in `mask` consent to the sale; every other even one consents without the training scope.
+    function _consentMask(uint256 id, uint16[] memory shares, uint256 mask) internal returns (uint256 covered) {
+        for (uint256 i; i < shares.length; ++i) {
+            if (mask & (1 << i) != 0) {
+                vm.prank(people[i]);
+                market.giveConsent(id, bytes32(0), RESEARCH | TRAINING);
+                covered += shares[i];
+            } else if (i % 2 == 0) {
+                vm.prank(people[i]);
+                market.giveConsent(id, bytes32(0), RESEARCH);
+            }
+        }
+    }
+
+    function _checkSale(uint16[] memory shares, uint256 mask, uint256 covered, uint256 price) internal view {
+        uint256 first = shares.length;
         uint256 given;
         uint256 sum;
-        for (uint256 i; i < n; ++i) {
+        for (uint256 i; i < shares.length; ++i) {
             uint256 got = market.creditOf(people[i]);
             sum += got;
             if (mask & (1 << i) == 0) {
                 assertEq(got, 0, "uncovered contributor paid");
-            } else if (first == n) {
+            } else if (first == shares.length) {
                 first = i;
             } else {
-                uint256 expected = uint256(price) * shares[i] / covered;
+                uint256 expected = price * shares[i] / covered;
                 assertEq(got, expected, "covered share");
                 given += expected;
             }
         }
-        assertEq(market.creditOf(people[first]), uint256(price) - given, "first covered takes the remainder");
+        assertEq(market.creditOf(people[first]), price - given, "first covered takes the remainder");
         assertEq(sum, price, "sum == price");
-        _assertSolvent();
     }
 
     // ─────────────────────────────────────────────────────────────────────────────
@@ -234,22 +240,19 @@ contract DataMarketFuzzTest is DataTestBase {
     // 3 contributors, 2 datasets, 1 model, 1,000 revenue increments
     // ─────────────────────────────────────────────────────────────────────────────
 
-    function test_thousandIncrements_everyCreditToTheUnit() public {
-        address alice = people[0];
-        address bob = people[1];
-        address carol = people[2];
-        // dataset A: alice 50 %, bob 30 %, carol 20 %, royalty 7.77 %; dataset B: carol 33.34 %, alice 33.33 %,
-        // bob 33.33 %, royalty 12.5 %
+    /// @dev Dataset A: alice 50 %, bob 30 %, carol 20 %, royalty 7.77 %; dataset B: carol 33.34 %, alice 33.33 %,
+    ///      bob 33.33 %, royalty 12.5 %; one model trained on both.
+    function _thousandSetup() internal returns (uint256 a, uint256 b) {
         address[] memory accA = new address[](3);
-        (accA[0], accA[1], accA[2]) = (alice, bob, carol);
+        (accA[0], accA[1], accA[2]) = (people[0], people[1], people[2]);
         uint16[] memory shA = new uint16[](3);
         (shA[0], shA[1], shA[2]) = (5_000, 3_000, 2_000);
         address[] memory accB = new address[](3);
-        (accB[0], accB[1], accB[2]) = (carol, alice, bob);
+        (accB[0], accB[1], accB[2]) = (people[2], people[0], people[1]);
         uint16[] memory shB = new uint16[](3);
         (shB[0], shB[1], shB[2]) = (3_334, 3_333, 3_333);
-        uint256 a = _listingOf(accA, shA, 0, 777);
-        uint256 b = _listingOf(accB, shB, 0, 1_250);
+        a = _listingOf(accA, shA, 0, 777);
+        b = _listingOf(accB, shB, 0, 1_250);
         for (uint256 i; i < 3; ++i) {
             vm.prank(accA[i]);
             market.giveConsent(a, bytes32(0), RESEARCH | TRAINING);
@@ -260,37 +263,45 @@ contract DataMarketFuzzTest is DataTestBase {
         uint256 lb = _buy(b, TRAIN, RESEARCH);
         _registerModel(DIGEST, _roots(market.getListing(a).root, market.getListing(b).root), 0);
         _royalty(DIGEST, _ids(la, lb));
+    }
 
+    /// @dev Alice, bob, carol and the beneficiary's entitlements after cumulative revenue `r`, from `r` alone.
+    function _thousandExpected(uint256 r) internal pure returns (uint256[4] memory e) {
+        uint256 dA = r * 777 / BPS;
+        uint256 dB = r * 1_250 / BPS;
+        uint256 bobA = dA * 3_000 / BPS;
+        uint256 carolA = dA * 2_000 / BPS;
+        uint256 aliceB = dB * 3_333 / BPS;
+        uint256 bobB = dB * 3_333 / BPS;
+        e[0] = (dA - bobA - carolA) + aliceB;
+        e[1] = bobA + bobB;
+        e[2] = carolA + (dB - aliceB - bobB);
+        e[3] = r - dA - dB;
+    }
+
+    function test_thousandIncrements_everyCreditToTheUnit() public {
+        (uint256 a, uint256 b) = _thousandSetup();
         uint256 r;
         uint256 withdrawnAlice;
         for (uint256 s; s < 1_000; ++s) {
-            // x402-like payments: mostly 20,000 units (0.02), sometimes odd amounts down to 1 unit
+            // x402-like payments: mostly 20,000 units (0.02), every 7th an odd amount down to 1 unit
             uint256 amount = s % 7 == 0 ? 1 + uint256(keccak256(abi.encode(s))) % 997 : 20_000;
             _payVault(DIGEST, amount);
             market.routeRevenue(DIGEST);
             r += amount;
             if (s % 100 == 99) {
-                vm.prank(alice);
+                vm.prank(people[0]);
                 withdrawnAlice += market.withdraw();
             }
         }
-
-        // independent expectation from the total alone
-        uint256 dA = r * 777 / BPS;
-        uint256 dB = r * 1_250 / BPS;
-        uint256 bobA = dA * 3_000 / BPS;
-        uint256 carolA = dA * 2_000 / BPS;
-        uint256 aliceA = dA - bobA - carolA;
-        uint256 aliceB = dB * 3_333 / BPS;
-        uint256 bobB = dB * 3_333 / BPS;
-        uint256 carolB = dB - aliceB - bobB;
-        assertEq(market.creditOf(alice) + withdrawnAlice, aliceA + aliceB, "alice");
-        assertEq(market.creditOf(bob), bobA + bobB, "bob");
-        assertEq(market.creditOf(carol), carolA + carolB, "carol");
-        assertEq(market.creditOf(beneficiary), r - dA - dB, "beneficiary");
-        assertEq(token.balanceOf(alice), withdrawnAlice);
-        assertEq(market.royaltyPaidTo(a, 0), aliceA);
-        assertEq(market.royaltyPaidTo(b, 0), carolB);
+        uint256[4] memory e = _thousandExpected(r);
+        assertEq(market.creditOf(people[0]) + withdrawnAlice, e[0], "alice");
+        assertEq(market.creditOf(people[1]), e[1], "bob");
+        assertEq(market.creditOf(people[2]), e[2], "carol");
+        assertEq(market.creditOf(beneficiary), e[3], "beneficiary");
+        assertEq(token.balanceOf(people[0]), withdrawnAlice);
+        assertEq(market.royaltyPaidTo(a, 0), r * 777 / BPS - r * 777 / BPS * 3_000 / BPS - r * 777 / BPS * 2_000 / BPS);
+        assertEq(market.getListing(b).royalties, r * 1_250 / BPS);
         assertEq(market.getModelRoyalty(DIGEST).revenue, r);
         _assertSolvent();
     }

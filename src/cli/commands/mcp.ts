@@ -77,12 +77,29 @@ export function addMcpCommand(program: Command): Command {
       const { computeMcpDeps, COMPUTE_TOOL_NAMES } = await import('../../mcp/compute.ts');
       // compute_submit reads files only inside the workspace (MACHINA_MCP_WORKSPACE, else the working directory), never Machina's own data.
       const compute = await computeMcpDeps({ nodeUrl, client: chain?.client, deployment: chain?.deployment, wallet: chain?.account ? chain.wallet() : undefined, workspace: settings.mcpWorkspace, deny: [settings.dataDir, settings.keystore] });
+      // Data: catalogue and listing reads from the node; data_buy spends and data_fetch decrypts with the local key,
+      // so they exist only here, writing inside the workspace only.
+      const { dataMcpDeps, DATA_TOOL_NAMES } = await import('../../mcp/data.ts');
+      const data = await dataMcpDeps({
+        nodeUrl,
+        client: chain?.client,
+        deployment: chain?.deployment,
+        wallet: chain?.account ? chain.wallet() : undefined,
+        dataKey: chain?.account
+          ? async () => {
+              const [{ dataKeyFromPrivateKey }, { signerPrivateKey }] = await Promise.all([import('../../data/crypto.ts'), import('./data.ts')]);
+              return dataKeyFromPrivateKey(await signerPrivateKey(chain!, opts));
+            }
+          : undefined,
+        workspace: settings.mcpWorkspace,
+        deny: [settings.dataDir, settings.keystore],
+      });
       await checkNode(nodeUrl, chainId, log);
       log(
         `serving ${MCP_TOOL_NAMES.length + PROVENANCE_TOOL_NAMES.length + COMPUTE_TOOL_NAMES.length - (compute.submit ? 0 : 1) + (wallet ? WALLET_TOOL_NAMES.length - (wallet.payingFetch ? 0 : 1) : 0)} tools on stdio; reading from ${nodeUrl}` +
           (writer ? `; signing as ${writer.address} on chain ${chainId}` : writerError ? '' : '; no signer (write tools answer SIGNER_NOT_CONFIGURED)'),
       );
-      await serveMcpStdio({ queries, writer, writerError, version: VERSION, wallet, provenance, compute });
+      await serveMcpStdio({ queries, writer, writerError, version: VERSION, wallet, provenance, compute, data });
     });
 }
 
