@@ -64,13 +64,17 @@ contract DataMarketFuzzTest is DataTestBase {
         _fund(buyer, price);
         uint256 id = _listingOf(people, shares, price, 0);
         uint256 covered = _consentMask(id, shares, mask);
+        _quoteAndBuy(id, price, mask);
+        _checkSale(shares, mask, covered, price);
+        _assertSolvent();
+    }
+
+    function _quoteAndBuy(uint256 id, uint256 price, uint256 mask) internal {
         (uint256 quoted, uint256 qmask, uint32 epoch) = market.quote(id, TRAIN, RESEARCH);
         assertEq(quoted, price);
         assertEq(qmask, mask);
         vm.prank(buyer);
         market.buy(id, TRAIN, RESEARCH, price, epoch);
-        _checkSale(shares, mask, covered, price);
-        _assertSolvent();
     }
 
     /// @dev Contributors in `mask` consent to the sale; every other even one consents without the training scope.

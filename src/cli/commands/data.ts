@@ -521,7 +521,7 @@ export function addDataCommands(program: Command) {
     purposes ??= listing.terms.purposes;
     const q = await market.quote(ctx.client, { market: marketAddress, listingId, kind, purposes });
     if (maxPrice !== undefined && q.price > maxPrice) throw new InvalidArgumentError('--max-price', `listing ${listingId} asks ${mUSD(q.price)} for a ${kind} licence, more than ${mUSD(maxPrice)}`);
-    progress(`quote: ${mUSD(q.price)} for a ${kind} licence of listing ${listingId}, covering ${countBits(q.includedMask)} of ${listing.contributors.length} contributor(s) (consent epoch ${q.consentEpoch})`);
+    progress(`quote: ${mUSD(q.price)} for ${kind === 'access' ? 'an access' : 'a training'} licence of listing ${listingId}, covering ${countBits(q.includedMask)} of ${listing.contributors.length} contributor(s) (consent epoch ${q.consentEpoch})`);
     await ensureTokens(ctx, q.price, progress);
     const r = await market.buyLicence(ctx.wallet(), { market: marketAddress, token: ctx.address('SettlementToken'), listingId, kind, purposes, maxPrice: maxPrice ?? q.price, expectedConsentEpoch: q.consentEpoch });
     const licence = await market.readLicence(ctx.client, { market: marketAddress, licenceId: r.licenceId });
@@ -644,7 +644,7 @@ export function addDataCommands(program: Command) {
               ['royalties', u(earnings.credited?.royalty)],
               ['model revenue', u(earnings.credited?.modelRevenue)],
               ['total earned', u(earnings.credited?.total)],
-              ['withdrawn before', u(earnings.withdrawn)],
+              ['withdrawn', u(earnings.withdrawn)],
               ...(earnings.byListing ?? []).map((l): [string, unknown] => [`  listing ${l.listingId}${l.name ? ` ${l.name}` : ''}`, `sales ${u(l.sale)}, royalties ${u(l.royalty)}${l.modelRevenue !== '0' ? `, model revenue ${u(l.modelRevenue)}` : ''}`]),
             ] as Array<[string, unknown]>)
           : [['earnings by reason', `unknown (${nodeError})`] as [string, unknown]]),
@@ -759,7 +759,24 @@ export function addDataCommands(program: Command) {
       const market = await import('../../data/market.ts');
       const l = await market.readLicence(ctx.client, { market: dataMarketOf(ctx), licenceId });
       if (!l) throw new MachinaError(`licence ${licenceId} does not exist`, { code: 'NOT_FOUND', field: 'LICENCE' });
-      emit({ json }, { ...l, licenceId }, () => [`licence ${licenceId}`, ...table(Object.entries(l).map(([k, v]): [string, unknown] => [k, Array.isArray(v) ? v.join(', ') : v]))]);
+      emit({ json }, { ...l, licenceId }, () => [
+        `licence ${licenceId}: ${l.kind} of listing ${l.listingId}${l.valid ? '' : ' (expired)'}`,
+        ...table([
+          ['holder', l.holder],
+          ['purposes', `${l.purposes.join(', ')}${l.commercial ? ', commercial use' : ''}`],
+          ['price', mUSD(l.price)],
+          ['issued', new Date(l.issuedAt * 1000).toISOString()],
+          ['expires', l.expiresAt ? new Date(l.expiresAt * 1000).toISOString() : 'never'],
+          ['contributors covered', `mask ${l.includedMask.toString(2)} (consent epoch ${l.consentEpoch})`],
+          ['royalty', fmtPct(l.royaltyBps)],
+          ...(l.kind === 'training'
+            ? ([
+                ['compute job', l.jobId ? `${l.jobId} on provider ${l.providerId}` : 'not bound yet'],
+                ['model', l.model ?? 'not used yet'],
+              ] as Array<[string, unknown]>)
+            : []),
+        ]),
+      ]);
       return;
     }
     let who = holder;

@@ -192,6 +192,7 @@ export function addProviderCommands(program: Command) {
         bid: opts.bid,
         nodeUrl,
         withdrawEveryMs,
+        data: await computeToDataOption(ctx, opts, wallet.account.address),
         onEvent: (e: ProviderEvent) => print(e, formatProviderEvent(e, mUSD)),
       });
       const p = setup.provider;
@@ -309,4 +310,19 @@ export function addProviderCommands(program: Command) {
       ]),
     ]);
   });
+}
+
+/**
+ * Compute-to-data: the daemon receives licensed datasets encrypted to its operator's key, so it needs that key (the
+ * configured key or keystore, or the devnet account it signs with). Without a DataMarket, or when the key at hand is
+ * not the operator's, it runs without (and skips jobs that reference licensed data).
+ */
+async function computeToDataOption(ctx: CommandContext, opts: GlobalOptions, operator: Address) {
+  const market = ctx.deployment.contracts.DataMarket?.address;
+  const provenance = ctx.deployment.contracts.ProvenanceRegistry?.address;
+  if (!market || !provenance) return undefined;
+  const [{ signerPrivateKey }, { dataKeyFromPrivateKey }] = await Promise.all([import('./data.ts'), import('../../data/crypto.ts')]);
+  const devnetDefault = opts.account === undefined && !ctx.settings.privateKey && !ctx.settings.keystore && ctx.client.chain.id === DEVNET_CHAIN_ID;
+  const key = dataKeyFromPrivateKey(await signerPrivateKey(ctx, devnetDefault ? { ...opts, account: String(DEVNET_PROVIDER_ACCOUNT) } : opts));
+  return key.address.toLowerCase() === operator.toLowerCase() ? { key, market, provenance } : undefined;
 }

@@ -107,8 +107,9 @@ export type MedicalDemoResult = {
   }>;
   licences: Array<{ licenceId: bigint; listingId: bigint; price: bigint; includedMask: bigint; sale: bigint[] }>;
   model: { weightsDigest: Hex; name: string; computeJobId: bigint; providerId: bigint; trainerAgentId: bigint; vault: Address; servingAgentId: bigint; beneficiary: Address; revenue: bigint; toDatasets: bigint; toBeneficiary: bigint; datasetRoyalties: bigint[]; metrics: unknown };
-  contributors: Array<{ name: string; address: Address; sales: bigint; royalties: bigint; total: bigint; withdrawn: bigint; perDataset: Array<{ listingId: bigint; index: number; sale: bigint; royalty: bigint }> }>;
-  beneficiary: { address: Address; modelRevenue: bigint; withdrawn: bigint };
+  /** `total` = sales + royalties, exactly the contract's split; `withdrawn` + `held` = `total` (held: residual dust of cumulative splits, not withdrawable yet). */
+  contributors: Array<{ name: string; address: Address; sales: bigint; royalties: bigint; total: bigint; withdrawn: bigint; held: bigint; perDataset: Array<{ listingId: bigint; index: number; sale: bigint; royalty: bigint }> }>;
+  beneficiary: { address: Address; modelRevenue: bigint; withdrawn: bigint; held: bigint };
   buyer: { address: Address; licenceSpend: bigint; computeSpend: bigint; spend: bigint };
   client: { address: Address; calls: number; spend: bigint; paidToVault: bigint };
   conservation: { in: { licences: bigint; inference: bigint; total: bigint }; out: { contributors: bigint; beneficiary: bigint; total: bigint }; balanced: boolean; marketBalance: bigint; totalCredits: bigint };
@@ -214,8 +215,10 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
 
   // Housekeeping: credit left over by an interrupted earlier run is withdrawn first, so this run's numbers are its own.
   for (const who of [w['site-a'], w['site-b'], w['site-c'], w.lab]) {
-    if ((await market.readDataCredit(p.client, { market: marketAddress, account: who.account.address })) > 0n) await market.withdrawDataCredit(who, { market: marketAddress });
+    if ((await market.readDataCreditParts(p.client, { market: marketAddress, account: who.account.address })).withdrawable > 0n) await market.withdrawDataCredit(who, { market: marketAddress });
   }
+  const heldBefore = new Map<string, bigint>();
+  for (const who of [w['site-a'], w['site-b'], w['site-c'], w.lab]) heldBefore.set(lower(who.account.address), (await market.readDataCreditParts(p.client, { market: marketAddress, account: who.account.address })).held);
 
   // ── the compute provider the sellers allow ────────────────────────────────────────────────────────────────
   let providerId = p.providerId;
@@ -420,8 +423,8 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
     });
     const withdrawals = new Map<string, bigint>();
     for (const who of [w['site-a'], w['site-b'], w['site-c'], lab]) {
-      const credit = await market.readDataCredit(p.client, { market: marketAddress, account: who.account.address });
-      if (credit === 0n) continue;
+      const { withdrawable } = await market.readDataCreditParts(p.client, { market: marketAddress, account: who.account.address });
+      if (withdrawable === 0n) continue;
       const r = await market.withdrawDataCredit(who, { market: marketAddress });
       withdrawals.set(lower(who.account.address), r.amount);
     }
@@ -465,14 +468,18 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
       d.royalties = listingsAfter[j]!.royalties;
     });
     let exact = true;
-    const contributors: MedicalDemoResult['contributors'] = (['site-a', 'site-b', 'site-c'] as Site[]).map((s) => {
+    // Royalties are entitlements (royaltyPaidTo): a residual party's last few units may be held, not yet withdrawable.
+    const royaltyPaid = await Promise.all(datasets.map((d) => Promise.all(d.contributors.map((x) => market.readRoyaltyPaid(p.client, { market: marketAddress, listingId: d.listingId, index: x.index })))));
+    const heldOf = async (a: Address) => (await market.readDataCreditParts(p.client, { market: marketAddress, account: a })).held - (heldBefore.get(lower(a)) ?? 0n);
+    const contributors: MedicalDemoResult['contributors'] = [];
+    for (const s of ['site-a', 'site-b', 'site-c'] as Site[]) {
       const a = addr(s);
       const perDataset = datasets.flatMap((d, j) =>
         d.contributors
           .filter((x) => lower(x.address) === lower(a))
           .map((x) => {
             const sale = creditOf(a, 'sale', d.listingId);
-            const royaltyCredit = creditOf(a, 'royalty', d.listingId);
+            const royaltyCredit = royaltyPaid[j]![x.index]!;
             const lic = licences.find((l) => l.listingId === d.listingId)!;
             if (sale !== lic.sale[x.index] || royaltyCredit !== expectedRoute.contributors[j]![x.index]) exact = false;
             return { listingId: d.listingId, index: x.index, sale, royalty: royaltyCredit };
@@ -480,10 +487,15 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
       );
       const sales = perDataset.reduce((t, x) => t + x.sale, 0n);
       const royalties = perDataset.reduce((t, x) => t + x.royalty, 0n);
-      return { name: SITE_NAMES[s], address: a, sales, royalties, total: sales + royalties, withdrawn: withdrawnBy(a), perDataset };
-    });
-    const modelRevenue = creditOf(lab.account.address, 'model-revenue');
-    if (modelRevenue !== expectedRoute.beneficiary) exact = false;
+      const held = await heldOf(a);
+      const withdrawnAmount = withdrawnBy(a);
+      if (withdrawnAmount + held !== sales + royalties) exact = false;
+      contributors.push({ name: SITE_NAMES[s], address: a, sales, royalties, total: sales + royalties, withdrawn: withdrawnAmount, held, perDataset });
+    }
+    const mrNow = await market.readModelRoyalty(p.client, { market: marketAddress, weightsDigest: trained.weightsDigest });
+    const modelRevenue = (mrNow?.revenue ?? 0n) - (mrNow?.datasets ?? []).reduce((t, d) => t + d.paid, 0n);
+    const beneficiaryHeld = await heldOf(lab.account.address);
+    if (modelRevenue !== expectedRoute.beneficiary || withdrawnBy(lab.account.address) + beneficiaryHeld !== modelRevenue) exact = false;
     datasets.forEach((d, j) => {
       if (d.royalties - listingsBefore[j]!.royalties !== expectedRoute.datasets[j]) exact = false;
     });
@@ -502,7 +514,6 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
       totalCredits,
     };
     conservation.balanced = conservation.in.total === conservation.out.total && inference === clientSpend && marketBalance === totalCredits;
-    const mr = await market.readModelRoyalty(p.client, { market: marketAddress, weightsDigest: trained.weightsDigest });
     lap('balances');
 
     return {
@@ -533,14 +544,14 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
         vault: royalty.vault,
         servingAgentId: royalty.agentId,
         beneficiary: lab.account.address,
-        revenue: mr?.revenue ?? routed.amount,
+        revenue: mrNow?.revenue ?? routed.amount,
         toDatasets: routed.toDatasets,
         toBeneficiary: routed.toBeneficiary,
         datasetRoyalties: expectedRoute.datasets,
         metrics: trained.metrics ?? null,
       },
       contributors,
-      beneficiary: { address: lab.account.address, modelRevenue, withdrawn: withdrawals.get(lower(lab.account.address)) ?? 0n },
+      beneficiary: { address: lab.account.address, modelRevenue, withdrawn: withdrawals.get(lower(lab.account.address)) ?? 0n, held: beneficiaryHeld },
       buyer: { address: lab.account.address, licenceSpend, computeSpend, spend: licenceSpend + computeSpend },
       client: { address: cw.account.address, calls, spend: clientSpend, paidToVault: inference },
       conservation,
