@@ -254,7 +254,11 @@ contract DataMarketRoyalties is DataMarketBase {
             _BPS - sumBps
         );
         _totalCredits += amount;
-        emit IDataMarket.RevenueRouted(weightsDigest, amount, toDatasets, amount - toDatasets);
+        // the datasets' floors can together grow by more than `amount` (by fewer units than there are datasets): the
+        // difference comes out of the beneficiary's held dust and `toBeneficiary` is then 0
+        emit IDataMarket.RevenueRouted(
+            weightsDigest, amount, toDatasets, amount > toDatasets ? amount - toDatasets : 0
+        );
         IModelRevenueVault(vault).pull(amount);
     }
 
@@ -506,7 +510,7 @@ contract DataMarket is DataMarketBase, IDataMarket, EIP712 {
             provenanceRegistry_,
             computeMarket_,
             token_,
-            address(new ModelRevenueVault(address(this)))
+            address(new ModelRevenueVault(address(this), token_, identityRegistry_))
         )
         EIP712("Machina Data Market", "1")
     {

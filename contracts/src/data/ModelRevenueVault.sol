@@ -20,35 +20,36 @@ contract ModelRevenueVault is IModelRevenueVault, IERC721Receiver {
 
     /// @inheritdoc IModelRevenueVault
     address public immutable market;
+    /// @notice The settlement token the revenue is paid in.
+    IERC20 public immutable token;
+    /// @notice The ERC-8004 identity registry of the serving agent.
+    IIdentityRegistry public immutable identityRegistry;
 
     /// @inheritdoc IModelRevenueVault
-    bytes32 public weightsDigest;
+    bytes32 public weightsDigest; // non-zero once initialized (a model's digest is never 0)
     /// @inheritdoc IModelRevenueVault
     uint256 public agentId;
-    /// @notice The settlement token the revenue is paid in.
-    IERC20 public token;
-    /// @notice The ERC-8004 identity registry of the serving agent.
-    IIdentityRegistry public identityRegistry;
-    bool private _initialized;
 
     /// @param market_ The DataMarket (the deployer, in practice).
-    constructor(address market_) {
+    /// @param token_ The settlement token (the same for every vault of the market).
+    /// @param identityRegistry_ The identity registry (the same for every vault of the market).
+    constructor(address market_, address token_, address identityRegistry_) {
         market = market_;
-        _initialized = true; // the implementation itself is never used as a vault
+        token = IERC20(token_);
+        identityRegistry = IIdentityRegistry(identityRegistry_);
+        weightsDigest = bytes32(uint256(1)); // the implementation itself is never used as a vault
     }
 
     /// @inheritdoc IModelRevenueVault
-    /// @dev Market only, once; reverts `NotMarket` / `AlreadyInitialized`.
-    function initialize(bytes32 weightsDigest_, address token_, address identityRegistry_, string calldata agentURI)
+    /// @dev Market only, once; reverts `NotMarket` / `AlreadyInitialized`. The token and registry are immutables of
+    ///      the implementation (the market passes the same ones); the agent is registered with `identityRegistry_`.
+    function initialize(bytes32 weightsDigest_, address, address identityRegistry_, string calldata agentURI)
         external
         returns (uint256 id)
     {
         if (msg.sender != market) revert NotMarket(msg.sender);
-        if (_initialized) revert AlreadyInitialized();
-        _initialized = true;
+        if (weightsDigest != bytes32(0)) revert AlreadyInitialized();
         weightsDigest = weightsDigest_;
-        token = IERC20(token_);
-        identityRegistry = IIdentityRegistry(identityRegistry_);
         id = IIdentityRegistry(identityRegistry_).register(agentURI);
         agentId = id;
     }

@@ -46,6 +46,7 @@ contract DataMarketInvariantTest is DataTestBase {
         bps[0] = ROYALTY;
         bps[1] = 3_333;
         handler = new DataHandler(market, token, prov, seller, buyer, beneficiary, DIGEST, actors, _ids(a, b), bps);
+        token.mint(address(handler), 1e40);
         handler.recordSale(la);
         handler.recordSale(lb);
         targetContract(address(handler));

@@ -626,14 +626,15 @@ export function addDataCommands(program: Command) {
     } catch (err) {
       nodeError = formatError(err);
     }
-    let credit = await market.readDataCredit(ctx.client, { market: marketAddress, account });
+    let parts = await market.readDataCreditParts(ctx.client, { market: marketAddress, account });
     let withdrawn: { amount: bigint; to: Address; tx: Hex } | null = null;
-    if (opts.withdraw && credit > 0n) {
+    if (opts.withdraw && parts.withdrawable > 0n) {
       const r = await market.withdrawDataCredit(ctx.wallet(), { market: marketAddress, ...(to ? { to } : {}) });
       withdrawn = { amount: r.amount, to: to ?? account, tx: r.txHash };
-      credit = 0n;
+      parts = await market.readDataCreditParts(ctx.client, { market: marketAddress, account });
     }
-    const out = { account, credit, routed, withdrawn, earnings, nodeError };
+    const { credit, withdrawable, held } = parts;
+    const out = { account, credit, withdrawable, held, routed, withdrawn, earnings, nodeError };
     const u = (v: string | undefined) => mUSD(BigInt(v ?? '0'));
     emit({ json }, out, () => [
       `${account} in the data market`,
@@ -648,7 +649,8 @@ export function addDataCommands(program: Command) {
               ...(earnings.byListing ?? []).map((l): [string, unknown] => [`  listing ${l.listingId}${l.name ? ` ${l.name}` : ''}`, `sales ${u(l.sale)}, royalties ${u(l.royalty)}${l.modelRevenue !== '0' ? `, model revenue ${u(l.modelRevenue)}` : ''}`]),
             ] as Array<[string, unknown]>)
           : [['earnings by reason', `unknown (${nodeError})`] as [string, unknown]]),
-        ['credit to withdraw', mUSD(credit)],
+        ['credit to withdraw', mUSD(withdrawable)],
+        ...(held > 0n ? ([['held', `${mUSD(held)} (dust of cumulative royalty splits, withdrawable as more revenue is routed)`]] as Array<[string, unknown]>) : []),
         ...(withdrawn ? ([['withdrew', `${mUSD(withdrawn.amount)} to ${withdrawn.to} (tx ${withdrawn.tx})`]] as Array<[string, unknown]>) : []),
       ]),
       ...(opts.withdraw && !withdrawn ? ['nothing to withdraw'] : []),
@@ -666,13 +668,13 @@ export function addDataCommands(program: Command) {
     const marketAddress = dataMarketOf(ctx);
     const market = await import('../../data/market.ts');
     const wallet = ctx.wallet();
-    const credit = await market.readDataCredit(ctx.client, { market: marketAddress, account: wallet.account.address });
-    if (credit === 0n) {
-      emit({ json: !!opts.json }, { amount: 0n, to: to ?? wallet.account.address, tx: null }, () => ['no credit to withdraw']);
+    const { withdrawable, held } = await market.readDataCreditParts(ctx.client, { market: marketAddress, account: wallet.account.address });
+    if (withdrawable === 0n) {
+      emit({ json: !!opts.json }, { amount: 0n, held, to: to ?? wallet.account.address, tx: null }, () => [`no credit to withdraw${held > 0n ? ` (${mUSD(held)} held: dust of cumulative royalty splits)` : ''}`]);
       return;
     }
     const r = await market.withdrawDataCredit(wallet, { market: marketAddress, ...(to ? { to } : {}) });
-    emit({ json: !!opts.json }, { amount: r.amount, to: to ?? wallet.account.address, tx: r.txHash }, () => [`withdrew ${mUSD(r.amount)} to ${to ?? wallet.account.address}`]);
+    emit({ json: !!opts.json }, { amount: r.amount, held, to: to ?? wallet.account.address, tx: r.txHash }, () => [`withdrew ${mUSD(r.amount)} to ${to ?? wallet.account.address}`]);
   });
 
   addJsonOption(

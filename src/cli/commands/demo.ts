@@ -26,6 +26,7 @@ export function demoSummary(r: MedicalDemoResult): string[] {
     row('', 'royalties', c.royalties);
     row('', 'total earned', c.total);
     row('', 'withdrawn', c.withdrawn);
+    if (c.held > 0n) row('', 'held (split dust, withdrawable later)', c.held);
   }
   for (const d of r.datasets) {
     row(`dataset ${d.listingId} ${d.name}`, 'licence revenue', d.licenceRevenue);
@@ -33,6 +34,7 @@ export function demoSummary(r: MedicalDemoResult): string[] {
   }
   row(`model beneficiary ${short(r.beneficiary.address)}`, 'model revenue share', r.beneficiary.modelRevenue);
   row('', 'withdrawn', r.beneficiary.withdrawn);
+  if (r.beneficiary.held > 0n) row('', 'held (split dust, withdrawable later)', r.beneficiary.held);
   row(`research lab (buyer) ${short(r.buyer.address)}`, 'training licences', r.buyer.licenceSpend);
   row('', 'compute job', r.buyer.computeSpend);
   row(`client agent ${short(r.client.address)}`, `${r.client.calls} inference calls`, r.client.spend);

@@ -211,7 +211,6 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
     client: p.wallet(DEMO_ACCOUNTS.client),
   };
   const addr = (s: Site) => w[s].account.address;
-  const fromBlock = (await p.client.getBlockNumber()) + 1n;
 
   // Housekeeping: credit left over by an interrupted earlier run is withdrawn first, so this run's numbers are its own.
   for (const who of [w['site-a'], w['site-b'], w['site-c'], w.lab]) {
@@ -219,6 +218,8 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
   }
   const heldBefore = new Map<string, bigint>();
   for (const who of [w['site-a'], w['site-b'], w['site-c'], w.lab]) heldBefore.set(lower(who.account.address), (await market.readDataCreditParts(p.client, { market: marketAddress, account: who.account.address })).held);
+
+  const fromBlock = (await p.client.getBlockNumber()) + 1n;
 
   // ── the compute provider the sellers allow ────────────────────────────────────────────────────────────────
   let providerId = p.providerId;
@@ -313,8 +314,7 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
       for (const s of d.sites) {
         const documentDigest = consentDocs.get(s)!;
         const { signature } = await market.signConsent(w[s], { market: marketAddress, listingId, documentDigest, scope, deadline });
-        if (process.env.TEMP_CLI7) await market.giveConsent(w[s], { market: marketAddress, listingId, documentDigest, scope }); // TEMP-CLI7
-        else await market.giveConsentBySig(publisher, { market: marketAddress, listingId, account: addr(s), documentDigest, scope, deadline, signature });
+        await market.giveConsentBySig(publisher, { market: marketAddress, listingId, account: addr(s), documentDigest, scope, deadline, signature });
       }
       step(`  consent of ${d.sites.join(', ')} recorded (signed by each, relayed by the publisher)`);
     }
