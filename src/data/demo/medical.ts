@@ -6,15 +6,14 @@
 // contributors, who withdraw. Then one contributor revokes its consent: the audit lists the model trained before,
 // and a new quote leaves that contributor out. Every balance is read back from the chain (events and views) and
 // checked against the exact split the contract promises.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { keccak256, stringToHex, zeroHash, type Address, type Hex } from 'viem';
 import { dataMarketAbi } from '../../chain/artifacts/index.ts';
 import type { MachinaPublicClient, MachinaWalletClient } from '../../chain/clients.ts';
 import type { Deployment } from '../../chain/deployments.ts';
 import { MachinaError } from '../../errors/index.ts';
-import { faucet, tokenBalance } from '../../pay/token.ts';
+import { faucet, formatTokenAmount as fmt, tokenBalance } from '../../pay/token.ts';
 import { createPayingFetch } from '../../pay/x402/client.ts';
 import { hashDirectory } from '../../provenance/directory.ts';
 import { hashBytes } from '../../provenance/hash.ts';
@@ -108,10 +107,10 @@ export type MedicalDemoResult = {
   licences: Array<{ licenceId: bigint; listingId: bigint; price: bigint; includedMask: bigint; sale: bigint[] }>;
   model: { weightsDigest: Hex; name: string; computeJobId: bigint; providerId: bigint; trainerAgentId: bigint; vault: Address; servingAgentId: bigint; beneficiary: Address; revenue: bigint; toDatasets: bigint; toBeneficiary: bigint; datasetRoyalties: bigint[]; metrics: unknown };
   /** `total` = sales + royalties, exactly the contract's split; `withdrawn` + `held` = `total` (held: residual dust of cumulative splits, not withdrawable yet). */
-  contributors: Array<{ name: string; address: Address; sales: bigint; royalties: bigint; total: bigint; withdrawn: bigint; held: bigint; perDataset: Array<{ listingId: bigint; index: number; sale: bigint; royalty: bigint }> }>;
-  beneficiary: { address: Address; modelRevenue: bigint; withdrawn: bigint; held: bigint };
-  buyer: { address: Address; licenceSpend: bigint; computeSpend: bigint; spend: bigint };
-  client: { address: Address; calls: number; spend: bigint; paidToVault: bigint };
+  contributors: Array<{ role: 'contributor'; name: string; address: Address; sales: bigint; royalties: bigint; total: bigint; withdrawn: bigint; held: bigint; perDataset: Array<{ listingId: bigint; index: number; sale: bigint; royalty: bigint }> }>;
+  beneficiary: { role: 'beneficiary'; address: Address; modelRevenue: bigint; withdrawn: bigint; held: bigint };
+  buyer: { role: 'buyer'; address: Address; licenceSpend: bigint; computeSpend: bigint; spend: bigint };
+  client: { role: 'client'; address: Address; calls: number; spend: bigint; paidToVault: bigint };
   conservation: { in: { licences: bigint; inference: bigint; total: bigint }; out: { contributors: bigint; beneficiary: bigint; total: bigint }; balanced: boolean; marketBalance: bigint; totalCredits: bigint };
   /** Every credit matches the contract's exact split, computed independently (split.ts). */
   exact: boolean;
@@ -278,6 +277,8 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
       if (!(await getDataset(p.client, { registry, root: m.root }))) {
         await registerDataset(publisher, { registry, name: d.name, root: m.root, fileCount: m.files.length, totalBytes: BigInt(m.totalBytes), uri: `${p.nodeUrl}/v1/datasets/${m.root}/manifest` });
       }
+      // Anchored too, through the node's aggregator (a receipt anyone can check later); not waited for.
+      await nodeJson(p.nodeUrl, 'POST', '/v1/anchors', { digests: [m.root], subject: { kind: 'dataset', name: d.name, files: m.files.length, totalBytes: m.totalBytes, chunkSize: 1 << 20 } }).catch(() => undefined);
       const termsText = `${d.name}: ${PURPOSES.join(' and ')} only; training by compute-to-data on provider ${providerId}; attribution required; royalty ${d.terms.royaltyBps / 100}% of model revenue.`;
       const { listingId } = await market.publishListing(publisher, {
         market: marketAddress,
@@ -490,7 +491,7 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
       const held = await heldOf(a);
       const withdrawnAmount = withdrawnBy(a);
       if (withdrawnAmount + held !== sales + royalties) exact = false;
-      contributors.push({ name: SITE_NAMES[s], address: a, sales, royalties, total: sales + royalties, withdrawn: withdrawnAmount, held, perDataset });
+      contributors.push({ role: 'contributor', name: SITE_NAMES[s], address: a, sales, royalties, total: sales + royalties, withdrawn: withdrawnAmount, held, perDataset });
     }
     const mrNow = await market.readModelRoyalty(p.client, { market: marketAddress, weightsDigest: trained.weightsDigest });
     const modelRevenue = (mrNow?.revenue ?? 0n) - (mrNow?.datasets ?? []).reduce((t, d) => t + d.paid, 0n);
@@ -551,9 +552,9 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
         metrics: trained.metrics ?? null,
       },
       contributors,
-      beneficiary: { address: lab.account.address, modelRevenue, withdrawn: withdrawals.get(lower(lab.account.address)) ?? 0n, held: beneficiaryHeld },
-      buyer: { address: lab.account.address, licenceSpend, computeSpend, spend: licenceSpend + computeSpend },
-      client: { address: cw.account.address, calls, spend: clientSpend, paidToVault: inference },
+      beneficiary: { role: 'beneficiary', address: lab.account.address, modelRevenue, withdrawn: withdrawals.get(lower(lab.account.address)) ?? 0n, held: beneficiaryHeld },
+      buyer: { role: 'buyer', address: lab.account.address, licenceSpend, computeSpend, spend: licenceSpend + computeSpend },
+      client: { role: 'client', address: cw.account.address, calls, spend: clientSpend, paidToVault: inference },
       conservation,
       exact,
       consent: {
@@ -588,10 +589,5 @@ function bits(mask: bigint): number {
   let n = 0;
   for (let m = mask; m > 0n; m >>= 1n) n += Number(m & 1n);
   return n;
-}
-
-function fmt(units: bigint): string {
-  const s = units.toString().padStart(7, '0');
-  return `${s.slice(0, -6)}.${s.slice(-6)}`.replace(/\.?0+$/, '') || '0';
 }
 
