@@ -25,6 +25,7 @@ import { faucet } from '../src/pay/token.ts';
 import { protocolPlan } from '../src/protocol/plan.ts';
 import { startMachine, type Machine } from '../src/runtime/machine.ts';
 import { bindAgentWallet, createAgentAccount, PolicyRefusedError, setAgentKey } from '../src/wallet/index.ts';
+import { seedEmbeddedDatabase } from './helpers/pglite.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -47,6 +48,8 @@ describe('agent payments end to end (issue #4 "Done means")', { skip }, () => {
     await buildWeb({ quiet: true });
     dir = mkdtempSync(path.join(tmpdir(), 'machina-issue4-'));
     const settings = loadSettings({ devnetPort: '0', port: '0', dataDir: path.join(dir, 'data'), deploymentsDir: path.join(dir, 'deployments'), fresh: true }, {}, { node: true });
+    // The node's embedded database starts as an initialised empty cluster (no initdb: test/helpers/pglite.ts).
+    await seedEmbeddedDatabase(path.join(settings.dataDir, 'node', '31337'));
     machine = await startMachine({ settings, plan: protocolPlan, version: 'test' });
     token = machine.deployment.contracts.SettlementToken!.address;
     // The node signs with devnet account 0, which is also the buyer agent's owner: the dashboard's Approve acts for it.

@@ -8,7 +8,7 @@ import { devnetAccount } from '../src/chain/signer.ts';
 import { getAgentCount } from '../src/identity/actions/agents.ts';
 import { startDevnet, type Devnet } from '../src/chain/devnet.ts';
 import { startTestChain, type TestChain } from './helpers/chain.ts';
-import { runCli } from './helpers/cli.ts';
+import { runCli, runCliInHost, startCliHost } from './helpers/cli.ts';
 
 describe('machina CLI against the devnet', () => {
   let chain: TestChain;
@@ -21,16 +21,19 @@ describe('machina CLI against the devnet', () => {
   let agentId: string;
   let uriAgentId: string;
   before(async () => {
+    startCliHost();
     chain = await startTestChain();
     const deployed = await getAgentCount(chain.client, { identityRegistry: chain.address('IdentityRegistry') });
     preexisting = Array.from({ length: Number(deployed) }, (_, i) => String(i));
   });
   after(async () => chain?.stop());
 
-  const cli = (...args: string[]) => runCli(args, chain.env);
+  // Commands run in one long-lived CLI process for this file (runCliInHost: the CLI's start-up once, not per
+  // command); the first registration and the no-chain case spawn bin/machina.js itself, as a user's shell does.
+  const cli = (...args: string[]) => runCliInHost(args, chain.env);
 
   it('agent register returns an agentId that agent show reads back', async () => {
-    const reg = await cli('agent', 'register', '--name', 'summarizer', '--description', 'Summarizes text', '--service', 'MCP=https://agent.example/mcp', '--service', 'A2A=https://agent.example/card.json@0.3.0', '--x402', '--json');
+    const reg = await runCli(['agent', 'register', '--name', 'summarizer', '--description', 'Summarizes text', '--service', 'MCP=https://agent.example/mcp', '--service', 'A2A=https://agent.example/card.json@0.3.0', '--x402', '--json'], chain.env);
     assert.equal(reg.code, 0, reg.stderr);
     const { owner: regOwner, registration } = reg.json();
     agentId = reg.json().agentId;
@@ -194,7 +197,7 @@ describe('machina CLI against the devnet', () => {
     let other: Devnet | undefined;
     try {
       other = await startDevnet({ port: 0 });
-      const r = await runCli(['agent', 'list'], { MACHINA_RPC_URL: other.rpcUrl, MACHINA_DEPLOYMENTS_DIR: dir });
+      const r = await runCliInHost(['agent', 'list'], { MACHINA_RPC_URL: other.rpcUrl, MACHINA_DEPLOYMENTS_DIR: dir });
       assert.equal(r.code, 1);
       assert.match(r.stderr, /^machina: no Machina deployment for chain 31337 .*run `machina up` or `machina deploy`/);
     } finally {

@@ -30,6 +30,7 @@ import { protocolPlan } from '../src/protocol/plan.ts';
 import { startMachine, type Machine } from '../src/runtime/machine.ts';
 import { bindAgentWallet, createAgentAccount, setAgentKey } from '../src/wallet/index.ts';
 import { machinaBin, repoRoot, runCli } from './helpers/cli.ts';
+import { seedEmbeddedDatabase } from './helpers/pglite.ts';
 
 const mUSD = (n: string) => parseUnits(n, 6);
 const JOBS = 100;
@@ -46,6 +47,8 @@ describe('compute market end to end (issue #6 "Done means")', () => {
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'machina-issue6-'));
     const settings = loadSettings({ devnetPort: '0', port: '0', dataDir: path.join(dir, 'data'), deploymentsDir: path.join(dir, 'deployments'), fresh: true }, {}, { node: true });
+    // The node's embedded database starts as an initialised empty cluster (no initdb: test/helpers/pglite.ts).
+    await seedEmbeddedDatabase(path.join(settings.dataDir, 'node', '31337'));
     machine = await startMachine({ settings, plan: protocolPlan, version: 'test' });
     market = machine.deployment.contracts.ComputeMarket!.address;
     token = machine.deployment.contracts.SettlementToken!.address;
@@ -190,10 +193,17 @@ describe('compute market end to end (issue #6 "Done means")', () => {
     const onnx = exampleOnnxWorkload();
     const train = exampleTrainWorkload();
     const workloadFor = (i: number) => (i % 25 === 7 ? onnx : i % 25 === 19 ? train : { bundle: demo.bundle, input: seededBytes(1000 + i, 256) });
-    const started = Date.now();
-    const posted: Array<{ jobId: bigint; mode: 'redundant' | 'optimistic'; expected: Hex }> = [];
-    const expectedOf = new Map<string, Hex>();
+    // What an honest run outputs, per distinct workload and input (the demo inputs differ per job).
+    const expectedOf = new Map<string, Promise<Hex>>();
+    const keyOf = (i: number) => (i % 25 === 7 ? 'onnx' : i % 25 === 19 ? 'train' : `demo-${i}`);
     for (let i = 0; i < JOBS; i++) {
+      const w = workloadFor(i);
+      if (!expectedOf.has(keyOf(i))) expectedOf.set(keyOf(i), runWorkload(w.bundle, w.input, { timeoutMs: 30_000, memoryMB: 512 }).then((r) => r.outputDigest));
+    }
+    const started = Date.now();
+    const posted: Array<{ jobId: bigint; mode: 'redundant' | 'optimistic'; expected: Hex }> = new Array(JOBS);
+    // Each buyer agent posts its own jobs (even ones by buyer 0, odd by buyer 1), the two side by side, as two agents would.
+    const post = async (i: number) => {
       const w = workloadFor(i);
       const buyer = buyers[i % 2]!;
       const mode = i % OPTIMISTIC_EVERY === 3 ? 'optimistic' : 'redundant';
@@ -213,11 +223,15 @@ describe('compute market end to end (issue #6 "Done means")', () => {
         bidWindow: 0,
         deadlineSeconds: 240,
       });
-      const key = `${i % 25 === 7 ? 'onnx' : i % 25 === 19 ? 'train' : `demo-${i}`}`;
-      if (!expectedOf.has(key)) expectedOf.set(key, (await runWorkload(w.bundle, w.input, { timeoutMs: 30_000, memoryMB: 512 })).outputDigest);
-      posted.push({ jobId, mode, expected: expectedOf.get(key)! });
-    }
-    const finals: JobState[] = await Promise.all(posted.map((p) => waitForJob({ client, market, jobId: p.jobId, timeoutMs: 300_000, pollMs: 500 })));
+      posted[i] = { jobId, mode, expected: await expectedOf.get(keyOf(i))! };
+    };
+    await Promise.all([0, 1].map(async (b) => {
+      for (let i = b; i < JOBS; i += 2) await post(i);
+    }));
+    // One job at a time: by the time one is final the later ones mostly are too, and 100 pollers at once
+    // would take the CPU the daemons need.
+    const finals: JobState[] = [];
+    for (const p of posted) finals.push(await waitForJob({ client, market, jobId: p.jobId, timeoutMs: 300_000, pollMs: 200 }));
     t.diagnostic(`${JOBS} jobs settled in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     for (const d of daemons) await d.stop();
 

@@ -25,6 +25,7 @@ import { startIndexer, type RunningIndexer } from '../src/node/indexer/indexer.t
 import { startNode, type RunningNode } from '../src/node/server.ts';
 import { faucet } from '../src/pay/token.ts';
 import { startTestChain, type TestChain } from './helpers/chain.ts';
+import { seedEmbeddedDatabase } from './helpers/pglite.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/machina-dashboard-compute.png';
@@ -37,6 +38,7 @@ type ComputeNode = { url: string; logs: string[]; synced: () => Promise<void>; s
 /** The node as `machina up` runs it with the compute market (no keeper: the test settles jobs itself). */
 async function startComputeNode(chain: TestChain): Promise<ComputeNode> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'machina-dash-compute-'));
+  await seedEmbeddedDatabase(dataDir);
   const store: NodeStore = await openNodeStore({ dataDir, modules: [identityModule(), computeModule()] });
   const indexer: RunningIndexer = await startIndexer({ client: chain.client, deployment: chain.deployment, store, pollIntervalMs: 50 });
   const logs: string[] = [];

@@ -24,6 +24,7 @@ import { registerDataset, registerModel, signModel } from '../src/provenance/act
 import { hashDirectory } from '../src/provenance/directory.ts';
 import type { AnchorReceipt, Manifest } from '../src/provenance/types.ts';
 import { startTestChain, type TestChain } from './helpers/chain.ts';
+import { seedEmbeddedDatabase } from './helpers/pglite.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/machina-dashboard-provenance.png';
@@ -36,6 +37,7 @@ type ProvNode = { url: string; logs: string[]; store: NodeStore; indexer: Runnin
 /** The node as `machina up` runs it with provenance: embedded database, indexer, aggregator (fast batches), API + dashboard. */
 async function startProvenanceNode(chain: TestChain): Promise<ProvNode> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'machina-dash-prov-'));
+  await seedEmbeddedDatabase(dataDir);
   const store = await openNodeStore({ dataDir, modules: [identityModule(), provenanceModule()] });
   const indexer = await startIndexer({ client: chain.client, deployment: chain.deployment, store, pollIntervalMs: 50 });
   const logs: string[] = [];

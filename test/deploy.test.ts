@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { encryptKeystore } from '../src/chain/keystore.ts';
 import { startDevnet, type Devnet } from '../src/chain/devnet.ts';
 import { protocolPlan } from '../src/protocol/plan.ts';
-import { runCli } from './helpers/cli.ts';
+import { runCli, runCliInHost, startCliHost } from './helpers/cli.ts';
 
 // anvil development account 5: public test key, never real money.
 const KEY = '0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba';
@@ -17,6 +17,7 @@ describe('machina deploy on an external chain', () => {
   let chain: Devnet;
   let dir: string;
   before(async () => {
+    startCliHost();
     chain = await startDevnet({ port: 0, chainId: 4242 });
     dir = mkdtempSync(path.join(tmpdir(), 'machina-deploy-'));
   });
@@ -29,6 +30,7 @@ describe('machina deploy on an external chain', () => {
     const keystore = path.join(dir, 'key.json');
     writeFileSync(keystore, JSON.stringify(encryptKeystore(KEY, 'pa55word', { n: 1024 })));
     const env = { MACHINA_RPC_URL: chain.rpcUrl, MACHINA_KEYSTORE: keystore, MACHINA_KEYSTORE_PASSWORD: 'pa55word', MACHINA_DEPLOYMENTS_DIR: path.join(dir, 'deployments') };
+    // The first deployment through bin/machina.js itself; the other commands in this file's CLI host.
     const first = await runCli(['deploy', '--json'], env);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(first.json().chainId, 4242);
@@ -40,20 +42,20 @@ describe('machina deploy on an external chain', () => {
       assert.ok(!out.includes('pa55word'), 'password never printed');
     }
 
-    const again = await runCli(['deploy', '--json'], env);
+    const again = await runCliInHost(['deploy', '--json'], env);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.json().deployedCount, 0);
     assert.deepEqual(again.json().contracts, file.contracts);
 
-    const wrong = await runCli(['deploy'], { ...env, MACHINA_KEYSTORE_PASSWORD: 'nope' });
+    const wrong = await runCliInHost(['deploy'], { ...env, MACHINA_KEYSTORE_PASSWORD: 'nope' });
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /^machina: MACHINA_KEYSTORE_PASSWORD: wrong password for the keystore/m);
-    const missing = await runCli(['deploy'], { ...env, MACHINA_KEYSTORE_PASSWORD: '' });
+    const missing = await runCliInHost(['deploy'], { ...env, MACHINA_KEYSTORE_PASSWORD: '' });
     assert.match(missing.stderr, /^machina: MACHINA_KEYSTORE_PASSWORD: required to unlock MACHINA_KEYSTORE/m);
   });
 
   it('refuses to deploy on a chain without a key', async () => {
-    const r = await runCli(['deploy'], { MACHINA_RPC_URL: chain.rpcUrl, MACHINA_DEPLOYMENTS_DIR: path.join(dir, 'none') });
+    const r = await runCliInHost(['deploy'], { MACHINA_RPC_URL: chain.rpcUrl, MACHINA_DEPLOYMENTS_DIR: path.join(dir, 'none') });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^machina: chain 4242 has no Machina deployment and no key is configured/m);
   });
@@ -75,7 +77,7 @@ describe('machina deploy on an external chain', () => {
       rmSync(deployments, { recursive: true, force: true });
       (await import('node:fs')).mkdirSync(deployments, { recursive: true });
       writeFileSync(file, text);
-      const r = await runCli(['deploy'], env);
+      const r = await runCliInHost(['deploy'], env);
       assert.equal(r.code, 1, text);
       const errors = r.stderr.split('\n').filter((l) => l.startsWith('machina:'));
       assert.equal(errors.length, 1, r.stderr);

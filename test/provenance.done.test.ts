@@ -16,7 +16,8 @@ import { registerAgent } from '../src/identity/actions/agents.ts';
 import { protocolPlan } from '../src/protocol/plan.ts';
 import { AUDIT_VERDICTS, VERIFY_VERDICTS } from '../src/provenance/types.ts';
 import { startMachine, type Machine } from '../src/runtime/machine.ts';
-import { runCli, type CliResult } from './helpers/cli.ts';
+import { runCli, runCliInHost, startCliHost, type CliResult } from './helpers/cli.ts';
+import { seedEmbeddedDatabase } from './helpers/pglite.ts';
 
 const FILES = 10_000;
 
@@ -44,19 +45,23 @@ describe('provenance end to end (issue #5 "Done means")', () => {
   let root1: string;
   let root2: string;
   let modelId: string;
-  const cli = async (args: string[], expectCode = 0): Promise<CliResult> => {
-    const r = await runCli(args, env, { timeoutMs: 180_000 });
+  /** `machina ARGS`: the anchoring through bin/machina.js itself, the rest in this file's CLI host (no start-up per command). */
+  const cli = async (args: string[], expectCode = 0, { spawned = false } = {}): Promise<CliResult> => {
+    const r = await (spawned ? runCli : runCliInHost)(args, env, { timeoutMs: 180_000 });
     assert.equal(r.code, expectCode, `machina ${args.join(' ')} exited ${r.code}\n${r.stderr}\n${r.stdout.slice(0, 2000)}`);
     return r;
   };
 
   before(async () => {
+    startCliHost();
     dir = mkdtempSync(path.join(tmpdir(), 'machina-issue5-'));
     const settings = loadSettings(
       { devnetPort: '0', port: '0', dataDir: path.join(dir, 'data'), deploymentsDir: path.join(dir, 'deployments'), fresh: true },
       { MACHINA_ANCHOR_INTERVAL_MS: '300' },
       { node: true },
     );
+    // The node's embedded database starts as an initialised empty cluster (no initdb: test/helpers/pglite.ts).
+    await seedEmbeddedDatabase(path.join(settings.dataDir, 'node', '31337'));
     machine = await startMachine({ settings, plan: protocolPlan, version: 'test' });
     env = {
       MACHINA_RPC_URL: machine.devnet!.rpcUrl,
@@ -79,7 +84,7 @@ describe('provenance end to end (issue #5 "Done means")', () => {
   });
 
   it('anchors the 10,000-file dataset through the aggregator and verifies the final receipt', async () => {
-    const r = await cli(['anchor', v1Dir, '--wait', '--timeout', '120', '--json', '--name', 'patients']);
+    const r = await cli(['anchor', v1Dir, '--wait', '--timeout', '120', '--json', '--name', 'patients'], 0, { spawned: true });
     const receipt = r.json();
     assert.equal(receipt.status, 'anchored');
     assert.equal(receipt.subject.kind, 'dataset');

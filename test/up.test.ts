@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startDevnet } from '../src/chain/devnet.ts';
-import { machinaBin, repoRoot, runCli } from './helpers/cli.ts';
+import { machinaBin, repoRoot, runCli, runCliInHost } from './helpers/cli.ts';
+import { seedEmbeddedDatabase } from './helpers/pglite.ts';
 
 const ANVIL_KEY_3 = '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6';
 
@@ -126,7 +127,10 @@ describe('machina up', () => {
     const chain = await startDevnet({ port: 0, chainId: 1337 });
     try {
       const cwd = tmp();
-      const env = { MACHINA_RPC_URL: chain.rpcUrl, MACHINA_PRIVATE_KEY: ANVIL_KEY_3, MACHINA_NODE_PORT: '0', MACHINA_DEPLOYMENTS_DIR: path.join(cwd, 'deployments') };
+      const dataDir = path.join(cwd, '.machina');
+      const env = { MACHINA_RPC_URL: chain.rpcUrl, MACHINA_PRIVATE_KEY: ANVIL_KEY_3, MACHINA_NODE_PORT: '0', MACHINA_DEPLOYMENTS_DIR: path.join(cwd, 'deployments'), MACHINA_DATA_DIR: dataDir };
+      // The first boot above ran the embedded database's initdb; this one starts from an initialised copy.
+      await seedEmbeddedDatabase(path.join(dataDir, 'node', '1337'));
       const first = startUp([], env, repoRoot);
       const s = await first.summary;
       assert.equal(s.chainId, 1337);
@@ -155,14 +159,14 @@ describe('machina up', () => {
       [{ MACHINA_RPC_URL: 'http://127.0.0.1:1' }, /^machina: cannot reach a chain at http:\/\/127\.0\.0\.1:1/],
       [{ MACHINA_PRIVATE_KEY: '0x1234' }, /^machina: MACHINA_PRIVATE_KEY: must be 32 bytes of hex/],
     ] as const) {
-      const r = await runCli(['up'], { ...env }, { cwd: tmp() });
+      const r = await runCliInHost(['up'], { ...env }, { cwd: tmp() });
       assert.equal(r.code, 1);
       // Progress lines may come first; the failure is one line, the last.
       const errors = r.stderr.trim().split('\n').filter((l) => l.startsWith('machina:'));
       assert.equal(errors.length, 1, r.stderr);
       assert.match(errors[0]!, re);
     }
-    const r = await runCli(['up', '--port', '99999'], {}, { cwd: tmp() });
+    const r = await runCliInHost(['up', '--port', '99999'], {}, { cwd: tmp() });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^machina: --port: must be an integer port 0-65535/m);
   });

@@ -12,9 +12,9 @@ import { hashBytes } from '../provenance/hash.ts';
 import { manifestLeafBytes } from '../provenance/manifest.ts';
 import { verifyProof } from '../provenance/merkle/index.ts';
 import type { DataKey } from './crypto.ts';
-import { decodeFrames, DELIVERY_CONTENT_TYPE, type ExcludedContributor } from './deliveryFormat.ts';
+import { decodeFrames, DELIVERY_CONTENT_TYPE, openFile, openHeader, type ExcludedContributor } from './deliveryFormat.ts';
 import { buildDeliveryRequest } from './deliveryRequest.ts';
-import { DataDecryptionError, DataDeliveryError, DataVerificationError, InvalidDataInputError } from './errors.ts';
+import { DataDeliveryError, DataVerificationError, InvalidDataInputError } from './errors.ts';
 import { readLicence, readListing } from './market.ts';
 import { address, bytes32, positiveId } from './terms.ts';
 
@@ -227,11 +227,14 @@ async function readDelivery(
   let header: { files: number; excluded: ExcludedContributor[] } | undefined;
   const files: DeliveredFile[] = [];
   const seen = new Set<string>();
-  for await (const frame of decodeFrames(stream, ctx.maxFileBytes === undefined ? {} : { maxFileBytes: ctx.maxFileBytes })) {
+  const limits = ctx.maxFileBytes === undefined ? {} : { maxFileBytes: ctx.maxFileBytes };
+  let index = 0;
+  for await (const frame of decodeFrames(stream, limits)) {
+    index++;
     if (frame.kind === 'error') throw new DataDeliveryError(`the node stopped the delivery: ${frame.error.message} (${frame.error.code})`, { code: frame.error.code });
     if (frame.kind === 'header') {
       if (header) throw new DataDeliveryError('malformed delivery: a second header frame', { code: 'DELIVERY_MALFORMED' });
-      const h = frame.header;
+      const h = openHeader(ctx.key, frame.box);
       if (h.licenceId !== ctx.licenceId.toString() || h.listingId !== ctx.listingId.toString()) {
         throw new DataVerificationError('', `the node sent listing ${h.listingId} / licence ${h.licenceId}, not listing ${ctx.listingId} / licence ${ctx.licenceId}`);
       }
@@ -241,18 +244,11 @@ async function readDelivery(
       continue;
     }
     if (!header) throw new DataDeliveryError('malformed delivery: a file frame before the header', { code: 'DELIVERY_MALFORMED' });
-    const f = frame.file;
+    const { file: f, bytes } = openFile(ctx.key, frame.box, { ...limits, index: index - 1 });
     safeSegments(f.path);
     if (seen.has(f.path)) throw new DataVerificationError(f.path, 'delivered twice');
     seen.add(f.path);
     if (files.length >= header.files) throw new DataVerificationError(f.path, `is more than the ${header.files} files the header announced`);
-    let bytes: Uint8Array;
-    try {
-      bytes = ctx.key.decrypt(frame.box);
-    } catch (e) {
-      if (e instanceof DataDecryptionError) throw new DataVerificationError(f.path, e.message);
-      throw e;
-    }
     verifyFile(ctx.root, f.path, f.size, f.fileRoot, f.proof, bytes);
     await ctx.staging?.put(f.path, bytes);
     files.push({ path: f.path, size: bytes.length, fileRoot: f.fileRoot, ...(ctx.staging ? {} : { bytes }) });

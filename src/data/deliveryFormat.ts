@@ -1,10 +1,14 @@
 // The wire format of a data delivery (`application/vnd.machina.delivery`), shared by the node that sends it and
 // the client that reads it: length-prefixed frames, [type u8][length u32 BE][payload], a header frame first, then
-// one frame per file (a JSON file header and the file's sealed box), or an error frame when the sender fails
-// midway. Sizes are bounded before anything is buffered, and a stream cut short says where.
+// one frame per file, or an error frame when the sender fails midway. Only frame types and lengths are in the
+// clear: the header frame is a box (ECIES, src/data/crypto.ts) of its JSON, and a file frame a box of
+// [u32 BE jsonLength][file header JSON: path, size, fileRoot, proof][the file's bytes], so a recording of the stream
+// shows no path, root, size field or contributor to anyone without the recipient's key. An error frame is plain JSON
+// {code, message} and never carries the sender's filesystem paths. Sizes are bounded before anything is buffered,
+// and a stream cut short says where.
 import { isAddress, isHex, type Address, type Hex } from 'viem';
-import { BOX_OVERHEAD } from './crypto.ts';
-import { DataDeliveryError } from './errors.ts';
+import { BOX_OVERHEAD, encryptTo, type DataKey } from './crypto.ts';
+import { DataDecryptionError, DataDeliveryError } from './errors.ts';
 
 export const DELIVERY_CONTENT_TYPE = 'application/vnd.machina.delivery';
 
@@ -42,9 +46,10 @@ export type DeliveryFileHeader = {
   proof: Hex[];
 };
 
+/** A frame as it travels: the header and each file are sealed boxes (open them with `openHeader` / `openFile`). */
 export type DeliveryFrame =
-  | { kind: 'header'; header: DeliveryHeader }
-  | { kind: 'file'; file: DeliveryFileHeader; box: Uint8Array }
+  | { kind: 'header'; box: Uint8Array }
+  | { kind: 'file'; box: Uint8Array }
   | { kind: 'error'; error: { code: string; message: string } };
 
 const utf8 = new TextEncoder();
@@ -55,34 +60,72 @@ function jsonBytes(value: unknown, what: string): Uint8Array {
   return bytes;
 }
 
-function frameOf(type: number, payload: Uint8Array): Uint8Array {
-  if (payload.length > MAX_FRAME_BYTES) throw new DataDeliveryError(`a frame of ${payload.length} bytes does not fit a u32 length`, { code: 'DELIVERY_TOO_LARGE' });
-  const out = new Uint8Array(5 + payload.length);
+/** The 5-byte prefix of a frame: its type and payload length. */
+export function framePrefix(type: number, length: number): Uint8Array {
+  if (!Number.isSafeInteger(length) || length < 0 || length > MAX_FRAME_BYTES) throw new DataDeliveryError(`a frame of ${length} bytes does not fit a u32 length`, { code: 'DELIVERY_TOO_LARGE' });
+  const out = new Uint8Array(5);
   out[0] = type;
-  new DataView(out.buffer).setUint32(1, payload.length);
+  new DataView(out.buffer).setUint32(1, length);
+  return out;
+}
+
+function frameOf(type: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(5 + payload.length);
+  out.set(framePrefix(type, payload.length), 0);
   out.set(payload, 5);
   return out;
 }
 
 /**
- * One frame's bytes. The header and file header are checked first, so a sender cannot emit a frame the reader
- * would refuse.
+ * One frame's bytes, from a sealed box (header, file) or an error. The error's message must not carry the
+ * sender's filesystem paths (it travels in the clear).
  * @example
- * res.write(encodeFrame({ kind: 'header', header }))
+ * res.write(encodeFrame({ kind: 'error', error: { code: 'FILE_CHANGED', message: 'a stored file of this dataset is unreadable or changed: a/b.json' } }))
  */
 export function encodeFrame(frame: DeliveryFrame): Uint8Array {
-  if (frame.kind === 'header') return frameOf(FRAME_TYPES.header, jsonBytes(checkHeader(frame.header), 'header'));
   if (frame.kind === 'error') return frameOf(FRAME_TYPES.error, jsonBytes({ code: String(frame.error.code), message: String(frame.error.message) }, 'error'));
-  const head = jsonBytes(checkFileHeader(frame.file, 'file'), 'file header');
-  const payload = new Uint8Array(4 + head.length + frame.box.length);
-  new DataView(payload.buffer).setUint32(0, head.length);
-  payload.set(head, 4);
-  payload.set(frame.box, 4 + head.length);
-  return frameOf(FRAME_TYPES.file, payload);
+  if (!(frame.box instanceof Uint8Array) || frame.box.length < BOX_OVERHEAD) throw new DataDeliveryError(`a ${frame.kind} frame must carry a sealed box`, { code: 'DELIVERY_MALFORMED' });
+  return frameOf(frame.kind === 'header' ? FRAME_TYPES.header : FRAME_TYPES.file, frame.box);
+}
+
+/**
+ * The header frame, sealed to `publicKey` (checked first, so a sender cannot emit a header the reader refuses).
+ * @example
+ * res.write(sealHeaderFrame(publicKey, header))
+ */
+export function sealHeaderFrame(publicKey: Hex, header: DeliveryHeader): Uint8Array {
+  return frameOf(FRAME_TYPES.header, encryptTo(publicKey, jsonBytes(checkHeader(header), 'header')));
+}
+
+/**
+ * The start of a file box's plaintext: [u32 BE length of the JSON file header][the JSON]; the file's bytes follow.
+ * @example
+ * const head = fileBoxHead({ path, size, fileRoot, proof })
+ */
+export function fileBoxHead(file: DeliveryFileHeader): Uint8Array {
+  const head = jsonBytes(checkFileHeader(file, 'file'), 'file header');
+  const out = new Uint8Array(4 + head.length);
+  new DataView(out.buffer).setUint32(0, head.length);
+  out.set(head, 4);
+  return out;
+}
+
+/**
+ * A file frame sealed in memory (the node streams instead: see src/data/deliverySeal.ts); for tests and small files.
+ * @example
+ * res.write(sealFileFrame(publicKey, { path, size, fileRoot, proof }, bytes))
+ */
+export function sealFileFrame(publicKey: Hex, file: DeliveryFileHeader, bytes: Uint8Array): Uint8Array {
+  const head = fileBoxHead(file);
+  const plain = new Uint8Array(head.length + bytes.length);
+  plain.set(head, 0);
+  plain.set(bytes, head.length);
+  return frameOf(FRAME_TYPES.file, encryptTo(publicKey, plain));
 }
 
 const malformed = (field: string, reason: string) => new DataDeliveryError(`malformed delivery: ${field} ${reason}`, { code: 'DELIVERY_MALFORMED', field });
 const DECIMAL_ID = /^[1-9]\d{0,77}$/;
+const UINT256_MAX = 2n ** 256n - 1n;
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 
 /** Checks a header (sent or received); throws DataDeliveryError naming the field. */
@@ -93,6 +136,7 @@ export function checkHeader(h: unknown): DeliveryHeader {
   if (x.version !== 1) throw malformed('header.version', `must be 1 (got ${JSON.stringify(x.version)})`);
   for (const f of ['listingId', 'licenceId'] as const) {
     if (typeof x[f] !== 'string' || !DECIMAL_ID.test(x[f] as string)) throw malformed(`header.${f}`, `must be a positive decimal id (got ${JSON.stringify(x[f])})`);
+    if (BigInt(x[f] as string) > UINT256_MAX) throw malformed(`header.${f}`, 'must be at most 2^256-1');
   }
   if (typeof x.root !== 'string' || !BYTES32.test(x.root)) throw malformed('header.root', 'must be 0x + 64 hex digits');
   if (!Number.isSafeInteger(x.files) || (x.files as number) < 0) throw malformed('header.files', `must be a file count (got ${JSON.stringify(x.files)})`);
@@ -185,11 +229,12 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
 }
 
 /**
- * The frames of a delivery stream, in order, as they arrive. Throws DataDeliveryError on an unknown frame type,
- * a frame over its bound (checked from its length prefix, before buffering it) or a stream that ends inside a
- * frame. Does not judge the sequence (header first, file count): the client does.
+ * The frames of a delivery stream, in order, as they arrive (header and files still sealed). Throws
+ * DataDeliveryError on an unknown frame type, a frame over its bound (checked from its length prefix, before
+ * buffering it) or a stream that ends inside a frame. Does not judge the sequence (header first, file count): the
+ * client does.
  * @example
- * for await (const f of decodeFrames(res.body)) if (f.kind === 'file') console.log(f.file.path)
+ * for await (const f of decodeFrames(res.body)) if (f.kind === 'file') console.log(openFile(key, f.box).file.path)
  */
 export async function* decodeFrames(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array, opts: DecodeOptions = {}): AsyncGenerator<DeliveryFrame> {
   const maxFile = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
@@ -203,7 +248,7 @@ export async function* decodeFrames(source: AsyncIterable<Uint8Array> | Iterable
         if (q.length < 5) return;
         const type = q.peek(0);
         const length = ((q.peek(1) << 24) | (q.peek(2) << 16) | (q.peek(3) << 8) | q.peek(4)) >>> 0;
-        const bound = type === FRAME_TYPES.file ? maxFile + 4 + MAX_JSON_BYTES : MAX_JSON_BYTES;
+        const bound = type === FRAME_TYPES.file ? maxFile + 4 + MAX_JSON_BYTES + BOX_OVERHEAD : type === FRAME_TYPES.header ? MAX_JSON_BYTES + BOX_OVERHEAD : MAX_JSON_BYTES;
         if (type !== FRAME_TYPES.header && type !== FRAME_TYPES.file && type !== FRAME_TYPES.error) {
           throw new DataDeliveryError(`malformed delivery: frame ${index} has unknown type ${type}`, { code: 'DELIVERY_MALFORMED' });
         }
@@ -215,7 +260,7 @@ export async function* decodeFrames(source: AsyncIterable<Uint8Array> | Iterable
       const payload = q.take(want.length);
       const type = want.type;
       want = null;
-      yield frameFrom(type, payload, index++, maxFile);
+      yield frameFrom(type, payload, index++);
     }
   };
   for await (const chunk of chunks as AsyncIterable<Uint8Array>) {
@@ -229,19 +274,55 @@ export async function* decodeFrames(source: AsyncIterable<Uint8Array> | Iterable
   if (q.length > 0) throw new DataDeliveryError(`delivery stream ended inside the length prefix of frame ${index} (${q.length} of 5 bytes)`, { code: 'DELIVERY_TRUNCATED' });
 }
 
-function frameFrom(type: number, payload: Uint8Array, index: number, maxFile: number): DeliveryFrame {
-  if (type === FRAME_TYPES.header) return { kind: 'header', header: checkHeader(parseJson(payload, 'header')) };
+function frameFrom(type: number, payload: Uint8Array, index: number): DeliveryFrame {
   if (type === FRAME_TYPES.error) {
     const e = (parseJson(payload, `frame ${index}`) ?? {}) as Record<string, unknown>;
     return { kind: 'error', error: { code: String(e.code ?? 'DELIVERY_FAILED'), message: String(e.message ?? 'the sender failed') } };
   }
-  if (payload.length < 4) throw malformed(`frame ${index}`, 'is too short for a file header');
-  const headLen = new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(0);
-  if (headLen > MAX_JSON_BYTES || 4 + headLen > payload.length) throw malformed(`frame ${index}`, `declares a ${headLen}-byte file header that does not fit`);
-  const file = checkFileHeader(parseJson(payload.subarray(4, 4 + headLen), `frame ${index} file header`), `frame ${index} file`);
-  const box = payload.subarray(4 + headLen);
-  if (box.length > maxFile + BOX_OVERHEAD) {
-    throw new DataDeliveryError(`${file.path}: the sealed file is ${box.length.toLocaleString('en-US')} bytes, more than the ${maxFile.toLocaleString('en-US')} allowed`, { code: 'DELIVERY_TOO_LARGE', field: file.path });
+  if (payload.length < BOX_OVERHEAD) throw malformed(`frame ${index}`, `is ${payload.length} bytes, too short for a sealed box`);
+  return type === FRAME_TYPES.header ? { kind: 'header', box: payload } : { kind: 'file', box: payload };
+}
+
+function opened(key: DataKey, box: Uint8Array, what: string): Uint8Array {
+  try {
+    return key.decrypt(box);
+  } catch (e) {
+    if (e instanceof DataDecryptionError) throw new DataDeliveryError(`the ${what} does not open with key ${key.address}: ${e.message}`, { code: 'DELIVERY_UNREADABLE', field: what });
+    throw e;
   }
-  return { kind: 'file', file, box };
+}
+
+/**
+ * Opens and checks a header frame's box. Throws DataDeliveryError (DELIVERY_UNREADABLE when it is not sealed to
+ * `key` or was altered, DELIVERY_MALFORMED naming the field).
+ * @example
+ * const header = openHeader(key, frame.box)
+ */
+export function openHeader(key: DataKey, box: Uint8Array): DeliveryHeader {
+  return checkHeader(parseJson(opened(key, box, 'header'), 'header'));
+}
+
+/**
+ * Opens a file frame's box: its checked file header and the file's bytes (a view into the opened box). Throws
+ * DataDeliveryError: DELIVERY_UNREADABLE (another key, or altered), DELIVERY_MALFORMED, DELIVERY_TOO_LARGE (over
+ * `maxFileBytes`, default 256 MiB).
+ * @example
+ * const { file, bytes } = openFile(key, frame.box)
+ */
+export function openFile(key: DataKey, box: Uint8Array, opts: DecodeOptions & { index?: number } = {}): { file: DeliveryFileHeader; bytes: Uint8Array } {
+  const maxFile = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const where = `frame ${opts.index ?? '?'}`;
+  if (box.length > maxFile + 4 + MAX_JSON_BYTES + BOX_OVERHEAD) {
+    throw new DataDeliveryError(`${where}: the sealed file is ${box.length.toLocaleString('en-US')} bytes, more than the ${maxFile.toLocaleString('en-US')} allowed`, { code: 'DELIVERY_TOO_LARGE' });
+  }
+  const plain = opened(key, box, `file of ${where}`);
+  if (plain.length < 4) throw malformed(where, 'is too short for a file header');
+  const headLen = new DataView(plain.buffer, plain.byteOffset, plain.byteLength).getUint32(0);
+  if (headLen > MAX_JSON_BYTES || 4 + headLen > plain.length) throw malformed(where, `declares a ${headLen}-byte file header that does not fit`);
+  const file = checkFileHeader(parseJson(plain.subarray(4, 4 + headLen), `${where} file header`), `${where} file`);
+  const bytes = plain.subarray(4 + headLen);
+  if (bytes.length > maxFile) {
+    throw new DataDeliveryError(`${file.path}: the file is ${bytes.length.toLocaleString('en-US')} bytes, more than the ${maxFile.toLocaleString('en-US')} allowed`, { code: 'DELIVERY_TOO_LARGE', field: file.path });
+  }
+  return { file, bytes };
 }

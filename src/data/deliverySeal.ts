@@ -1,13 +1,22 @@
-// The sending side of a delivery, for the node: the frames for a licensee, each file sealed to its key and carrying
-// its manifest inclusion proof. Every file is hashed before it is sealed, so a node whose stored copy changed stops
-// with an error frame instead of shipping data that does not match the chain.
-import type { Hex } from 'viem';
+// The sending side of a delivery, for the node: the frames for a licensee, the header and each file (with its
+// manifest inclusion proof) sealed to its key. Every file is hashed before it is sealed, so a node whose stored copy
+// changed stops with an error frame instead of shipping data that does not match the chain. A file is sealed and
+// handed over in segments (SEAL_SEGMENT_BYTES), so a delivery holds one file's bytes plus a segment or two, and a
+// consumer that pulls slowly (backpressure) keeps it that way.
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { secp256k1 } from '@noble/curves/secp256k1';
+import { hkdf } from '@noble/hashes/hkdf';
+import { sha256 } from '@noble/hashes/sha2';
+import { hexToBytes, type Hex } from 'viem';
 import { hashBytes } from '../provenance/hash.ts';
 import { manifestTree } from '../provenance/manifest.ts';
 import type { Manifest, ManifestEntry } from '../provenance/types.ts';
-import { encryptTo } from './crypto.ts';
-import { encodeFrame, type ExcludedContributor } from './deliveryFormat.ts';
+import { BOX_OVERHEAD, normalizePublicKey } from './crypto.ts';
+import { encodeFrame, fileBoxHead, FRAME_TYPES, framePrefix, sealHeaderFrame, type DeliveryFileHeader, type ExcludedContributor } from './deliveryFormat.ts';
 import { InvalidDataInputError } from './errors.ts';
+
+/** Plaintext bytes sealed per piece handed to the consumer. */
+export const SEAL_SEGMENT_BYTES = 1 << 20;
 
 export type SealDeliveryParameters = {
   listingId: bigint | string;
@@ -21,11 +30,19 @@ export type SealDeliveryParameters = {
   publicKey: Hex;
   /** Reads one file's bytes. */
   read: (entry: ManifestEntry) => Promise<Uint8Array>;
+  /** The detail of a file that could not be read or changed (it stays out of the stream, which travels in the clear). */
+  onFileError?: ((path: string, detail: string) => void) | undefined;
+  /** The manifest's tree when the caller keeps one (built from `manifest` otherwise). */
+  tree?: ReturnType<typeof manifestTree> | undefined;
 };
 
+/** The error frame's message: the manifest path only, never where the node keeps the file. */
+const unreadable = (path: string) => `a stored file of this dataset is unreadable or changed: ${path}`;
+
 /**
- * The frames of a delivery, encoded, one at a time: a header, then one sealed file per path. A file whose bytes do
- * not hash to its manifest entry (or cannot be read) ends the stream with an error frame.
+ * The frames of a delivery, encoded, piece by piece: the sealed header, then each file's frame (its prefix, then its
+ * box in segments). A file whose bytes do not hash to its manifest entry (or cannot be read) ends the stream with an
+ * error frame naming its manifest path.
  * @example
  * for await (const bytes of sealDelivery({ listingId, licenceId, manifest, paths, excluded, publicKey, read })) stream.write(bytes)
  */
@@ -33,18 +50,16 @@ export async function* sealDelivery(p: SealDeliveryParameters): AsyncGenerator<U
   const index = new Map(p.manifest.files.map((f, i) => [f.path, i]));
   const missing = p.paths.find((x) => !index.has(x));
   if (missing !== undefined) throw new InvalidDataInputError('paths', `${JSON.stringify(missing)} is not in the manifest`);
-  const tree = manifestTree(p.manifest);
-  yield encodeFrame({
-    kind: 'header',
-    header: {
-      type: 'machina.data-delivery',
-      version: 1,
-      listingId: String(p.listingId),
-      licenceId: String(p.licenceId),
-      root: p.manifest.root,
-      files: p.paths.length,
-      excluded: p.excluded,
-    },
+  const tree = p.tree ?? manifestTree(p.manifest);
+  const recipient = hexToBytes(normalizePublicKey(p.publicKey));
+  yield sealHeaderFrame(p.publicKey, {
+    type: 'machina.data-delivery',
+    version: 1,
+    listingId: String(p.listingId),
+    licenceId: String(p.licenceId),
+    root: p.manifest.root,
+    files: p.paths.length,
+    excluded: p.excluded,
   });
   for (const path of p.paths) {
     const i = index.get(path)!;
@@ -53,14 +68,45 @@ export async function* sealDelivery(p: SealDeliveryParameters): AsyncGenerator<U
     try {
       bytes = await p.read(entry);
     } catch (e) {
-      yield encodeFrame({ kind: 'error', error: { code: 'FILE_UNREADABLE', message: `${path}: the node cannot read its copy (${(e as Error)?.message ?? String(e)})` } });
+      p.onFileError?.(path, (e as Error)?.message ?? String(e));
+      yield encodeFrame({ kind: 'error', error: { code: 'FILE_UNREADABLE', message: unreadable(path) } });
       return;
     }
     const digest = hashBytes(bytes);
     if (digest.root !== entry.root || digest.size !== BigInt(entry.size)) {
-      yield encodeFrame({ kind: 'error', error: { code: 'FILE_CHANGED', message: `${path}: the node's copy no longer matches the manifest` } });
+      p.onFileError?.(path, `its bytes hash to ${digest.root} (${digest.size} bytes), not the manifest's ${entry.root} (${entry.size} bytes)`);
+      yield encodeFrame({ kind: 'error', error: { code: 'FILE_CHANGED', message: unreadable(path) } });
       return;
     }
-    yield encodeFrame({ kind: 'file', file: { path, size: bytes.length, fileRoot: entry.root, proof: tree.proof(i) }, box: encryptTo(p.publicKey, bytes) });
+    yield* sealFileFrames(recipient, { path, size: bytes.length, fileRoot: entry.root, proof: tree.proof(i) }, bytes);
   }
+}
+
+// ECIES as in src/data/crypto.ts (encryptTo: ephemeral public key | IV | AES-256-GCM ciphertext | tag, key from
+// HKDF-SHA256 over the ECDH x coordinate, salted with the ephemeral key), produced in segments so a large file is
+// never copied whole; any DataKey opens the box (test/data/delivery.test.ts checks they agree).
+const IV = 12;
+const INFO = new TextEncoder().encode('machina/data/ecies/v1');
+
+function* sealFileFrames(recipient: Uint8Array, file: DeliveryFileHeader, bytes: Uint8Array): Generator<Uint8Array> {
+  const head = fileBoxHead(file);
+  const eph = secp256k1.utils.randomPrivateKey();
+  const ephPub = secp256k1.getPublicKey(eph, false);
+  const shared = secp256k1.getSharedSecret(eph, recipient, true);
+  eph.fill(0);
+  const key = Buffer.from(hkdf(sha256, shared.subarray(1), ephPub, INFO, 32));
+  shared.fill(0);
+  const iv = randomBytes(IV);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  key.fill(0);
+  cipher.setAAD(ephPub);
+  const start = new Uint8Array(5 + ephPub.length + IV);
+  start.set(framePrefix(FRAME_TYPES.file, BOX_OVERHEAD + head.length + bytes.length), 0);
+  start.set(ephPub, 5);
+  start.set(iv, 5 + ephPub.length);
+  yield start;
+  yield cipher.update(head);
+  for (let at = 0; at < bytes.length; at += SEAL_SEGMENT_BYTES) yield cipher.update(bytes.subarray(at, Math.min(bytes.length, at + SEAL_SEGMENT_BYTES)));
+  const last = cipher.final();
+  yield last.length ? Buffer.concat([last, cipher.getAuthTag()]) : cipher.getAuthTag();
 }

@@ -59,7 +59,7 @@ const sentences: Record<string, (a: readonly unknown[]) => string> = {
   TrainingNotAllowed: (a) => `listing ${str(a[0])} does not sell training licences`,
   PurposesNotAllowed: (a) => `purposes ${str(a[0])} are not within the allowed purposes ${str(a[1])}`,
   ConsentChanged: (a) =>
-    `consent changed since the quote (epoch ${str(a[1])} → ${str(a[2])}): a contributor gave or revoked consent; quote again`,
+    `consent or terms changed since the quote (epoch ${str(a[1])} → ${str(a[2])}): a contributor gave or revoked consent, or the seller changed the terms; quote again`,
   NoConsentingContributor: (a) => `no contributor of listing ${str(a[0])} consented to this use`,
   PriceAboveMax: (a) => `the price ${str(a[0])} is above the maximum ${str(a[1])}`,
   UnknownLicence: (a) => `licence ${str(a[0])} does not exist`,
@@ -81,6 +81,8 @@ const sentences: Record<string, (a: readonly unknown[]) => string> = {
   LicenceJobMismatch: (a) => `licence ${str(a[0])} is bound to job ${str(a[1])}, but the model was trained in job ${str(a[2])}`,
   LicenceAfterModel: (a) => `licence ${str(a[0])} was issued after the model was registered, or expired before it`,
   RoyaltyOverflow: (a) => `the datasets' royalties sum to ${str(a[0])} bps, more than 10,000 (100%)`,
+  LicenceNotCommercial: (a) => `licence ${str(a[0])} does not allow commercial use, and a model royalty earns revenue: buy a training licence of a listing whose terms allow commercial use`,
+  TooManyDatasets: (a) => `the model's lineage has ${str(a[0])} listed datasets, more than the maximum of ${str(a[1])}`,
   UnknownModelRoyalty: (a) => `model ${str(a[0])} has no royalty split`,
   NothingToWithdraw: (a) => `${str(a[0])} has no data-market credit to withdraw`,
   // The vault, and OpenZeppelin errors the market or the token may raise.
@@ -94,7 +96,7 @@ const sentences: Record<string, (a: readonly unknown[]) => string> = {
 /**
  * The data market reverted a call with a custom error. `reason` (= `errorName`) is the error's name, `args` its
  * decoded arguments; the message says it in words, e.g.
- * `buy reverted: consent changed since the quote (epoch 3 → 4): …; quote again (ConsentChanged)`.
+ * `buy reverted: consent or terms changed since the quote (epoch 3 → 4): …; quote again (ConsentChanged)`.
  * @example
  * try { await buyLicence(wallet, p) } catch (e) { if (e instanceof DataRevertError && e.reason === 'ConsentChanged') { ... } }
  */

@@ -2,11 +2,12 @@
 // by an EIP-712 signature anyone relays, revocation), licences (quote, buy, bind to a compute job), model
 // royalties (register, route revenue) and credits. Every input is checked before anything is sent; reverts become
 // DataRevertError with a sentence; writes go through `sendWrite`, so agent accounts work the same way.
-import { erc20Abi, zeroAddress, zeroHash, type Abi, type Address, type Hex, type TransactionReceipt } from 'viem';
+import { erc20Abi, erc721Abi, zeroAddress, zeroHash, type Abi, type Address, type Hex, type TransactionReceipt } from 'viem';
 import { getEip712Domain, signTypedData } from 'viem/actions';
 import { dataMarketAbi, modelRevenueVaultAbi, settlementTokenAbi } from '../chain/artifacts/index.ts';
 import type { MachinaPublicClient, MachinaWalletClient } from '../chain/clients.ts';
 import { eventOf } from '../chain/write.ts';
+import { findEventBackward } from '../compute/chainLogs.ts';
 import { readerOf, sendWrite } from '../wallet/client.ts';
 import { asDataError, CREDIT_REASONS, DataRevertError, InvalidDataInputError, isDataRevert, LICENCE_KINDS } from './errors.ts';
 import {
@@ -342,17 +343,31 @@ export async function quote(
   return { price, includedMask, consentEpoch: Number(consentEpoch) };
 }
 
+/** What `buyLicence` returns: the licence, and whether an unused one already held was returned instead of buying. */
+export type BuyLicenceReturnType = TxOutcome & {
+  licenceId: bigint;
+  /** Paid by this call: 0n when `reused`. */
+  price: bigint;
+  includedMask: bigint;
+  consentEpoch: number;
+  expiresAt: number;
+  /** true: the buyer already held a valid, unused licence of this listing, kind and purposes; nothing was bought (txHash is its purchase). */
+  reused: boolean;
+};
+
 /**
  * Buys a licence: quotes (unless `expectedConsentEpoch` is given, which is then checked against the quote before
  * anything is sent), approves exactly the price, buys. A consent given or revoked since the quote is refused
- * (ConsentChanged); so is a price above `maxPrice` (default: the quoted price).
+ * (ConsentChanged); so is a price above `maxPrice` (default: the quoted price). With `reuse: true` a valid licence
+ * the buyer already holds for the same listing, kind and purposes, not yet bound to a compute job nor used for a
+ * model, is returned instead (`reused: true`, `price: 0n`): a retry after a timeout does not buy twice.
  * @example
- * const { licenceId } = await buyLicence(wallet, { market, token, listingId, kind: 'training', purposes: ['research'] })
+ * const { licenceId } = await buyLicence(wallet, { market, token, listingId, kind: 'training', purposes: ['research'], reuse: true })
  */
 export async function buyLicence(
   wallet: MachinaWalletClient,
-  p: { market: Address; token: Address; listingId: bigint; kind: LicenceKindName; purposes: string[] | number; maxPrice?: bigint; expectedConsentEpoch?: number },
-): Promise<TxOutcome & { licenceId: bigint; price: bigint; includedMask: bigint; consentEpoch: number; expiresAt: number }> {
+  p: { market: Address; token: Address; listingId: bigint; kind: LicenceKindName; purposes: string[] | number; maxPrice?: bigint | undefined; expectedConsentEpoch?: number | undefined; reuse?: boolean | undefined },
+): Promise<BuyLicenceReturnType> {
   const at = market(p.market);
   const token = address('token', p.token);
   const listingId = positiveId('listingId', p.listingId);
@@ -362,18 +377,69 @@ export async function buyLicence(
   if (p.expectedConsentEpoch !== undefined && (!Number.isSafeInteger(p.expectedConsentEpoch) || p.expectedConsentEpoch < 0)) {
     throw new InvalidDataInputError('expectedConsentEpoch', 'must be the consentEpoch of a quote');
   }
-  const q = await quote(wallet, { market: at, listingId, kind: p.kind, purposes });
-  const epoch = p.expectedConsentEpoch ?? q.consentEpoch;
-  // Refused here rather than after an approval: the contract would refuse the same way.
-  if (epoch !== q.consentEpoch) throw new DataRevertError('buy', 'ConsentChanged', [listingId, epoch, q.consentEpoch]);
-  const maxPrice = p.maxPrice ?? q.price;
-  if (q.price > maxPrice) throw new DataRevertError('buy', 'PriceAboveMax', [q.price, maxPrice]);
-  const { hash, receipt } = await underWalletLock(wallet, async () => {
+  if (p.reuse !== undefined && typeof p.reuse !== 'boolean') throw new InvalidDataInputError('reuse', 'must be true or false');
+  // Under the wallet's lock: a second call of this process waits for the first purchase, then finds its licence.
+  return underWalletLock(wallet, async (): Promise<BuyLicenceReturnType> => {
+    if (p.reuse) {
+      const held = await findHeldLicence(wallet, { market: at, holder: wallet.account.address, listingId, kind: p.kind, purposes });
+      if (held) return { txHash: held.txHash, licenceId: held.licenceId, price: 0n, includedMask: held.includedMask, consentEpoch: held.consentEpoch, expiresAt: held.expiresAt, reused: true };
+    }
+    const q = await quote(wallet, { market: at, listingId, kind: p.kind, purposes });
+    const epoch = p.expectedConsentEpoch ?? q.consentEpoch;
+    // Refused here rather than after an approval: the contract would refuse the same way.
+    if (epoch !== q.consentEpoch) throw new DataRevertError('buy', 'ConsentChanged', [listingId, epoch, q.consentEpoch]);
+    const maxPrice = p.maxPrice ?? q.price;
+    if (q.price > maxPrice) throw new DataRevertError('buy', 'PriceAboveMax', [q.price, maxPrice]);
     if (q.price > 0n) await ensureAllowance(wallet, token, at, q.price);
-    return write(wallet, at, 'buy', [listingId, kind, purposes, maxPrice, epoch]);
+    const { hash, receipt } = await write(wallet, at, 'buy', [listingId, kind, purposes, maxPrice, epoch]);
+    const a = eventOf(dataMarketAbi, receipt, 'LicenceIssued', at).args;
+    return { txHash: hash, licenceId: a.licenceId, price: a.price, includedMask: a.includedMask, consentEpoch: Number(a.consentEpoch), expiresAt: Number(a.expiresAt), reused: false };
   });
-  const a = eventOf(dataMarketAbi, receipt, 'LicenceIssued', at).args;
-  return { txHash: hash, licenceId: a.licenceId, price: a.price, includedMask: a.includedMask, consentEpoch: Number(a.consentEpoch), expiresAt: Number(a.expiresAt) };
+}
+
+/** Most licences of one (listing, holder, kind, purposes) read on chain when looking for an unused one. */
+const MAX_HELD_CHECKS = 16;
+
+/**
+ * A valid licence `holder` holds for `listingId` with exactly this kind and purposes, not bound to a compute job nor
+ * used for a model (newest first), or null. Cheap when the holder has no licence at all (one balance read); else
+ * it reads the LicenceIssued logs of (listing, holder) back to the listing's creation, MAX_LOG_RANGE blocks a call.
+ * @example
+ * const held = await findHeldLicence(client, { market, holder, listingId: 1n, kind: 'access', purposes: ['research'] })
+ */
+export async function findHeldLicence(
+  client: ReadClient,
+  p: { market: Address; holder: Address; listingId: bigint; kind: LicenceKindName; purposes: string[] | number },
+): Promise<(LicenceState & { txHash: Hex }) | null> {
+  const at = market(p.market);
+  const holder = address('holder', p.holder);
+  const listingId = positiveId('listingId', p.listingId);
+  const kind = licenceKindIndex(p.kind);
+  const purposes = purposesArg('purposes', p.purposes);
+  const nft = await read<Address>(client, at, 'licences');
+  const balance = await readerOf(client).readContract({ address: nft, abi: erc721Abi, functionName: 'balanceOf', args: [holder] });
+  if (balance === 0n) return null;
+  const listing = await orNull(read<ListingStruct>(client, at, 'getListing', [listingId]), 'UnknownListing');
+  if (!listing || listing.root === zeroHash) return null;
+  type Issued = { args: { licenceId: bigint; kind: number; purposes: number }; transactionHash: Hex };
+  const issued: Issued[] = [];
+  await findEventBackward<Issued, never>(
+    client,
+    { address: at, abi: dataMarketAbi as unknown as Abi, eventName: 'LicenceIssued', args: { listingId, holder }, notBefore: Number(listing.createdAt) },
+    (logs) => {
+      issued.push(...logs);
+      return undefined;
+    },
+  );
+  const candidates = issued
+    .filter((l) => Number(l.args.kind) === kind && Number(l.args.purposes) >>> 0 === purposes)
+    .sort((x, y) => (x.args.licenceId > y.args.licenceId ? -1 : 1))
+    .slice(0, MAX_HELD_CHECKS);
+  for (const c of candidates) {
+    const lic = await readLicence(client, { market: at, licenceId: c.args.licenceId });
+    if (lic && lic.valid && lic.holder.toLowerCase() === holder.toLowerCase() && lic.jobId === null && lic.model === null) return { ...lic, txHash: c.transactionHash };
+  }
+  return null;
 }
 
 async function ensureAllowance(wallet: MachinaWalletClient, token: Address, spender: Address, amount: bigint) {

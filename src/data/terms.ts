@@ -282,6 +282,7 @@ export function encodeTerms(t: TermsInput, now: number = Math.floor(Date.now() /
   const providers = t.allowedProviders.map((p, i) => positiveId(`${field}.allowedProviders[${i}]`, p));
   const dup = providers.findIndex((p, i) => providers.indexOf(p) !== i);
   if (dup >= 0) throw new InvalidDataInputError(`${field}.allowedProviders[${dup}]`, `provider ${providers[dup]} is listed twice`);
+  if (computeOnly && providers.length === 0) throw new InvalidDataInputError(`${field}.allowedProviders`, 'a compute-only listing must name its providers (empty would let the buyer train on its own provider and receive the data)');
   return {
     accessPrice: amount(`${field}.accessPrice`, t.accessPrice),
     trainingPrice: amount(`${field}.trainingPrice`, t.trainingPrice),

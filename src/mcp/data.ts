@@ -19,8 +19,15 @@ import { formatTokenAmount } from '../pay/token.ts';
 import type { WorkspaceFiles } from './compute.ts';
 import { guard, toolResult } from './results.ts';
 
-export type DataBuyParams = { listingId: bigint; kind: 'access' | 'training'; purposes: string[]; maxPrice?: bigint | undefined };
-export type DataBuyResult = { licenceId: bigint; price: bigint; includedMask: bigint; consentEpoch: number; expiresAt: number; txHash: Hex; holder: Address };
+export type DataBuyParams = {
+  listingId: bigint;
+  kind: 'access' | 'training';
+  purposes: string[];
+  maxPrice?: bigint | undefined;
+  /** Return a valid, unused licence of the same listing, kind and purposes the key already holds instead of buying (default true). */
+  reuse?: boolean | undefined;
+};
+export type DataBuyResult = { licenceId: bigint; price: bigint; includedMask: bigint; consentEpoch: number; expiresAt: number; txHash: Hex; holder: Address; reused?: boolean | undefined };
 export type DataFetchResult = { listingId: bigint; root: Hex; files: { path: string; size: number }[]; excluded: { index: number; account: Address; files: number }[]; verified: true };
 
 export type DataToolDeps = {
@@ -42,7 +49,7 @@ const PURPOSE_HELP = `purpose names: ${Object.keys(PURPOSES).join(', ')}, or bit
 
 const catalogueOutput = z.looseObject({ items: z.array(z.looseObject({ listingId: z.string(), root: z.string() })), nextCursor: z.string().optional() });
 const listingOutput = z.looseObject({ listingId: z.string(), root: z.string(), contributors: z.array(z.looseObject({ index: z.number(), account: z.string() })) });
-const buyOutput = z.looseObject({ licenceId: z.string(), listingId: z.string(), price: z.string(), txHash: z.string(), holder: z.string() });
+const buyOutput = z.looseObject({ licenceId: z.string(), listingId: z.string(), price: z.string(), txHash: z.string(), holder: z.string(), reused: z.boolean() });
 const fetchOutput = z.looseObject({ licenceId: z.string(), root: z.string(), outDir: z.string(), files: z.array(z.looseObject({ path: z.string(), size: z.number() })), verified: z.boolean() });
 
 const musd = (v: string | bigint) => `${formatTokenAmount(BigInt(v))} mUSD`;
@@ -173,19 +180,21 @@ export function registerDataTools(server: McpServer, deps: DataToolDeps): void {
       'data_buy',
       {
         title: 'Buy a data licence',
-        description: `Buys a licence to a listing, paid from this server's key (mUSD; the exact price is approved): kind access (the data is delivered, encrypted to this key; fetch it with data_fetch) or training (one compute-to-data run: the data goes only to the compute provider it is bound to). purposes: what the data will be used for (${PURPOSE_HELP}); the terms must allow them, and only contributors whose consent covers them are included (the price is split among them). maxPrice (base units) caps the price; a consent given or revoked between the quote and the purchase is refused (quote again).`,
+        description: `Buys a licence to a listing, paid from this server's key (mUSD; the exact price is approved): kind access (the data is delivered, encrypted to this key; fetch it with data_fetch) or training (one compute-to-data run: the data goes only to the compute provider it is bound to). purposes: what the data will be used for (${PURPOSE_HELP}); the terms must allow them, and only contributors whose consent covers them are included (the price is split among them). maxPrice (base units) caps the price; a consent given or revoked between the quote and the purchase is refused (quote again). Safe to retry: when this key already holds a valid licence of the same listing, kind and purposes that is not yet bound to a compute job or used for a model, that licence is returned (reused: true, nothing paid); pass again: true to buy another one anyway.`,
         inputSchema: z.object({
           listingId: decimal('the listing id'),
           kind: z.enum(['access', 'training']),
           purposes: z.array(z.string().max(40, 'at most 40 characters')).min(1, 'name at least one purpose').max(30, 'at most 30 purposes').describe(PURPOSE_HELP),
           maxPrice: decimal('highest price accepted, mUSD base units (default: the quoted price)').optional(),
+          again: z.boolean().optional().describe('buy another licence even when an unused one of the same listing, kind and purposes is already held (default false: that one is returned)'),
         }),
         outputSchema: buyOutput,
-        annotations: { title: 'Buy a data licence', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+        // Idempotent as called by default: a retry returns the licence the first call bought.
+        annotations: { title: 'Buy a data licence', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
       },
-      guard(async ({ listingId, kind, purposes, maxPrice }) => {
+      guard(async ({ listingId, kind, purposes, maxPrice, again }) => {
         purposesToMask(purposes, 'purposes');
-        const r = await buy({ listingId: BigInt(listingId), kind, purposes, maxPrice: maxPrice === undefined ? undefined : BigInt(maxPrice) });
+        const r = await buy({ listingId: BigInt(listingId), kind, purposes, maxPrice: maxPrice === undefined ? undefined : BigInt(maxPrice), reuse: again !== true });
         const out = {
           licenceId: r.licenceId.toString(),
           listingId,
@@ -197,8 +206,16 @@ export function registerDataTools(server: McpServer, deps: DataToolDeps): void {
           expiresAt: r.expiresAt,
           holder: r.holder,
           txHash: r.txHash,
+          reused: r.reused === true,
         };
-        return toolResult(`bought ${kind} licence ${r.licenceId} to listing ${listingId} for ${musd(r.price)} (tx ${r.txHash})${r.expiresAt ? `, valid until ${new Date(r.expiresAt * 1000).toISOString()}` : ''}`, out);
+        const until = r.expiresAt ? `, valid until ${new Date(r.expiresAt * 1000).toISOString()}` : '';
+        if (r.reused) {
+          return toolResult(
+            `you already hold ${kind} licence ${r.licenceId} to listing ${listingId} for these purposes, not yet used (bought in tx ${r.txHash}${until}): returned it, nothing paid now. To buy another one anyway, call data_buy again with again: true.`,
+            out,
+          );
+        }
+        return toolResult(`bought ${kind} licence ${r.licenceId} to listing ${listingId} for ${musd(r.price)} (tx ${r.txHash})${until}`, out);
       }),
     );
   }
@@ -270,7 +287,7 @@ export async function dataMcpDeps(p: {
     data,
     files: { workspace: p.workspace ?? process.cwd(), deny: p.deny },
     buy: async (b) => {
-      const r = await lib.buyLicence(wallet, { market, token, listingId: b.listingId, kind: b.kind, purposes: b.purposes, maxPrice: b.maxPrice });
+      const r = await lib.buyLicence(wallet, { market, token, listingId: b.listingId, kind: b.kind, purposes: b.purposes, maxPrice: b.maxPrice, reuse: b.reuse ?? true });
       return { ...r, holder: wallet.account.address };
     },
   };

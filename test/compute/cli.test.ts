@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestChain, type TestChain } from '../helpers/chain.ts';
-import { machinaBin, repoRoot, runCli } from '../helpers/cli.ts';
+import { machinaBin, repoRoot, runCliInHost, startCliHost } from '../helpers/cli.ts';
 
 describe('machina compute / provider CLI', () => {
   let chain: TestChain;
@@ -18,6 +18,7 @@ describe('machina compute / provider CLI', () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'machina-compute-cli-'));
 
   before(async () => {
+    startCliHost();
     chain = await startTestChain();
     // No node in this test: jobs and outputs travel as data: URIs (and no stray node on the default port is used).
     env = { ...chain.env, MACHINA_NODE_URL: 'http://127.0.0.1:9' };
@@ -28,7 +29,8 @@ describe('machina compute / provider CLI', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  const cli = (...args: string[]) => runCli(args, env, { timeoutMs: 90_000 });
+  // `provider start` runs as its own process (bin/machina.js); the other commands run in this file's CLI host.
+  const cli = (...args: string[]) => runCliInHost(args, env, { timeoutMs: 90_000 });
 
   let ready: Promise<void>;
   function startProvider() {

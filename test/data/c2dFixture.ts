@@ -109,6 +109,8 @@ export async function publishPatients(
     trainingPrice: bigint;
     royaltyBps: number;
     allowedProviders: bigint[];
+    /** Terms allow commercial use (a model royalty needs it) and every contributor consents to it. Default false. */
+    commercial?: boolean;
   },
 ): Promise<PublishedPatients> {
   const market = chain.address('DataMarket');
@@ -130,9 +132,10 @@ export async function publishPatients(
       trainingPrice: p.trainingPrice,
       royaltyBps: p.royaltyBps,
       trainingAllowed: true,
-      commercialUse: false,
+      commercialUse: p.commercial ?? false,
       attribution: true,
-      computeOnly: true,
+      // Compute-only needs named providers (an empty list would let any training buyer receive the records).
+      computeOnly: p.allowedProviders.length > 0,
       purposes: ['research'],
       expiry: 0,
       licenceDuration: 0,
@@ -141,7 +144,7 @@ export async function publishPatients(
     },
     contributors: parts.map(({ account, shareBps, recordsRoot }) => ({ account, shareBps, recordsRoot })),
   });
-  const scope = consentScope({ purposes: ['research'], training: true, commercial: false });
+  const scope = consentScope({ purposes: ['research'], training: true, commercial: p.commercial ?? false });
   for (const c of p.contributors) await giveConsent(c.wallet, { market, listingId, documentDigest: keccak256(stringToHex(`consent ${c.site}`)), scope });
   await p.node.synced();
   const res = await fetch(`${p.node.url}/v1/data/listings/${listingId}/records`, {

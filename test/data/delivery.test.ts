@@ -1,7 +1,9 @@
 // Sealed delivery: the frame format (round trip in any chunking, bounds checked from the length prefix, truncation
-// named), the signed request (checked by the node side), and the client against a tiny HTTP server that speaks the
-// format: files verified against the dataset root and their manifest entries, written only inside the output
-// folder and only when everything verified; a flipped byte, a wrong root or a traversal path is named.
+// named; a recorded stream shows no path, size, root or contributor without the key), the signed request (checked
+// by the node side; ids beyond uint256 named), and the client against a tiny HTTP server that speaks the format:
+// files verified against the dataset root and their manifest entries, written only inside the output folder and
+// only when everything verified; a flipped byte, a wrong root or a traversal path is named; a large file is sealed
+// in segments that any DataKey opens; an error frame names the manifest path, never the node's own.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -12,9 +14,9 @@ import { getAddress, type Address, type Hex } from 'viem';
 import { generatePrivateKey } from 'viem/accounts';
 import { dataKeyFromPrivateKey, encryptTo, type DataKey } from '../../src/data/crypto.ts';
 import { receiveDelivery, requestDelivery } from '../../src/data/delivery.ts';
-import { decodeFrames, DELIVERY_CONTENT_TYPE, encodeFrame, type DeliveryFrame, type DeliveryHeader } from '../../src/data/deliveryFormat.ts';
+import { decodeFrames, DELIVERY_CONTENT_TYPE, encodeFrame, openFile, openHeader, sealFileFrame, sealHeaderFrame, type DeliveryFrame, type DeliveryHeader } from '../../src/data/deliveryFormat.ts';
 import { buildDeliveryRequest, deliveryMessage, verifyDeliveryRequest } from '../../src/data/deliveryRequest.ts';
-import { sealDelivery } from '../../src/data/deliverySeal.ts';
+import { SEAL_SEGMENT_BYTES, sealDelivery } from '../../src/data/deliverySeal.ts';
 import { DataDeliveryError, DataVerificationError, InvalidDataInputError } from '../../src/data/errors.ts';
 import { patientRecords } from '../../src/data/examples/patients.ts';
 import { hashBytes } from '../../src/provenance/hash.ts';
@@ -69,43 +71,84 @@ describe('delivery frames', () => {
     const tree = manifestTree(manifest);
     const bytes = new Uint8Array(
       Buffer.concat([
-        encodeFrame({ kind: 'header', header: header() }),
-        encodeFrame({ kind: 'file', file: { path: 'README.md', size: 21, fileRoot: manifest.files[0]!.root, proof: tree.proof(0) }, box: encryptTo(key.publicKey, files.get('README.md')!) }),
+        sealHeaderFrame(key.publicKey, header()),
+        sealFileFrame(key.publicKey, { path: 'README.md', size: 21, fileRoot: manifest.files[0]!.root, proof: tree.proof(0) }, files.get('README.md')!),
         encodeFrame({ kind: 'error', error: { code: 'X', message: 'stopped' } }),
       ]),
     );
     for (const size of [1, 3, 5, 7, 64, bytes.length]) {
       const got = await frames(pieces(bytes, size));
       assert.deepEqual(got.map((f) => f.kind), ['header', 'file', 'error'], `pieces of ${size}`);
-      const f = got[1]!;
-      assert.ok(f.kind === 'file');
-      assert.equal(new TextDecoder().decode(key.decrypt(f.box)), '# synthetic patients\n');
-      assert.deepEqual(got[0], { kind: 'header', header: header() });
+      const [h, f] = got as [Extract<DeliveryFrame, { kind: 'header' }>, Extract<DeliveryFrame, { kind: 'file' }>];
+      assert.deepEqual(openHeader(key, h.box), header());
+      const opened = openFile(key, f.box);
+      assert.equal(opened.file.path, 'README.md');
+      assert.equal(new TextDecoder().decode(opened.bytes), '# synthetic patients\n');
+      assert.deepEqual(got[2], { kind: 'error', error: { code: 'X', message: 'stopped' } });
     }
+    // Another key opens neither the header nor a file.
+    const other = dataKeyFromPrivateKey(generatePrivateKey());
+    const [h, f] = await frames(bytes);
+    assert.throws(() => openHeader(other, (h as { box: Uint8Array }).box), (e: unknown) => e instanceof DataDeliveryError && e.code === 'DELIVERY_UNREADABLE');
+    assert.throws(() => openFile(other, (f as { box: Uint8Array }).box), (e: unknown) => e instanceof DataDeliveryError && e.code === 'DELIVERY_UNREADABLE');
+  });
+
+  it('a recorded stream shows no path, size, root or contributor to anyone without the key', async () => {
+    const key = dataKeyFromPrivateKey(generatePrivateKey());
+    const recorded = await collect(sealDelivery({ listingId: 1n, licenceId: 3n, manifest, paths: delivered, excluded, publicKey: key.publicKey, read: async (e) => files.get(e.path)! }));
+    const text = Buffer.from(recorded).toString('latin1');
+    const secrets = [...delivered, ...delivered.map((p) => p.split('/').pop()!), 'north', manifest.root.slice(2), ...manifest.files.map((f) => f.root.slice(2)), excluded[0]!.account.slice(2).toLowerCase(), excluded[0]!.account.slice(2), '"size"', '"path"', 'machina.data-delivery'];
+    for (const s of secrets) assert.ok(!text.includes(s), `the recording shows ${s}`);
+    // Frame types and lengths are all a recorder learns; every header and file payload is an opaque box.
+    const got = await frames(recorded);
+    assert.deepEqual(got.map((f) => f.kind), ['header', ...delivered.map(() => 'file')]);
+    for (const f of got) {
+      assert.ok(f.kind !== 'error');
+      assert.throws(() => JSON.parse(Buffer.from(f.box).toString('utf8')));
+    }
+    // The key holder reads it all.
+    const r = await receiveDelivery({ body: recorded, root: manifest.root, listingId: 1n, licenceId: 3n, key });
+    assert.deepEqual(r.files.map((f) => f.path), delivered);
+    assert.deepEqual(r.excluded, excluded);
+  });
+
+  it('seals a large file in segments that a DataKey opens whole', async () => {
+    const key = dataKeyFromPrivateKey(generatePrivateKey());
+    const big = new Uint8Array(SEAL_SEGMENT_BYTES * 2 + 12_345).map((_, i) => (i * 31) & 0xff);
+    const m = buildManifest([{ path: 'big/blob.bin', size: String(big.length), root: hashBytes(big).root }]);
+    const parts: Uint8Array[] = [];
+    for await (const piece of sealDelivery({ listingId: 1n, licenceId: 3n, manifest: m, paths: ['big/blob.bin'], excluded: [], publicKey: key.publicKey, read: async () => big })) parts.push(piece);
+    assert.ok(parts.length >= 6, `${parts.length} pieces`);
+    assert.ok(Math.max(...parts.map((x) => x.length)) <= SEAL_SEGMENT_BYTES + 1024, 'no piece holds the whole file');
+    const r = await receiveDelivery({ body: parts, root: m.root, listingId: 1n, licenceId: 3n, key });
+    assert.deepEqual(r.files[0]!.bytes, big);
   });
 
   it('says where a stream was cut', async () => {
-    const bytes = encodeFrame({ kind: 'header', header: header() });
+    const bytes = sealHeaderFrame(dataKeyFromPrivateKey(generatePrivateKey()).publicKey, header());
     await assert.rejects(frames(bytes.subarray(0, 3)), (e: unknown) => e instanceof DataDeliveryError && e.code === 'DELIVERY_TRUNCATED' && /length prefix of frame 0 \(3 of 5 bytes\)/.test(e.message));
     await assert.rejects(frames(bytes.subarray(0, 40)), (e: unknown) => e instanceof DataDeliveryError && /ended inside frame 0 \(expected [\d,]+ bytes, got 35\)/.test(e.message));
   });
 
-  it('refuses unknown frame types and oversized frames from the prefix alone', async () => {
+  it('refuses unknown frame types and oversized frames from the prefix alone, and a file over the limit once opened', async () => {
     await assert.rejects(frames(new Uint8Array([9, 0, 0, 0, 1, 0])), /unknown type 9/);
     // A header claiming 2 GiB is refused before a byte of it is buffered.
     await assert.rejects(frames(new Uint8Array([1, 0x80, 0, 0, 0])), (e: unknown) => e instanceof DataDeliveryError && e.code === 'DELIVERY_TOO_LARGE');
-    const big = encodeFrame({ kind: 'file', file: { path: 'a', size: 3, fileRoot: manifest.root, proof: [] }, box: new Uint8Array(5_000) });
-    await assert.rejects(frames(big, { maxFileBytes: 1_000 }), (e: unknown) => e instanceof DataDeliveryError && e.code === 'DELIVERY_TOO_LARGE' && /^a: the sealed file is 5,000 bytes/.test(e.message));
-    await assert.rejects(frames(new Uint8Array([2, 0x7f, 0, 0, 0]), { maxFileBytes: 100 }), /frame 0 is 2,130,706,432 bytes, more than the 1,048,680 allowed/);
+    await assert.rejects(frames(new Uint8Array([2, 0x7f, 0, 0, 0]), { maxFileBytes: 100 }), /frame 0 is 2,130,706,432 bytes, more than the 1,048,773 allowed/);
+    await assert.rejects(frames(new Uint8Array([2, 0, 0, 0, 3, 1, 2, 3])), (e: unknown) => e instanceof DataDeliveryError && /too short for a sealed box/.test(e.message));
+    const key = dataKeyFromPrivateKey(generatePrivateKey());
+    const big = sealFileFrame(key.publicKey, { path: 'a', size: 5_000, fileRoot: manifest.root, proof: [] }, new Uint8Array(5_000));
+    const [f] = await frames(big, { maxFileBytes: 1_000 });
+    assert.throws(() => openFile(key, (f as { box: Uint8Array }).box, { maxFileBytes: 1_000 }), (e: unknown) => e instanceof DataDeliveryError && e.code === 'DELIVERY_TOO_LARGE' && /^a: the file is 5,000 bytes/.test(e.message));
   });
 
   it('checks headers and file headers on both sides, naming the field', async () => {
-    assert.throws(() => encodeFrame({ kind: 'header', header: header({ root: '0x12' as Hex }) }), /header.root/);
-    assert.throws(() => encodeFrame({ kind: 'header', header: header({ licenceId: '0' }) }), /header.licenceId/);
-    const bad = new Uint8Array(Buffer.concat([Buffer.from([1, 0, 0, 0, 2]), Buffer.from('{}')]));
-    await assert.rejects(frames(bad), (e: unknown) => e instanceof DataDeliveryError && e.field === 'header.type');
-    const notJson = new Uint8Array(Buffer.concat([Buffer.from([1, 0, 0, 0, 2]), Buffer.from('{x')]));
-    await assert.rejects(frames(notJson), /not valid UTF-8 JSON/);
+    const key = dataKeyFromPrivateKey(generatePrivateKey());
+    assert.throws(() => sealHeaderFrame(key.publicKey, header({ root: '0x12' as Hex })), /header.root/);
+    assert.throws(() => sealHeaderFrame(key.publicKey, header({ licenceId: '0' })), /header.licenceId/);
+    assert.throws(() => sealHeaderFrame(key.publicKey, header({ licenceId: (2n ** 256n).toString() })), (e: unknown) => e instanceof DataDeliveryError && e.field === 'header.licenceId' && /2\^256/.test(e.message));
+    assert.throws(() => openHeader(key, encryptTo(key.publicKey, enc('{}'))), (e: unknown) => e instanceof DataDeliveryError && e.field === 'header.type');
+    assert.throws(() => openHeader(key, encryptTo(key.publicKey, enc('{x'))), /not valid UTF-8 JSON/);
   });
 });
 
@@ -113,9 +156,16 @@ describe('delivery requests', () => {
   it('are signed by the key and recovered by the node with its public key', async () => {
     const key = dataKeyFromPrivateKey(generatePrivateKey());
     const req = await buildDeliveryRequest(key, { chainId: CHAIN_ID, market: MARKET.toLowerCase() as Address, listingId: 1n, licenceId: 3n, now: 1_000 });
-    assert.deepEqual(Object.keys(req).sort(), ['chainId', 'licenceId', 'listingId', 'market', 'signature', 'timestamp']);
+    assert.deepEqual(Object.keys(req).sort(), ['chainId', 'licenceId', 'listingId', 'market', 'nonce', 'signature', 'timestamp']);
     assert.equal(req.market, MARKET);
-    assert.equal(deliveryMessage(req), `machina-data-delivery\nchain:31337\nmarket:${MARKET}\nlisting:1\nlicence:3\ntime:1000`);
+    assert.match(req.nonce!, /^[0-9a-f]{32}$/);
+    assert.equal(deliveryMessage(req), `machina-data-delivery\nchain:31337\nmarket:${MARKET}\nlisting:1\nlicence:3\ntime:1000\nnonce:${req.nonce}`);
+    // Each request is unique, even within the same second.
+    assert.notEqual((await buildDeliveryRequest(key, { chainId: CHAIN_ID, market: MARKET, listingId: 1n, licenceId: 3n, now: 1_000 })).nonce, req.nonce);
+    // A request without a nonce (an older client) still verifies.
+    const { nonce: _n, ...old } = req;
+    const bare = { ...old, signature: await key.signMessage(deliveryMessage(old)) };
+    assert.equal((await verifyDeliveryRequest(bare, { chainId: CHAIN_ID, market: MARKET, now: 1_000 })).address, key.address);
     const v = await verifyDeliveryRequest(JSON.parse(JSON.stringify(req)), { chainId: CHAIN_ID, market: MARKET, now: 1_200 });
     assert.equal(v.address, key.address);
     assert.equal(v.publicKey, key.publicKey);
@@ -132,7 +182,20 @@ describe('delivery requests', () => {
     const other = await verifyDeliveryRequest({ ...req, licenceId: '4' }, opts);
     assert.notEqual(other.address, key.address);
     await assert.rejects(verifyDeliveryRequest({ ...req, licenceId: '0x3' }, opts), (e: unknown) => e instanceof InvalidDataInputError && e.field === 'licenceId');
+    // Ids that do not fit uint256 are named, not passed on to the chain.
+    await assert.rejects(verifyDeliveryRequest({ ...req, licenceId: '9'.repeat(78) }, opts), (e: unknown) => e instanceof InvalidDataInputError && e.field === 'licenceId' && /at most 2\^256-1/.test(e.message));
+    await assert.rejects(verifyDeliveryRequest({ ...req, listingId: (2n ** 256n).toString() }, opts), (e: unknown) => e instanceof InvalidDataInputError && e.field === 'listingId');
+    await assert.rejects(verifyDeliveryRequest({ ...req, listingId: '1'.repeat(100) }, opts), (e: unknown) => e instanceof InvalidDataInputError && e.field === 'listingId');
+    // Dated ahead of the node's clock: 60 s of drift at most, not a longer life.
+    await verifyDeliveryRequest(req, { ...opts, now: 950 });
+    await assert.rejects(verifyDeliveryRequest(req, { ...opts, now: 939 }), (e: unknown) => e instanceof DataDeliveryError && e.code === 'REQUEST_EXPIRED' && /after now/.test(e.message));
+    // The replay key is the signer and what it signed, whatever the encoding.
+    const v = await verifyDeliveryRequest(req, opts);
+    assert.equal(v.replayKey, (await verifyDeliveryRequest(JSON.parse(JSON.stringify({ ...req, market: MARKET.toLowerCase() })), opts)).replayKey);
     await assert.rejects(verifyDeliveryRequest({ ...req, signature: '0x12' }, opts), (e: unknown) => e instanceof InvalidDataInputError && e.field === 'signature');
+    await assert.rejects(verifyDeliveryRequest({ ...req, nonce: 'XYZ' }, opts), (e: unknown) => e instanceof InvalidDataInputError && e.field === 'nonce');
+    // Another nonce under the same signature recovers another key.
+    assert.notEqual((await verifyDeliveryRequest({ ...req, nonce: 'ab'.repeat(16) }, opts)).address, key.address);
     await assert.rejects(verifyDeliveryRequest(null, opts), (e: unknown) => e instanceof InvalidDataInputError && e.field === 'body');
   });
 });
@@ -170,20 +233,26 @@ describe('the delivery client against a node', () => {
       res.writeHead(200, { 'content-type': DELIVERY_CONTENT_TYPE });
       const m = tamper.root ? { ...manifest, root: tamper.root } : manifest;
       let n = 0;
-      for await (let frame of sealDelivery({ listingId: body.listingId, licenceId: body.licenceId, manifest: m, paths: delivered, excluded, publicKey: who.publicKey, read: async (e) => files.get(e.path)! })) {
+      // Whole frames (sealDelivery hands a file over in pieces), to misbehave one frame at a time.
+      const whole = await frames(await collect(sealDelivery({ listingId: body.listingId, licenceId: body.licenceId, manifest: m, paths: delivered, excluded, publicKey: who.publicKey, read: async (e) => files.get(e.path)! })));
+      for (const f0 of whole) {
+        let frame = encodeFrame(f0);
         if (tamper.cut && n === 2) {
           res.end(Buffer.from(frame.subarray(0, 50)));
           return;
         }
         if (n > 0 && (tamper.flip || tamper.path)) {
           const f = (await frames(frame))[0]!;
-          if (f.kind === 'file' && f.file.path === tamper.flip) {
+          if (f.kind === 'file') {
+            const { file, bytes } = openFile(licensee, f.box);
             // Re-seal the file with one plaintext byte flipped: decryption succeeds, the digest does not.
-            const plain = licensee.decrypt(f.box);
-            plain[3]! ^= 0x20;
-            frame = encodeFrame({ kind: 'file', file: f.file, box: encryptTo(who.publicKey, plain) });
+            if (file.path === tamper.flip) {
+              const plain = new Uint8Array(bytes);
+              plain[3]! ^= 0x20;
+              frame = sealFileFrame(who.publicKey, file, plain);
+            }
+            if (tamper.path && n === 1) frame = sealFileFrame(who.publicKey, { ...file, path: tamper.path }, bytes);
           }
-          if (f.kind === 'file' && tamper.path && n === 1) frame = encodeFrame({ kind: 'file', file: { ...f.file, path: tamper.path }, box: f.box });
         }
         res.write(Buffer.from(frame));
         n++;
@@ -274,11 +343,14 @@ describe('the delivery client against a node', () => {
     await assert.rejects(fetchAll(stranger), (e: unknown) => e instanceof DataDeliveryError && e.status === 403);
   });
 
-  it('stops on an error frame when the node\'s copy changed', async () => {
+  it('stops on an error frame naming the manifest path, never the node\'s own, when its copy changed or is unreadable', async () => {
     tamper = {};
     const changed = new Map(files);
     changed.set('north/p-00003.json', enc('{"changed":true}\n'));
-    const stream = sealDelivery({ listingId: 1n, licenceId: 3n, manifest, paths: delivered, excluded, publicKey: licensee.publicKey, read: async (e) => changed.get(e.path)! });
+    const details: string[] = [];
+    const seal = (read: (e: { path: string }) => Promise<Uint8Array>) =>
+      sealDelivery({ listingId: 1n, licenceId: 3n, manifest, paths: delivered, excluded, publicKey: licensee.publicKey, read, onFileError: (p, d) => details.push(`${p}: ${d}`) });
+    const stream = seal(async (e) => changed.get(e.path)!);
     const got = await frames(await collect(stream));
     assert.deepEqual(got.map((f) => f.kind), ['header', 'file', 'file', 'file', 'error']);
     await assert.rejects(
@@ -286,7 +358,22 @@ describe('the delivery client against a node', () => {
       // The generator is spent: an empty stream has no header.
       (e: unknown) => e instanceof DataDeliveryError,
     );
-    const again = sealDelivery({ listingId: 1n, licenceId: 3n, manifest, paths: delivered, excluded, publicKey: licensee.publicKey, read: async (e) => changed.get(e.path)! });
-    await assert.rejects(receiveDelivery({ body: again, root: manifest.root, listingId: 1n, licenceId: 3n, key: licensee }), (e: unknown) => e instanceof DataDeliveryError && e.code === 'FILE_CHANGED' && /north\/p-00003\.json/.test(e.message));
+    await assert.rejects(
+      receiveDelivery({ body: seal(async (e) => changed.get(e.path)!), root: manifest.root, listingId: 1n, licenceId: 3n, key: licensee }),
+      (e: unknown) => e instanceof DataDeliveryError && e.code === 'FILE_CHANGED' && /a stored file of this dataset is unreadable or changed: north\/p-00003\.json/.test(e.message),
+    );
+    const secret = '/home/seller/private/cohort/north/p-00002.json';
+    const unreadable = await frames(
+      await collect(
+        seal(async (e) => {
+          if (e.path === 'north/p-00002.json') throw new Error(`ENOENT: no such file or directory, open '${secret}'`);
+          return files.get(e.path)!;
+        }),
+      ),
+    );
+    const last = unreadable.at(-1)!;
+    assert.ok(last.kind === 'error');
+    assert.deepEqual(last.error, { code: 'FILE_UNREADABLE', message: 'a stored file of this dataset is unreadable or changed: north/p-00002.json' });
+    assert.ok(details.some((d) => d.includes(secret)), 'the detail goes to the node\'s log');
   });
 });

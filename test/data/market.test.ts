@@ -150,7 +150,8 @@ describe('data market actions', () => {
       assert.match(e.message, /^publish reverted: 0x[0-9a-fA-F]{40} did not register dataset 0x[0-9a-f]{64} \(its registrant is 0x[0-9a-fA-F]{40}\) \(NotRegistrant\)$/);
       return true;
     });
-    ({ listingId } = await publishListing(seller, { market, root, terms: terms(), contributors: people() }));
+    // Commercial terms: the model royalty below earns revenue, which needs a commercial training licence.
+    ({ listingId } = await publishListing(seller, { market, root, terms: terms({ commercialUse: true }), contributors: people() }));
     assert.equal(listingId, 1n);
     assert.equal(await listingOfRoot(chain.client, { market, root }), listingId);
     assert.equal(await listingOfRoot(chain.client, { market, root: digest('nothing') }), null);
@@ -170,11 +171,11 @@ describe('data market actions', () => {
 
   it('records consent by transaction and by a relayed signature', async () => {
     const [a, b, c] = contributors as [MachinaWalletClient, MachinaWalletClient, MachinaWalletClient];
-    const r1 = await giveConsent(a, { market, listingId, documentDigest: digest('consent A'), scope: consentScope({ purposes: ['research', 'public-health'], training: true, commercial: false }) });
+    const r1 = await giveConsent(a, { market, listingId, documentDigest: digest('consent A'), scope: consentScope({ purposes: ['research', 'public-health'], training: true, commercial: true }) });
     assert.deepEqual([r1.index, r1.epoch], [0, 1]);
 
     const now = await chainNow(chain.client);
-    const scopeB = consentScope({ purposes: ['research'], training: true, commercial: false });
+    const scopeB = consentScope({ purposes: ['research'], training: true, commercial: true });
     const signed = await signConsent(b, { market, listingId, documentDigest: digest('consent B'), scope: scopeB, deadline: now + 3_600 });
     assert.equal(signed.account, b.account.address);
     // A signature relayed for another account, or with another scope, is not that account's consent.
@@ -189,14 +190,14 @@ describe('data market actions', () => {
     const r2 = await giveConsentBySig(relayer, { market, listingId, account: b.account.address, documentDigest: digest('consent B'), scope: scopeB, deadline: now + 3_600, signature: signed.signature });
     assert.deepEqual([r2.index, r2.epoch], [1, 2]);
 
-    const r3 = await giveConsent(c, { market, listingId, documentDigest: digest('consent C'), scope: consentScope({ purposes: ['research'], training: false, commercial: false }) });
+    const r3 = await giveConsent(c, { market, listingId, documentDigest: digest('consent C'), scope: consentScope({ purposes: ['research'], training: false, commercial: true }) });
     assert.deepEqual([r3.index, r3.epoch], [2, 3]);
     await assert.rejects(giveConsent(c, { market, listingId, documentDigest: digest('again'), scope: 1 }), (e: unknown) => isDataRevert(e, 'ConsentAlreadyGiven'));
     await assert.rejects(giveConsent(buyer, { market, listingId, documentDigest: digest('x'), scope: 1 }), (e: unknown) => e instanceof DataRevertError && e.reason === 'NotContributor' && /is not a contributor of listing 1/.test(e.message));
 
     const l = (await readListing(chain.client, { market, listingId }))!;
     assert.equal(l.consentEpoch, 3);
-    assert.deepEqual(l.contributors.map((x) => x.consent?.scopeNames), [['research', 'public-health', 'training'], ['research', 'training'], ['research']]);
+    assert.deepEqual(l.contributors.map((x) => x.consent?.scopeNames), [['research', 'public-health', 'training', 'commercial'], ['research', 'training', 'commercial'], ['research', 'commercial']]);
     assert.equal(l.contributors[1]!.consent!.documentDigest, digest('consent B'));
     assert.ok(l.contributors.every((x) => x.consent!.inForce && x.consent!.givenAt > 0));
   });
@@ -249,7 +250,7 @@ describe('data market actions', () => {
     await assert.rejects(buyLicence(buyer, { market, token, listingId, kind: 'access', purposes: ['research'], expectedConsentEpoch: q.consentEpoch }), (e: unknown) => {
       assert.ok(e instanceof DataRevertError, formatError(e));
       assert.equal(e.reason, 'ConsentChanged');
-      assert.equal(e.message, `buy reverted: consent changed since the quote (epoch ${q.consentEpoch} → ${q.consentEpoch + 1}): a contributor gave or revoked consent; quote again (ConsentChanged)`);
+      assert.equal(e.message, `buy reverted: consent or terms changed since the quote (epoch ${q.consentEpoch} → ${q.consentEpoch + 1}): a contributor gave or revoked consent, or the seller changed the terms; quote again (ConsentChanged)`);
       return true;
     });
     assert.equal(await nonceOf(buyer), nonce, 'refused before the approval');
@@ -305,6 +306,39 @@ describe('data market actions', () => {
     const lic = (await readLicence(chain.client, { market, licenceId: trainingLicence }))!;
     assert.deepEqual([lic.kind, lic.jobId, lic.providerId, lic.model], ['training', jobId, providerId, null]);
     await assert.rejects(bindTrainingRun(buyer, { market, licenceId: trainingLicence, jobId, providerId }), (e: unknown) => isDataRevert(e, 'LicenceAlreadyBound'));
+  });
+
+  it('with reuse, returns a valid unused licence already held instead of buying again (a retry never pays twice)', async () => {
+    // The access licence of the sale above: returned, nothing sent, nothing paid.
+    const [nonce, balance] = [await nonceOf(buyer), await balanceOf(buyer.account.address)];
+    const again = await buyLicence(buyer, { market, token, listingId, kind: 'access', purposes: ['research'], reuse: true });
+    assert.equal(again.reused, true);
+    assert.equal(again.price, 0n);
+    const held = (await readLicence(chain.client, { market, licenceId: again.licenceId }))!;
+    assert.deepEqual([held.holder, held.kind, held.purposes, held.valid], [buyer.account.address, 'access', ['research'], true]);
+    assert.equal(await nonceOf(buyer), nonce, 'no transaction');
+    assert.equal(await balanceOf(buyer.account.address), balance);
+
+    // Two calls at once (an agent retrying before the first answer): one licence is bought, the other call returns it.
+    const [a, b] = await Promise.all([
+      buyLicence(buyer, { market, token, listingId, kind: 'access', purposes: ['public-health'], reuse: true }),
+      buyLicence(buyer, { market, token, listingId, kind: 'access', purposes: ['public-health'], reuse: true }),
+    ]);
+    assert.equal(a.licenceId, b.licenceId);
+    assert.deepEqual([a.reused, b.reused], [false, true]);
+    assert.ok(a.price > 0n);
+    assert.equal(b.price, 0n);
+
+    // Other purposes or kind are another purchase; so is a training licence already bound to a compute job.
+    const t = await buyLicence(buyer, { market, token, listingId, kind: 'training', purposes: ['research'], reuse: true });
+    assert.equal(t.reused, false, 'the held training licence is bound: not reusable');
+    assert.notEqual(t.licenceId, trainingLicence);
+    assert.deepEqual(await buyLicence(buyer, { market, token, listingId, kind: 'training', purposes: ['research'], reuse: true }), { ...t, price: 0n, reused: true });
+    // Without reuse (the default) it buys again.
+    const extra = await buyLicence(buyer, { market, token, listingId, kind: 'access', purposes: ['research'] });
+    assert.equal(extra.reused, false);
+    assert.notEqual(extra.licenceId, again.licenceId);
+    await assertSolvent();
   });
 
   it('delivers a licensed dataset verified against its on-chain root, to the licence holder only', async () => {

@@ -8,9 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { keccak256, stringToHex, zeroHash, type Address, type Hex } from 'viem';
+import { generatePrivateKey } from 'viem/accounts';
 import { identityRegistryAbi, x402SettlementAbi } from '../../src/chain/artifacts/index.ts';
 import { trainMlpKernel } from '../../src/compute/workloads/kernels.ts';
 import { encodeTensors } from '../../src/compute/workloads/index.ts';
+import { putBlob } from '../../src/compute/blobs.ts';
+import { dataKeyFromPrivateKey, encryptTo } from '../../src/data/crypto.ts';
 import { patientFeatures } from '../../src/data/examples/patients.ts';
 import { decodeWeights, predict } from '../../src/data/inference.ts';
 import { buyLicence, readDataCredit, registerModelRoyalty, routeRevenue } from '../../src/data/market.ts';
@@ -63,6 +66,7 @@ describe('model serving over x402', { timeout: 90_000 }, () => {
       trainingPrice: 1_000_000n,
       royaltyBps: 1_000,
       allowedProviders: [],
+      commercial: true,
     });
     const lab = chain.wallet(ACCOUNTS.lab);
     await fund(chain, lab.account.address, '50');
@@ -134,6 +138,17 @@ describe('model serving over x402', { timeout: 90_000 }, () => {
       body: JSON.stringify({ weights: Buffer.from(weights.subarray(0, weights.length - 8)).toString('base64'), priceUnits: PRICE.toString() }),
     });
     assert.equal(wrong.status, 400, 'weights that do not hash to the model are refused');
+    // A compute-to-data output blob is the weights sealed to the buyer: refused, saying what to send instead.
+    const sealedBlob = await putBlob(node.url, encryptTo(dataKeyFromPrivateKey(generatePrivateKey()).publicKey, weights));
+    const sealedPut = await fetch(`${node.url}/v1/data/models/${digest}/serving`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ weightsBlob: sealedBlob.digest, priceUnits: PRICE.toString() }),
+    });
+    assert.equal(sealedPut.status, 400);
+    const sealedErr = ((await sealedPut.json()) as { error: { code: string; field: string; message: string } }).error;
+    assert.deepEqual([sealedErr.code, sealedErr.field], ['DIGEST_MISMATCH', 'weightsBlob']);
+    assert.match(sealedErr.message, /sealed to the buyer/);
     const put = await fetch(`${node.url}/v1/data/models/${digest}/serving`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },

@@ -15,6 +15,7 @@ import { createChainWriter } from '../../src/node/service/chainWriter.ts';
 import type { EventFeed, NodeWriter } from '../../src/node/service/types.ts';
 import type { TestChain } from '../helpers/chain.ts';
 import { PG_URL, postgresReachable } from './fixtures/stores.ts';
+import { seedEmbeddedDatabase } from '../helpers/pglite.ts';
 
 // The fuzz test asks the same question the indexer tests do.
 export { PG_URL, postgresReachable as postgresAvailable };
@@ -86,6 +87,7 @@ export async function serveStore(
 export async function startApiNode({ chain, postgres = false, ...serveOptions }: StartApiNodeParameters): Promise<ApiNode> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'machina-api-'));
   const schema = postgres ? `api_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}` : undefined;
+  if (!postgres) await seedEmbeddedDatabase(dataDir);
   const store = await openNodeStore({ dataDir, databaseUrl: postgres ? PG_URL : undefined, schema });
   const indexer = await startIndexer({ client: chain.client, deployment: chain.deployment, store, pollIntervalMs: 50 });
   // The store's own feed, counted: SSE tests check that clients that leave unsubscribe.

@@ -3,9 +3,15 @@
 // whose consent does not cover the purposes; a training licence's data goes to the bound provider's operator only
 // while the job is assigned, never to the holder; refusals name the field and the reason (a key with no licence,
 // an expired licence, a licence of another listing, a bad or tampered signature, a stale request, an unknown
-// licence); and a contributor who revokes after the sale has their files left out of the next delivery.
+// licence); and a contributor who revokes after the sale has their files left out of the next delivery. A signed
+// request works once (409 REPLAYED); ids beyond uint256 are 400 naming the field; a training delivery follows the
+// listing's current allowedProviders and a compute-only listing never delivers to its licensee; the node streams a
+// bounded number of deliveries at once (503 BUSY with Retry-After beyond).
 import assert from 'node:assert/strict';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
+import { open, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,13 +23,13 @@ import { dataKeyFromPrivateKey, type DataKey } from '../../src/data/crypto.ts';
 import { fetchLicensedData } from '../../src/data/delivery.ts';
 import { buildDeliveryRequest } from '../../src/data/deliveryRequest.ts';
 import { DataDeliveryError } from '../../src/data/errors.ts';
-import { bindTrainingRun, buyLicence, giveConsent, revokeConsent } from '../../src/data/market.ts';
+import { bindTrainingRun, buyLicence, giveConsent, revokeConsent, setTerms } from '../../src/data/market.ts';
 import { consentScope } from '../../src/data/terms.ts';
 import { faucet } from '../../src/pay/token.ts';
 import { startTestChain, type TestChain } from '../helpers/chain.ts';
 import { databaseKinds } from './fixtures/stores.ts';
 import { makeProvider, randomDigest } from './fixtures/computeNode.ts';
-import { digestOf, listPatientRecords, MUSD, sendJson, startDataNode, type DataNode, type TestListing } from './fixtures/dataNode.ts';
+import { baseTerms, digestOf, getJson, listPatientRecords, MUSD, sendJson, startDataNode, waitFor, type DataNode, type TestListing } from './fixtures/dataNode.ts';
 
 const keyOf = (i: number): DataKey => dataKeyFromPrivateKey(toHex(mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: i }).getHdKey().privateKey!));
 
@@ -195,6 +201,137 @@ describe('licensed delivery', () => {
     assert.deepEqual(r.excluded.map((e) => e.index), [1, 2]);
     assert.equal(r.excluded[0]!.account, chain.wallet(3).account.address);
     assert.equal(r.excluded[0]!.files, 3);
+  });
+
+  it('a signed request works once: the same body again is 409 REPLAYED, before any chain read; the stream carries no file count header', async () => {
+    const body = await buildDeliveryRequest(keyOf(BUYER), { chainId: chain.client.chain.id, market, listingId: A.listingId, licenceId: access });
+    const first = await sendJson(n.url, 'POST', '/v1/data/deliveries', body);
+    assert.equal(first.status, 200);
+    assert.equal(first.res.headers.get('x-machina-files'), null);
+    const again = await deliver(body);
+    assert.equal(again.status, 409);
+    assert.equal(again.error!.code, 'REPLAYED');
+    assert.equal(again.error!.field, 'signature');
+  });
+
+  it('ids that do not fit uint256, or are not decimal: 400 naming the field, in bodies and routes', async () => {
+    const good = await buildDeliveryRequest(keyOf(BUYER), { chainId: chain.client.chain.id, market, listingId: A.listingId, licenceId: access });
+    for (const [field, value] of [
+      ['licenceId', '9'.repeat(78)],
+      ['listingId', (2n ** 256n).toString()],
+      ['licenceId', '1'.repeat(200)],
+      ['listingId', '1e3'],
+    ] as const) {
+      const e = await deliver({ ...good, [field]: value });
+      assert.equal(e.status, 400, `${field}=${value.slice(0, 20)}`);
+      assert.equal(e.error!.code, 'INVALID_ARGUMENT');
+      assert.equal(e.error!.field, field);
+    }
+    for (const route of [`/v1/data/listings/${'9'.repeat(80)}`, `/v1/data/listings/${'9'.repeat(80)}/audit`, '/v1/data/licences/0x10', `/v1/data/licences?listing=${'9'.repeat(79)}`]) {
+      const r = await getJson(n.url, route);
+      assert.equal(r.status, 400, route);
+      assert.ok(r.body.error.field, `${route}: ${JSON.stringify(r.body)}`);
+    }
+    const put = await sendJson(n.url, 'PUT', `/v1/data/listings/${'9'.repeat(79)}/records`, A.records);
+    assert.equal(put.status, 400);
+    assert.equal(put.body.error.field, 'id');
+  });
+
+  it('training: a provider the seller removed from allowedProviders gets nothing more; a compute-only listing never delivers to its licensee', async () => {
+    const cm = chain.address('ComputeMarket');
+    const buyer = chain.wallet(BUYER);
+    const documentDigest = digestOf('consent');
+    const scope = consentScope({ purposes: ['research', 'public-health'], training: true, commercial: false });
+    // The buyer runs a provider of its own.
+    const ownProvider = await makeProvider(chain, BUYER);
+    const runOn = async (listing: TestListing, provider: bigint, operator: number) => {
+      const { licenceId } = await buyLicence(buyer, { market, token, listingId: listing.listingId, kind: 'training', purposes: ['research'] });
+      const { jobId } = await postJob(buyer, {
+        market: cm,
+        token,
+        spec: { workloadDigest: randomDigest(), inputDigest: randomDigest(), workloadURI: 'data:,w', inputURI: 'data:,i', needs: { deviceKind: 'cpu', minMemoryMB: 512 }, maxPricePerUnit: 2_000n, units: 10, deadline: (await chainNow(chain.client)) + 900, bidWindow: 0, replicas: 1, mode: 'optimistic', direct: true },
+      });
+      await offer(buyer, { market: cm, jobId, providerId: provider, pricePerUnit: 1_000n });
+      await bindTrainingRun(buyer, { market, licenceId, jobId, providerId: provider });
+      await accept(chain.wallet(operator), { market: cm, jobId, providerId: provider });
+      return licenceId;
+    };
+
+    const D = await listPatientRecords(chain, { work, name: 'allowed', seller: 1, contributors: [{ wallet: 7, shareBps: 10_000 }], perSite: 2, seed: 13, terms: { allowedProviders: [providerId] } });
+    await giveConsent(chain.wallet(7), { market, listingId: D.listingId, documentDigest, scope });
+    await n.synced();
+    assert.equal((await sendJson(n.url, 'PUT', `/v1/data/listings/${D.listingId}/records`, D.records)).status, 200);
+    const lic = await runOn(D, providerId, OPERATOR);
+    assert.equal((await fetchAs(keyOf(OPERATOR), lic)).files.length, 2, 'delivered while allowed');
+    await setTerms(chain.wallet(1), { market, listingId: D.listingId, terms: baseTerms({ allowedProviders: [ownProvider] }) });
+    const removed = await deliver(await buildDeliveryRequest(keyOf(OPERATOR), { chainId: chain.client.chain.id, market, listingId: D.listingId, licenceId: lic }));
+    assert.equal(removed.status, 403);
+    assert.equal(removed.error!.code, 'PROVIDER_NOT_ALLOWED');
+    assert.match(removed.error!.message, new RegExp(`provider ${providerId} is no longer allowed by listing ${D.listingId}'s terms`));
+
+    const E = await listPatientRecords(chain, { work, name: 'compute-only', seller: 1, contributors: [{ wallet: 7, shareBps: 10_000 }], perSite: 2, seed: 17, terms: { computeOnly: true, allowedProviders: [ownProvider, providerId] } });
+    await giveConsent(chain.wallet(7), { market, listingId: E.listingId, documentDigest, scope });
+    await n.synced();
+    assert.equal((await sendJson(n.url, 'PUT', `/v1/data/listings/${E.listingId}/records`, E.records)).status, 200);
+    const own = await runOn(E, ownProvider, BUYER);
+    const refused = await deliver(await buildDeliveryRequest(keyOf(BUYER), { chainId: chain.client.chain.id, market, listingId: E.listingId, licenceId: own }));
+    assert.equal(refused.status, 403);
+    assert.equal(refused.error!.code, 'NOT_LICENSED');
+    assert.match(refused.error!.message, /compute-only data is never delivered to its licensee/);
+    // Another operator's provider, bound the same way, receives it.
+    const theirs = await runOn(E, providerId, OPERATOR);
+    assert.equal((await fetchAs(keyOf(OPERATOR), theirs)).verified, true);
+  });
+
+  it('a node streams a bounded number of deliveries at once: beyond it 503 BUSY with Retry-After; the slot frees when the stream ends', async () => {
+    const F = await listPatientRecords(chain, { work, name: 'busy', seller: 1, contributors: [{ wallet: 7, shareBps: 10_000 }], perSite: 2, seed: 19 });
+    await giveConsent(chain.wallet(7), { market, listingId: F.listingId, documentDigest: digestOf('consent'), scope: consentScope({ purposes: ['research'], training: false, commercial: false }) });
+    await n.synced();
+    assert.equal((await sendJson(n.url, 'PUT', `/v1/data/listings/${F.listingId}/records`, F.records)).status, 200);
+    const { licenceId } = await buyLicence(chain.wallet(BUYER), { market, token, listingId: F.listingId, kind: 'access', purposes: ['research'] });
+    // The first file becomes a pipe: a delivery blocks on it (holding its slot) until the test writes the bytes.
+    const first = path.join(F.dir, F.manifest.files[0]!.path);
+    const bytes = readFileSync(first);
+    renameSync(first, `${first}.orig`);
+    execFileSync('mkfifo', [first]);
+    n.data.maxDeliveries = 1;
+    let restored = false;
+    let fed = false;
+    const restore = () => {
+      if (restored) return;
+      restored = true;
+      rmSync(first, { force: true });
+      renameSync(`${first}.orig`, first);
+    };
+    try {
+      const slow = fetchAs(keyOf(BUYER), licenceId);
+      slow.catch(() => {});
+      await waitFor('the first delivery to start', async () => n.logs.some((l) => l.includes(`delivering licence ${licenceId} `)));
+      const busy = await sendJson(n.url, 'POST', '/v1/data/deliveries', await buildDeliveryRequest(keyOf(BUYER), { chainId: chain.client.chain.id, market, listingId: F.listingId, licenceId }));
+      assert.equal(busy.status, 503);
+      assert.equal(busy.body.error.code, 'BUSY');
+      assert.equal(busy.res.headers.get('retry-after'), '5');
+      await writeFile(first, bytes);
+      fed = true;
+      const r = await slow;
+      assert.equal(r.files.length, 2);
+      assert.deepEqual(Buffer.from(r.files[0]!.bytes!), bytes);
+      restore();
+      // The slot is free again.
+      assert.equal((await fetchAs(keyOf(BUYER), licenceId)).files.length, 2);
+    } finally {
+      n.data.maxDeliveries = undefined;
+      if (!fed) {
+        // A failed assertion must not leave the node blocked on the pipe: feed a waiting reader, if any.
+        try {
+          const fh = await open(first, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+          await fh.write(bytes).finally(() => fh.close());
+        } catch {
+          // no reader
+        }
+      }
+      restore();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 // The MCP data tools: on the node (in process) data_catalogue and data_listing read the index and data_buy /
 // data_fetch are not offered; as `machina mcp` serves them (reads through the node's API, the local key signs and
-// decrypts) data_buy buys a licence and data_fetch writes the verified records inside the MCP workspace only.
+// decrypts) data_buy buys a licence (a retry returns it instead of paying twice; again: true buys another) and
+// data_fetch writes the verified records inside the MCP workspace only.
 // Bad input is an error result naming the field; no result carries a key.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -128,7 +129,23 @@ describe('MCP data tools', () => {
     assert.ok(!bought.isError, JSON.stringify(bought));
     assert.equal(bought.structuredContent.holder, chain.wallet(BUYER).account.address);
     assert.equal(bought.structuredContent.price, (5n * MUSD).toString());
+    assert.equal(bought.structuredContent.reused, false);
     const licenceId = bought.structuredContent.licenceId;
+    // An agent retrying the same call gets the same licence back, nothing paid; again: true buys another.
+    const retried = await call(stdioClient, 'data_buy', { listingId: A.listingId.toString(), kind: 'access', purposes: ['research'] });
+    assert.ok(!retried.isError, JSON.stringify(retried));
+    assert.equal(retried.structuredContent.licenceId, licenceId);
+    assert.equal(retried.structuredContent.reused, true);
+    assert.equal(retried.structuredContent.price, '0');
+    assert.match(retried.content[0].text, new RegExp(`already hold access licence ${licenceId} .*nothing paid now.*again: true`));
+    const another = await call(stdioClient, 'data_buy', { listingId: A.listingId.toString(), kind: 'access', purposes: ['research'], again: true });
+    assert.ok(!another.isError, JSON.stringify(another));
+    assert.equal(another.structuredContent.reused, false);
+    assert.notEqual(another.structuredContent.licenceId, licenceId);
+    assert.equal(another.structuredContent.price, (5n * MUSD).toString());
+    const tool = (await stdioClient.listTools()).tools.find((t) => t.name === 'data_buy')!;
+    assert.equal(tool.annotations?.idempotentHint, true);
+    assert.match(tool.description!, /again: true/);
     await waitFor('the licence to be indexed', async () => (await getJson(n.url, `/v1/data/licences/${licenceId}`)).status === 200);
     const got = await call(stdioClient, 'data_fetch', { licenceId, out: 'bought/cohort' });
     assert.ok(!got.isError, JSON.stringify(got));

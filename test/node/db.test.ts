@@ -23,7 +23,8 @@ describe('node database', () => {
       });
 
       it('migrates once per module and opens again without change; an empty index reads as empty', async () => {
-        const location = newStoreLocation(kind);
+        // From an empty directory: the embedded database runs its initdb here (other tests start from a copy).
+        const location = newStoreLocation(kind, { initdb: true });
         locations.push(location);
         let store = await location.open();
         await store.close();

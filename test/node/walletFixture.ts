@@ -20,6 +20,7 @@ import { createPayService, type PayService } from '../../src/node/pay/service.ts
 import { agentAccountAbi, createAgentAccount, executeAsAgent, setAgentKey } from '../../src/wallet/index.ts';
 import type { TestChain } from '../helpers/chain.ts';
 import { PG_URL, type DbKind } from './fixtures/stores.ts';
+import { seedEmbeddedDatabase } from '../helpers/pglite.ts';
 
 export type WalletNode = { store: NodeStore; indexer: RunningIndexer; node: RunningNode; url: string; logs: string[]; synced: () => Promise<void>; stop: () => Promise<void> };
 
@@ -35,6 +36,7 @@ export async function startWalletNode(p: {
 }): Promise<WalletNode> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'machina-wallet-'));
   const schema = p.kind === 'postgres' ? `wallet_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}` : undefined;
+  if (!schema) await seedEmbeddedDatabase(dataDir);
   const store = await openNodeStore({ dataDir, databaseUrl: schema ? PG_URL : undefined, schema, modules: [identityModule(), ...walletModules(p.deployment), ...(p.pay ? [payModule()] : [])] });
   const indexer = await startIndexer({ client: p.chain.client, deployment: p.deployment, store, pollIntervalMs: 50 });
   const logs: string[] = [];

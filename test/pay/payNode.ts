@@ -18,6 +18,7 @@ import { startNode, type RunningNode } from '../../src/node/server.ts';
 import { faucet, parseTokenAmount } from '../../src/pay/token.ts';
 import { startTestChain, type TestChain } from '../helpers/chain.ts';
 import { PG_URL } from '../node/fixtures/stores.ts';
+import { seedEmbeddedDatabase } from '../helpers/pglite.ts';
 
 export type PayChain = TestChain & { token: Address; settlement: Address; agentId: bigint; payee: Address };
 
@@ -49,6 +50,7 @@ export type StartPayNodeParameters = {
 
 /** The node (signer = devnet account 0) with the pay service and the echo route. */
 export async function startPayNode({ chain, dataDir = mkdtempSync(path.join(tmpdir(), 'machina-pay-')), postgresSchema, routes, flushMs = 200, maxBatch = 100, keep = false, verify }: StartPayNodeParameters): Promise<PayNode> {
+  if (!postgresSchema) await seedEmbeddedDatabase(dataDir);
   const store = await openNodeStore({ dataDir, databaseUrl: postgresSchema ? PG_URL : undefined, schema: postgresSchema, modules: [identityModule(), payModule()] });
   const logs: string[] = [];
   const wallet = walletFor(chain.client, devnetAccount(0));

@@ -1,14 +1,14 @@
 // The provenance commands as a user runs them, against a devnet and a node with the aggregator:
 // register a dataset and a model, audit it (intact, then a byte changed and named), anchor a file
-// and wait for the final receipt, verify it online and offline, diff two versions. Few spawns (each
-// costs ~1.7 s); the library tests cover the rest.
+// and wait for the final receipt, verify it online and offline, diff two versions. The commands run in
+// this file's CLI host (runCliInHost: the CLI loaded once, not ~1.7 s of start-up per command).
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { registerAgent } from '../../src/identity/actions/agents.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCliInHost as runCli, startCliHost } from '../helpers/cli.ts';
 import { startProvenanceNode, type ProvenanceNode } from '../node/fixtures/provenanceNode.ts';
 import { startProvenanceChain, writeDataset, writeFiles, type ProvenanceChain } from './auditFixtures.ts';
 
@@ -19,6 +19,7 @@ let env: Record<string, string>;
 let agentId: bigint;
 
 before(async () => {
+  startCliHost();
   chain = await startProvenanceChain();
   node = await startProvenanceNode({ chain, intervalMs: 200 });
   work = mkdtempSync(path.join(tmpdir(), 'machina-prov-cli-'));

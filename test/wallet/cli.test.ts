@@ -4,7 +4,7 @@ import { encodeFunctionData, erc20Abi, type Address } from 'viem';
 import { settlementTokenAbi } from '../../src/chain/artifacts/index.ts';
 import { getAgent } from '../../src/identity/actions/agents.ts';
 import { executeAsAgent, PolicyRefusedError } from '../../src/wallet/index.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, runCliInHost, startCliHost } from '../helpers/cli.ts';
 import { startWalletChain, type WalletChain } from './fixture.ts';
 
 const M = 1_000_000n;
@@ -18,14 +18,16 @@ describe('machina wallet (CLI)', () => {
   let bob: Address;
   const pay = (amount: bigint) =>
     executeAsAgent(chain.wallet(2), { account, calls: [{ target: chain.token, value: 0n, data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [bob, amount] }) }] });
-  const cli = (...args: string[]) => runCli(args, env);
+  // One long-lived CLI process runs this file's commands (runCliInHost); the first one spawns bin/machina.js.
+  const cli = (...args: string[]) => runCliInHost(args, env);
 
   before(async () => {
+    startCliHost();
     chain = await startWalletChain();
     env = chain.env;
     keyAddress = chain.wallet(2).account.address;
     bob = chain.wallet(3).account.address;
-    const r = await cli('agent', 'register', '--name', 'shopper', '--account', '1', '--json');
+    const r = await runCli(['agent', 'register', '--name', 'shopper', '--account', '1', '--json'], env);
     assert.equal(r.code, 0, r.stderr);
     agentId = String(r.json().agentId);
   });

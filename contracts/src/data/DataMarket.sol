@@ -26,6 +26,12 @@ abstract contract DataMarketBase is ReentrancyGuardTransient {
     event CreditHeld(address indexed account, uint256 held);
 
     uint256 internal constant _BPS = 10_000;
+    /// @dev Most listed datasets in a model's lineage (bounds `routeRevenue`).
+    uint256 internal constant _MAX_MODEL_DATASETS = 8;
+    /// @dev Most provenance parents walked up from a root to its nearest listed ancestor / its listed ancestors.
+    uint256 internal constant _MAX_ANCESTRY = 8;
+    /// @dev Most base models walked up from a model (`baseModel`) when collecting its lineage.
+    uint256 internal constant _MAX_BASE_MODELS = 4;
 
     /// @dev A listing as stored (6 slots).
     struct ListingData {
@@ -192,12 +198,15 @@ contract DataMarketRoyalties is DataMarketBase {
     }
 
     /// @notice See `IDataMarket`.
-    /// @dev Checks, in order: `ZeroAddress` (beneficiary), `ModelRoyaltyExists`, `UnknownModel`, `NotTrainer`, then per
-    ///      licence `UnknownLicence`, `WrongLicenceKind`, `NotLicenceHolder` (held by neither the trainer's
-    ///      owner nor its agentWallet), `LicenceAlreadyUsed` (also a licence id given twice), `LicenceJobMismatch`,
-    ///      `LicenceAfterModel`, `LicenceNotInLineage` (its dataset is not a listed root of the model, or a licence
-    ///      for that dataset came earlier in `licenceIds`); then `MissingLicence` (first listed dataset without one), `RoyaltyOverflow`.
-    ///      The lineage is the model's `datasetRoots` (deduplicated, in order); the vault is
+    /// @dev Checks, in order: `ZeroAddress` (beneficiary), `ModelRoyaltyExists`, `UnknownModel`, `NotTrainer`,
+    ///      `TooManyDatasets`, then per licence `UnknownLicence`, `WrongLicenceKind`, `LicenceNotCommercial`,
+    ///      `NotLicenceHolder` (held by neither the trainer's owner nor its agentWallet), `LicenceAlreadyUsed` (also a
+    ///      licence id given twice), `LicenceJobMismatch`, `LicenceAfterModel`, `LicenceNotInLineage` (its dataset is
+    ///      not a listing of the lineage, or a licence for that dataset came earlier in `licenceIds`); then
+    ///      `MissingLicence` (first listing of the lineage without one), `RoyaltyOverflow`.
+    ///      The lineage (deduplicated, in order): for the model, then its base model, … (at most `_MAX_BASE_MODELS`
+    ///      base models), each of its `datasetRoots` resolved to the nearest listed one of: the root, its provenance
+    ///      parent, … (at most `_MAX_ANCESTRY` parents up; a root without one adds nothing). The vault is
     ///      `cloneDeterministic(vaultImplementation, weightsDigest)`.
     function registerModelRoyalty(
         bytes32 weightsDigest,
@@ -310,7 +319,51 @@ contract DataMarketRoyalties is DataMarketBase {
             wallet: _identity.getAgentWallet(m.trainerAgentId)
         });
         if (msg.sender != ctx.owner && msg.sender != ctx.wallet) revert IDataMarket.NotTrainer(weightsDigest, msg.sender);
-        return _useLicences(ctx, m.datasetRoots, licenceIds);
+        return _useLicences(ctx, _lineage(m), licenceIds);
+    }
+
+    /// @dev The listings of a model's lineage (see `registerModelRoyalty`), deduplicated, in order.
+    function _lineage(IProvenanceRegistry.ModelRecord memory m) internal view returns (uint256[] memory listingIds) {
+        bytes32[] memory roots = m.datasetRoots;
+        bytes32 base = m.baseModel;
+        for (uint256 depth; base != bytes32(0) && depth < _MAX_BASE_MODELS; ++depth) {
+            IProvenanceRegistry.ModelRecord memory b = _provenance.modelOf(base);
+            roots = _concat(roots, b.datasetRoots);
+            base = b.baseModel;
+        }
+        uint256 count;
+        listingIds = new uint256[](roots.length);
+        for (uint256 k; k < roots.length; ++k) {
+            uint256 id = _listedAncestor(roots[k]);
+            if (id == 0 || _position(listingIds, count, id) < count) continue;
+            listingIds[count++] = id;
+        }
+        if (count > _MAX_MODEL_DATASETS) revert IDataMarket.TooManyDatasets(count, _MAX_MODEL_DATASETS);
+        assembly ("memory-safe") {
+            mstore(listingIds, count)
+        }
+    }
+
+    /// @dev The listing of `root` or of its nearest listed provenance ancestor (at most `_MAX_ANCESTRY` up), or 0.
+    function _listedAncestor(bytes32 root) internal view returns (uint256 id) {
+        for (uint256 hop;; ++hop) {
+            id = _listingOfRoot[root];
+            if (id != 0 || hop == _MAX_ANCESTRY) return id;
+            root = _provenance.datasetOf(root).parent;
+            if (root == bytes32(0)) return 0;
+        }
+    }
+
+    /// @dev `a` followed by `b`.
+    function _concat(bytes32[] memory a, bytes32[] memory b) internal pure returns (bytes32[] memory c) {
+        if (b.length == 0) return a;
+        c = new bytes32[](a.length + b.length);
+        for (uint256 i; i < a.length; ++i) {
+            c[i] = a[i];
+        }
+        for (uint256 i; i < b.length; ++i) {
+            c[a.length + i] = b[i];
+        }
     }
 
     /// @dev Clones the model's vault, which registers the serving agent.
@@ -344,22 +397,13 @@ contract DataMarketRoyalties is DataMarketBase {
         return false;
     }
 
-    /// @dev Checks the licences against the model's listed lineage and marks them used; returns the listings (in
-    ///      lineage order) and the royalty of each (from its licence).
-    function _useLicences(ModelCtx memory ctx, bytes32[] memory roots, uint256[] calldata licenceIds)
+    /// @dev Checks the licences against the model's lineage (its listings) and marks them used; returns the listings
+    ///      (in lineage order) and the royalty of each (from its licence).
+    function _useLicences(ModelCtx memory ctx, uint256[] memory listingIds, uint256[] calldata licenceIds)
         internal
-        returns (uint256[] memory listingIds, uint16[] memory bps)
+        returns (uint256[] memory, uint16[] memory bps)
     {
-        uint256 count;
-        listingIds = new uint256[](roots.length);
-        for (uint256 k; k < roots.length; ++k) {
-            uint256 id = _listingOfRoot[roots[k]];
-            if (id == 0 || _position(listingIds, count, id) < count) continue;
-            listingIds[count++] = id;
-        }
-        assembly ("memory-safe") {
-            mstore(listingIds, count)
-        }
+        uint256 count = listingIds.length;
         bps = new uint16[](count);
         bool[] memory covered = new bool[](count);
         uint256 sum;
@@ -376,6 +420,7 @@ contract DataMarketRoyalties is DataMarketBase {
             if (!covered[k]) revert IDataMarket.MissingLicence(ctx.weightsDigest, _listings[listingIds[k]].root);
         }
         if (sum > _BPS) revert IDataMarket.RoyaltyOverflow(sum);
+        return (listingIds, bps);
     }
 
     /// @dev Checks one licence for a model and marks it used; returns its listing and royalty.
@@ -387,6 +432,7 @@ contract DataMarketRoyalties is DataMarketBase {
         listingId = lic.listingId;
         if (listingId == 0) revert IDataMarket.UnknownLicence(licenceId);
         if (lic.kind != IDataMarket.LicenceKind.Training) revert IDataMarket.WrongLicenceKind(licenceId, IDataMarket.LicenceKind.Training);
+        if (!lic.commercial) revert IDataMarket.LicenceNotCommercial(licenceId);
         address holder = lic.holder;
         if (holder != ctx.owner && holder != ctx.wallet) revert IDataMarket.NotLicenceHolder(licenceId, msg.sender);
         if (lic.model != bytes32(0)) revert IDataMarket.LicenceAlreadyUsed(licenceId, lic.model);
@@ -464,9 +510,14 @@ contract DataMarketRoyalties is DataMarketBase {
 ///         datasets of the model's lineage and on to their contributors, exactly, as pull payments.
 /// @dev Rules beyond the interface text:
 ///      - Terms: `royaltyBps <= 10_000`; `purposes` non-empty and within the low 30 bits; a `computeOnly` listing must
-///        allow training; `expiry` 0 or in the future; at most `MAX_PROVIDERS` allowed providers.
+///        allow training and name its providers (at least one); `expiry` 0 or in the future; at most `MAX_PROVIDERS`
+///        allowed providers. Every `setTerms` bumps `consentEpoch` (a pending `buy` reverts `ConsentChanged`).
 ///      - Publish: when the provenance parent of `root` is listed, `parentId` must be that listing (no skipping the
-///        revoked-in-parent rule by leaving it 0).
+///        revoked-in-parent rule by leaving it 0), and the caller must manage it (`NotListingOwner`). The
+///        revoked-in-parent rule covers every listed provenance ancestor up to `_MAX_ANCESTRY` hops (so an unlisted
+///        intermediate version does not hide the revocation); only revocations made before publication count.
+///      - A model royalty's lineage (see `DataMarketRoyalties.registerModelRoyalty`) follows derived datasets up to
+///        their nearest listed ancestor and base models up to `_MAX_BASE_MODELS`; its licences must be commercial.
 ///      - A sale's `purposes` must be non-empty and a subset of the terms' purposes.
 ///      - Revocation is final; consent is given once per listing (`ConsentAlreadyGiven`); revoking needs a consent.
 ///      - Cumulative splits (model revenue R → datasets, dataset royalty D → contributors) credit every party but the
@@ -487,6 +538,8 @@ contract DataMarket is DataMarketBase, IDataMarket, EIP712 {
     uint32 public constant SCOPE_COMMERCIAL = uint32(1 << 30);
     /// @inheritdoc IDataMarket
     uint256 public constant MAX_CONTRIBUTORS = 32;
+    /// @inheritdoc IDataMarket
+    uint256 public constant MAX_MODEL_DATASETS = _MAX_MODEL_DATASETS;
     /// @notice Most compute providers a listing's terms may name.
     uint256 public constant MAX_PROVIDERS = 32;
     /// @inheritdoc IDataMarket
@@ -557,13 +610,14 @@ contract DataMarket is DataMarketBase, IDataMarket, EIP712 {
 
     /// @inheritdoc IDataMarket
     /// @dev Checks, in order: `UnknownDataset`, `NotRegistrant`, `AlreadyListed`, (agent-owned) `NotAgentOwner`,
-    ///      `UnknownListing` / `ParentMismatch`, `InvalidTerms`, then per contributor `ZeroAddress`, `ZeroShare`,
-    ///      `DuplicateContributor`, `RevokedInParent`, and `NoContributors` / `TooManyContributors` / `SharesNotWhole`.
+    ///      `UnknownListing` / `NotListingOwner` (parent) / `ParentMismatch`, `InvalidTerms`, then per contributor
+    ///      `ZeroAddress`, `ZeroShare`, `DuplicateContributor`, `RevokedInParent` (revoked in any listed ancestor), and
+    ///      `NoContributors` / `TooManyContributors` / `SharesNotWhole`.
     function publish(PublishParams calldata p) external returns (uint256 listingId) {
-        address owner_ = _checkPublish(p);
+        (address owner_, uint256[] memory ancestors) = _checkPublish(p);
         uint256 agentId = p.agentOwned ? p.ownerAgentId : 0;
         listingId = ++_listingCount;
-        uint8 count = _storeContributors(listingId, p.parentId, p.contributors);
+        uint8 count = _storeContributors(listingId, ancestors, p.contributors);
         ListingData storage l = _listings[listingId];
         l.root = p.root;
         l.owner = owner_;
@@ -575,15 +629,16 @@ contract DataMarket is DataMarketBase, IDataMarket, EIP712 {
         l.ownerAgentId = agentId;
         _listingOfRoot[p.root] = listingId;
         emit ListingPublished(listingId, p.root, owner_, p.parentId, p.agentOwned, agentId, p.contributors);
-        _storeTerms(listingId, p.terms);
+        _storeTerms(listingId, p.terms, 0);
     }
 
     /// @inheritdoc IDataMarket
     /// @dev The owner is the listing's `owner`, or for an agent-owned listing the agent's current owner or agentWallet.
+    ///      Bumps `consentEpoch` (emitted in `TermsSet`).
     function setTerms(uint256 listingId, Terms calldata terms) external {
-        _ownedListing(listingId);
+        ListingData storage l = _ownedListing(listingId);
         _validateTerms(terms);
-        _storeTerms(listingId, terms);
+        _storeTerms(listingId, terms, ++l.consentEpoch);
     }
 
     /// @inheritdoc IDataMarket
@@ -868,8 +923,13 @@ contract DataMarket is DataMarketBase, IDataMarket, EIP712 {
     // ─────────────────────────────────────────────────────────────────────────────
 
 
-    /// @dev The publish checks up to the terms; returns the listing's owner.
-    function _checkPublish(PublishParams calldata p) internal view returns (address owner_) {
+    /// @dev The publish checks up to the terms; returns the listing's owner and the listed provenance ancestors of
+    ///      the root (nearest first, at most `_MAX_ANCESTRY` hops up).
+    function _checkPublish(PublishParams calldata p)
+        internal
+        view
+        returns (address owner_, uint256[] memory ancestors)
+    {
         bytes32 root = p.root;
         IProvenanceRegistry.DatasetVersion memory d = _provenance.datasetOf(root);
         if (d.version == 0) revert UnknownDataset(root);
@@ -886,13 +946,27 @@ contract DataMarket is DataMarketBase, IDataMarket, EIP712 {
         }
         uint256 parentId = p.parentId;
         if (parentId != 0) {
-            bytes32 parentRoot = _listings[parentId].root;
-            if (parentRoot == bytes32(0)) revert UnknownListing(parentId);
+            bytes32 parentRoot = _ownedListing(parentId).root;
             if (parentRoot != d.parent) revert ParentMismatch(parentId, d.parent, parentRoot);
         } else if (d.parent != bytes32(0) && _listingOfRoot[d.parent] != 0) {
             revert ParentMismatch(0, d.parent, bytes32(0));
         }
         _validateTerms(p.terms);
+        ancestors = _listedAncestors(d.parent);
+    }
+
+    /// @dev The listings among `root` and its provenance ancestors (`_MAX_ANCESTRY` roots at most), nearest first.
+    function _listedAncestors(bytes32 root) internal view returns (uint256[] memory ids) {
+        ids = new uint256[](_MAX_ANCESTRY);
+        uint256 count;
+        for (uint256 hop; root != bytes32(0) && hop < _MAX_ANCESTRY; ++hop) {
+            uint256 id = _listingOfRoot[root];
+            if (id != 0) ids[count++] = id;
+            if (hop + 1 < _MAX_ANCESTRY) root = _provenance.datasetOf(root).parent;
+        }
+        assembly ("memory-safe") {
+            mstore(ids, count)
+        }
     }
 
     /// @dev The listing, when the caller may manage it.
@@ -924,11 +998,14 @@ contract DataMarket is DataMarketBase, IDataMarket, EIP712 {
         if (t.computeOnly && !t.trainingAllowed) {
             revert InvalidTerms("computeOnly", "a compute-only listing must allow training");
         }
+        if (t.computeOnly && t.allowedProviders.length == 0) {
+            revert InvalidTerms("allowedProviders", "a compute-only listing must name its providers");
+        }
         if (t.expiry != 0 && t.expiry <= block.timestamp) revert InvalidTerms("expiry", "must be in the future");
         if (t.allowedProviders.length > MAX_PROVIDERS) revert InvalidTerms("allowedProviders", "at most 32");
     }
 
-    function _storeTerms(uint256 listingId, Terms calldata t) internal {
+    function _storeTerms(uint256 listingId, Terms calldata t, uint32 epoch) internal {
         Terms storage s = _terms[listingId];
         s.accessPrice = t.accessPrice;
         s.trainingPrice = t.trainingPrice;
@@ -942,10 +1019,11 @@ contract DataMarket is DataMarketBase, IDataMarket, EIP712 {
         s.licenceDuration = t.licenceDuration;
         s.termsDigest = t.termsDigest;
         s.allowedProviders = t.allowedProviders;
-        emit TermsSet(listingId, t);
+        emit TermsSet(listingId, t, epoch);
     }
 
-    function _storeContributors(uint256 listingId, uint256 parentId, Contributor[] calldata cs)
+    /// @dev Stores the contributors, refusing one who revoked consent in any of the `ancestors` listings.
+    function _storeContributors(uint256 listingId, uint256[] memory ancestors, Contributor[] calldata cs)
         internal
         returns (uint8)
     {
@@ -961,9 +1039,10 @@ contract DataMarket is DataMarketBase, IDataMarket, EIP712 {
             if (account == address(0)) revert ZeroAddress();
             if (c.shareBps == 0) revert ZeroShare(i);
             if (index[account] != 0) revert DuplicateContributor(account);
-            if (parentId != 0) {
-                uint256 p = _indexOf[parentId][account];
-                if (p != 0 && _consents[parentId][p - 1].revokedAt != 0) revert RevokedInParent(account);
+            for (uint256 a; a < ancestors.length; ++a) {
+                uint256 ancestor = ancestors[a];
+                uint256 p = _indexOf[ancestor][account];
+                if (p != 0 && _consents[ancestor][p - 1].revokedAt != 0) revert RevokedInParent(account);
             }
             index[account] = i + 1;
             sum += c.shareBps;

@@ -21,7 +21,7 @@ contract DataMarketTest is DataTestBase {
         uint256 ownerAgentId,
         IDataMarket.Contributor[] contributors
     );
-    event TermsSet(uint256 indexed listingId, IDataMarket.Terms terms);
+    event TermsSet(uint256 indexed listingId, IDataMarket.Terms terms, uint32 epoch);
     event ListingActiveSet(uint256 indexed listingId, bool active);
     event ConsentGiven(
         uint256 indexed listingId,
@@ -130,7 +130,7 @@ contract DataMarketTest is DataTestBase {
         vm.expectEmit(address(market));
         emit ListingPublished(1, root, seller, 0, false, 0, p.contributors);
         vm.expectEmit(address(market));
-        emit TermsSet(1, p.terms);
+        emit TermsSet(1, p.terms, 0);
         uint256 id = _publish(p);
         assertEq(id, 1);
         assertEq(market.listingCount(), 1);
@@ -364,9 +364,10 @@ contract DataMarketTest is DataTestBase {
         t.royaltyBps = 2_500;
         t.allowedProviders = _ids(providerId);
         vm.expectEmit(address(market));
-        emit TermsSet(id, t);
+        emit TermsSet(id, t, 4); // 3 consents, then this terms change
         vm.prank(seller);
         market.setTerms(id, t);
+        assertEq(market.getListing(id).consentEpoch, 4);
         IDataMarket.Terms memory s = market.getTerms(id);
         assertEq(s.trainingPrice, 1e6);
         assertEq(s.royaltyBps, 2_500);
@@ -527,7 +528,9 @@ contract DataMarketTest is DataTestBase {
     // ─────────────────────────────────────────────────────────────────────────────
 
     function test_quote_coverageByScope() public {
-        uint256 id = _listing();
+        IDataMarket.PublishParams memory p = _params(_dataset(seller, bytes32(0)), _contribs(_shares3()));
+        p.terms.commercialUse = false;
+        uint256 id = _publish(p);
         _consent(id, 0, RESEARCH);
         _consent(id, 1, RESEARCH | PUBLIC_HEALTH | TRAINING);
         _consent(id, 2, PUBLIC_HEALTH | TRAINING | COMMERCIAL);
@@ -572,7 +575,7 @@ contract DataMarketTest is DataTestBase {
         assertEq(l.listingId, id);
         assertEq(uint8(l.kind), uint8(ACCESS));
         assertEq(l.purposes, RESEARCH);
-        assertFalse(l.commercial);
+        assertTrue(l.commercial);
         assertEq(l.royaltyBps, ROYALTY);
         assertEq(l.issuedAt, block.timestamp);
         assertEq(l.expiresAt, block.timestamp + 30 days);
@@ -594,6 +597,7 @@ contract DataMarketTest is DataTestBase {
         IDataMarket.Terms memory t = _terms();
         t.accessPrice = 100; // 3000 : 2000 of 100 → 60 / 40; with 101 → 61 / 40
         t.accessPrice = 101;
+        t.commercialUse = false;
         vm.prank(seller);
         market.setTerms(id, t);
         uint256 lic = _buy(id, ACCESS, RESEARCH);
@@ -660,6 +664,7 @@ contract DataMarketTest is DataTestBase {
         uint256 id = _consentedListing();
         IDataMarket.Terms memory t = _terms();
         t.computeOnly = true;
+        t.allowedProviders = _ids(providerId);
         vm.prank(seller);
         market.setTerms(id, t);
         vm.prank(buyer);
@@ -1167,7 +1172,7 @@ contract DataMarketTest is DataTestBase {
         p.terms.trainingPrice = 0;
         uint256 id = _publish(p);
         for (uint256 i; i < 3; ++i) {
-            _consent(id, i, RESEARCH | TRAINING);
+            _consent(id, i, RESEARCH | TRAINING | COMMERCIAL);
         }
         uint256 lic = _buy(id, TRAIN, RESEARCH);
         _registerModel(DIGEST, _roots(p.root), 0);

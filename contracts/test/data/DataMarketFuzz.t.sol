@@ -82,7 +82,7 @@ contract DataMarketFuzzTest is DataTestBase {
         for (uint256 i; i < shares.length; ++i) {
             if (mask & (1 << i) != 0) {
                 vm.prank(people[i]);
-                market.giveConsent(id, bytes32(0), RESEARCH | TRAINING);
+                market.giveConsent(id, bytes32(0), RESEARCH | TRAINING | COMMERCIAL);
                 covered += shares[i];
             } else if (i % 2 == 0) {
                 vm.prank(people[i]);
@@ -145,7 +145,7 @@ contract DataMarketFuzzTest is DataTestBase {
             roots[j] = market.getListing(m.listings[j]).root;
             for (uint256 i; i < n; ++i) {
                 vm.prank(m.accounts[j][i]);
-                market.giveConsent(m.listings[j], bytes32(0), RESEARCH | TRAINING);
+                market.giveConsent(m.listings[j], bytes32(0), RESEARCH | TRAINING | COMMERCIAL);
             }
             lics[j] = _buy(m.listings[j], TRAIN, RESEARCH);
         }
@@ -259,9 +259,9 @@ contract DataMarketFuzzTest is DataTestBase {
         b = _listingOf(accB, shB, 0, 1_250);
         for (uint256 i; i < 3; ++i) {
             vm.prank(accA[i]);
-            market.giveConsent(a, bytes32(0), RESEARCH | TRAINING);
+            market.giveConsent(a, bytes32(0), RESEARCH | TRAINING | COMMERCIAL);
             vm.prank(accB[i]);
-            market.giveConsent(b, bytes32(0), RESEARCH | TRAINING);
+            market.giveConsent(b, bytes32(0), RESEARCH | TRAINING | COMMERCIAL);
         }
         uint256 la = _buy(a, TRAIN, RESEARCH);
         uint256 lb = _buy(b, TRAIN, RESEARCH);

@@ -122,6 +122,49 @@ contract DataMarketGasTest is DataTestBase {
         assertLt(gas, 200_000);
     }
 
+    /// @dev A listing of 32 contributors (fresh accounts, no credit yet) with a 1 % royalty; contributor 0 consents.
+    function _bigListing(uint256 salt) internal returns (uint256 id) {
+        IDataMarket.Contributor[] memory cs = new IDataMarket.Contributor[](32);
+        for (uint256 i; i < 32; ++i) {
+            cs[i] = IDataMarket.Contributor({
+                account: address(uint160(uint256(keccak256(abi.encode("big", salt, i))))),
+                shareBps: i == 0 ? 10_000 - 31 * 312 : 312,
+                recordsRoot: bytes32(0)
+            });
+        }
+        IDataMarket.PublishParams memory p = _params(_dataset(seller, bytes32(0)), cs);
+        p.terms.royaltyBps = 100;
+        p.terms.trainingPrice = 0;
+        id = _publish(p);
+        vm.prank(cs[0].account);
+        market.giveConsent(id, bytes32(0), RESEARCH | TRAINING | COMMERCIAL);
+    }
+
+    /// @dev The worst case the cap allows: MAX_MODEL_DATASETS listings x 32 contributors, first routing (every
+    ///      credit slot goes from zero to non-zero), then a later one.
+    function test_gas_routeRevenue_atTheCap() public {
+        uint256 k = market.MAX_MODEL_DATASETS();
+        bytes32[] memory roots = new bytes32[](k);
+        uint256[] memory lics = new uint256[](k);
+        for (uint256 j; j < k; ++j) {
+            uint256 id = _bigListing(j);
+            roots[j] = market.getListing(id).root;
+            lics[j] = _buy(id, TRAIN, RESEARCH);
+        }
+        _registerModel(DIGEST, roots, 0);
+        _royalty(DIGEST, lics);
+        _payVault(DIGEST, 1_000_000e6);
+        uint256 first = _measure(
+            "routeRevenue (8 datasets x 32 contributors, first)", stranger, abi.encodeCall(market.routeRevenue, (DIGEST))
+        );
+        _payVault(DIGEST, 1_000e6);
+        uint256 later = _measure(
+            "routeRevenue (8 datasets x 32 contributors, later)", stranger, abi.encodeCall(market.routeRevenue, (DIGEST))
+        );
+        assertLt(first, 8_000_000);
+        assertLt(later, 3_500_000);
+    }
+
     function test_gas_withdraw() public {
         uint256 gas = _measure("withdraw", contributors[1], abi.encodeCall(market.withdraw, ()));
         assertLt(gas, 80_000);

@@ -35,7 +35,7 @@ contract DataMarketInvariantTest is DataTestBase {
         uint256 b = _publish(p);
         for (uint256 i; i < 3; ++i) {
             vm.prank(cs[i].account);
-            market.giveConsent(b, bytes32(0), RESEARCH | TRAINING);
+            market.giveConsent(b, bytes32(0), RESEARCH | TRAINING | COMMERCIAL);
         }
         uint256 la = _buy(a, IDataMarket.LicenceKind.Training, RESEARCH);
         uint256 lb = _buy(b, IDataMarket.LicenceKind.Training, RESEARCH);

@@ -27,7 +27,7 @@ import {
   TERMINAL_STATUSES,
 } from '../market.ts';
 import { decodeBundle, deterministicFailure, failureRecord, isDataReference, sha256Hex, warmSandboxes, withComputeSlot } from '../workloads/index.ts';
-import { dataJobRefusal, runnableBytes, type ProviderDataOptions } from './dataJob.ts';
+import { dataJobRefusal, runnableBytes, sealDataOutput, sweepDataWorkDir, type ProviderDataOptions } from './dataJob.ts';
 import { emptyStats, type ProviderEvent, type ProviderStats } from './events.ts';
 import { DEFAULT_JOB_MEMORY_MB, executeJob, fetchJobBytes, workBudgetMs, type JobBytes, type JobOutcome } from './execute.ts';
 import { createLogCursor, findAssignments, findPostedJob, findRegistrationBlock, postedJobOf, type MarketLog, type PostedJob } from './logs.ts';
@@ -136,6 +136,15 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
   const stats = emptyStats();
   if (o.data && o.data.key.address.toLowerCase() !== self.toLowerCase()) {
     throw new Error(`the data key (${o.data.key.address}) must be the operator's key (${self}): sellers' nodes deliver to the bound provider's operator`);
+  }
+  // Decrypted records a crash left in the data folder (older builds staged them there) go before anything runs.
+  if (o.data?.workDir) {
+    try {
+      const swept = await sweepDataWorkDir(o.data.workDir);
+      if (swept.length > 0) o.log?.(`removed ${swept.length} stale compute-to-data folder(s) from ${o.data.workDir}`);
+    } catch (err) {
+      o.log?.(`could not sweep the compute-to-data folder ${o.data.workDir}: ${formatError(err)}`);
+    }
   }
 
   const [cfg, me, head] = await Promise.all([
@@ -344,7 +353,7 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
     if (!(pre ? isDataReference(pre.input) : !!o.data)) return executeJob(job, { cutToDeadline: true, bytes: pre });
     const started = performance.now();
     const raw = pre ?? (await withComputeSlot(() => fetchJobBytes(job)));
-    let bytes: JobBytes;
+    let bytes: Awaited<ReturnType<typeof runnableBytes>>;
     try {
       bytes = await runnableBytes(client, o.data, {
         job,
@@ -360,8 +369,10 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
       const output = failureRecord(failure.code, failure.field);
       return { output, outputDigest: sha256Hex(output), ms: performance.now() - started, failure };
     }
-    // The resolved input (the records' tensors) is kept only for this run, never in the prefetch cache.
-    return executeJob(job, { cutToDeadline: true, bytes: { bundle: bytes.bundle, input: bytes.input } });
+    // The resolved input (the records' tensors) is kept only for this run, never in the prefetch cache. The weights
+    // leave sealed to the buyer's key (the digest committed is the sealed bytes'); a failure record stays plain.
+    const r = await executeJob(job, { cutToDeadline: true, bytes: { bundle: bytes.bundle, input: bytes.input } });
+    return bytes.resultKey ? sealDataOutput(r, bytes.resultKey) : r;
   }
 
   /** Retries `fn` on transport errors (never on a revert: the contract's answer) with backoff until `untilMs`. */

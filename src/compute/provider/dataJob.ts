@@ -12,24 +12,34 @@
 // another job or provider, never bound by the buyer in time) or data that fails verification is a deterministic
 // failure: the provider commits the canonical failure record (`invalid-input`, naming the dataset) instead of
 // holding the slot to the deadline, where the market would slash it as a no-show. Refusals the node might lift (its
-// indexer still catching up with the binding, the node briefly down) are retried while at least half of the run's
-// time budget remains, then end the same way. Nobody else can re-execute such a job (only this key gets the data),
+// indexer still catching up with the binding, the node briefly down, a delivery that stalls) are retried while at
+// least half of the run's time budget remains, then end the same way. The data phase as a whole (waiting for the
+// binding and every fetch) has that first half of the budget: a node that trickles bytes (the buyer picks `node`) is
+// cut off when it runs out, and so is a delivery larger than the job may bring in (its memory, `needs.minMemoryMB`,
+// checked against the datasets' registered sizes before the offer is taken and enforced on the bytes received).
+// Deliveries are held in memory only (no plaintext record ever touches the disk); `workDir` folders that an older
+// build staged files in and a crash left behind are removed when the daemon starts (sweepDataWorkDir).
+//
+// The trained weights leave sealed: the reference names the buyer's data public key (`resultKey`), the weights are
+// encrypted to it (sealDataOutput) and the committed digest is that of the sealed bytes. A failure record stays
+// plain (it names only a code and a field). Nobody else can re-execute such a job (only this key gets the data),
 // so validators and arbiters skip it rather than challenge or vote (see validator.ts): the buyer's licences and the
 // listing's allowed providers are the trust model of compute-to-data.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, realpath, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Address } from 'viem';
+import type { Address, Hex } from 'viem';
 import { dataMarketAbi } from '../../chain/artifacts/index.ts';
 import type { MachinaPublicClient } from '../../chain/clients.ts';
 import { MachinaError, formatError } from '../../errors/index.ts';
-import type { DataKey } from '../../data/crypto.ts';
-import { fetchLicensedData } from '../../data/delivery.ts';
+import { encryptTo, type DataKey } from '../../data/crypto.ts';
+import { fetchLicensedData, type FetchLicensedDataParameters, type FetchLicensedDataReturnType } from '../../data/delivery.ts';
 import { patientFeatures } from '../../data/examples/patients.ts';
+import { getDataset } from '../../provenance/actions.ts';
 import { sortByUtf8 } from '../../provenance/manifest.ts';
-import { DataJobNotResolvableError, decodeBundle, encodeTensors, isDataReference, parseDataReference, WorkloadError, type DataReference, type FeatureAdapterName } from '../workloads/index.ts';
+import { DataJobNotResolvableError, decodeBundle, encodeTensors, isDataReference, parseDataReference, sha256Hex, WorkloadError, type DataReference, type FeatureAdapterName } from '../workloads/index.ts';
 import { invalidInput } from '../workloads/errors.ts';
-import { workBudgetMs } from './execute.ts';
+import { jobLimits, workBudgetMs, type JobOutcome } from './execute.ts';
 
 export { DataJobNotResolvableError };
 import type { PostedJob } from './logs.ts';
@@ -42,11 +52,59 @@ export type ProviderDataOptions = {
   market: Address;
   /** ProvenanceRegistry (the roots deliveries are verified against). */
   provenance: Address;
-  /** Where delivered files are written while they are turned into tensors (a fresh folder per job, removed after). Default: the OS temp folder. */
+  /**
+   * The daemon's own data folder. Deliveries are held in memory (never written); staging folders an older build
+   * left here after a crash (`machina-c2d-XXXXXX`) are removed when the daemon starts. Never the OS temp folder.
+   */
   workDir?: string | undefined;
   /** How often a licence's binding is read while waiting for it (default 500 ms). */
   pollMs?: number | undefined;
+  /** Most bytes of data one job may bring in (default and ceiling: the job's memory, needs.minMemoryMB or 256 MB; at most MAX_DATA_BYTES). */
+  maxDataBytes?: number | undefined;
+  /** A delivery that sends nothing for this long is dropped (and tried again while time remains). Default 30 s. */
+  stallMs?: number | undefined;
 };
+
+/** The most bytes of data any compute-to-data job brings in, whatever its memory. */
+export const MAX_DATA_BYTES = 4 * 1024 ** 3;
+/** The most files of data one job brings in. */
+export const MAX_DATA_FILES = 200_000;
+const DEFAULT_STALL_MS = 30_000;
+
+/**
+ * The bytes of data a job may bring in: its memory (needs.minMemoryMB, or the default), at most MAX_DATA_BYTES and
+ * the provider's own `maxDataBytes`.
+ * @example dataByteCap({ needs: { minMemoryMB: 0 } }, undefined) // 268435456
+ */
+export function dataByteCap(job: { needs: { minMemoryMB: number } }, data: Pick<ProviderDataOptions, 'maxDataBytes'> | undefined): number {
+  const own = data?.maxDataBytes !== undefined && Number.isFinite(data.maxDataBytes) && data.maxDataBytes > 0 ? Math.floor(data.maxDataBytes) : MAX_DATA_BYTES;
+  return Math.min(own, MAX_DATA_BYTES, jobLimits(job).memoryMB * 1024 * 1024);
+}
+
+type DatasetSize = { files: number; bytes: bigint };
+
+/** The registered size of a listing's dataset (its ProvenanceRegistry entry), or null when it is not registered. */
+async function datasetSize(client: MachinaPublicClient, data: ProviderDataOptions, listingId: bigint): Promise<DatasetSize | null> {
+  const l = (await client.readContract({ address: data.market, abi: dataMarketAbi, functionName: 'getListing', args: [listingId] })) as unknown as { root: Hex };
+  const d = await getDataset(client, { registry: data.provenance, root: l.root });
+  return d ? { files: Number(d.fileCount), bytes: BigInt(d.totalBytes) } : null;
+}
+
+/**
+ * Why the datasets are too large for the job (index of the dataset that passes the cap, and the reason), or null.
+ * Sizes are the ones registered in the ProvenanceRegistry; the bytes received are held to them (see guardedFetch).
+ */
+function sizeRefusal(sizes: readonly DatasetSize[], cap: number, memoryMB: number): { i: number; reason: string } | null {
+  let bytes = 0n;
+  let files = 0;
+  for (const [i, s] of sizes.entries()) {
+    bytes += s.bytes;
+    files += s.files;
+    if (bytes > BigInt(cap)) return { i, reason: `the datasets hold ${bytes} bytes, more than the ${cap} a job with ${memoryMB} MB of memory may bring in (raise needs.minMemoryMB)` };
+    if (files > MAX_DATA_FILES) return { i, reason: `the datasets hold ${files} files, more than the ${MAX_DATA_FILES} one job may bring in` };
+  }
+  return null;
+}
 
 const LICENCE_TRAINING = 1;
 
@@ -97,6 +155,7 @@ export async function dataJobRefusal(
   }
   if (decodeBundle(p.bundle).kind !== 'train') return 'a data reference feeds a train workload only';
   const now = Math.floor(Date.now() / 1000);
+  const sizes: DatasetSize[] = [];
   for (const [i, d] of ref.datasets.entries()) {
     const licenceId = BigInt(d.licenceId);
     const lic = await readLicenceView(client, data.market, licenceId);
@@ -107,8 +166,12 @@ export async function dataJobRefusal(
     if (lic.jobId !== 0n && (lic.jobId !== p.job.jobId || lic.providerId !== p.providerId)) return `datasets[${i}]: licence ${licenceId} is bound to job ${lic.jobId} on provider ${lic.providerId}`;
     const allowed = await allowedProviders(client, data.market, lic.listingId);
     if (allowed.length > 0 && !allowed.includes(p.providerId)) return `datasets[${i}]: the terms of listing ${lic.listingId} do not allow provider ${p.providerId}`;
+    const size = await datasetSize(client, data, lic.listingId);
+    if (!size) return `datasets[${i}]: the dataset of listing ${lic.listingId} is not registered in the ProvenanceRegistry`;
+    sizes.push(size);
   }
-  return null;
+  const tooLarge = sizeRefusal(sizes, dataByteCap(p.job, data), jobLimits(p.job).memoryMB);
+  return tooLarge ? `datasets[${tooLarge.i}]: ${tooLarge.reason}` : null;
 }
 
 /** One example: features and label. */
@@ -175,6 +238,90 @@ function isDefinitiveDeliveryError(err: unknown): boolean {
   return name === 'DataVerificationError' || code === 'DATA_VERIFICATION_FAILED';
 }
 
+/** Why a guarded fetch was cut off: the data phase's time ran out, the node went quiet, it sent too much, the daemon stops. */
+class FetchStop extends Error {
+  override name = 'FetchStop';
+  constructor(
+    readonly why: 'time' | 'stall' | 'cap' | 'stopped' | 'done',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One delivery under guard: aborted (request and body) when `signal` fires, when nothing arrives for `stallMs`, or
+ * when more than `maxBytes` arrive. Raced against the abort, so a fetch that ignores it is left behind (its stream
+ * cancelled, its result dropped: it is in memory only, nothing to clean). Throws the FetchStop when cut off.
+ */
+async function guardedFetch(
+  params: Omit<FetchLicensedDataParameters, 'signal' | 'fetch' | 'outDir'>,
+  o: { signal: AbortSignal; maxBytes: number; stallMs: number },
+): Promise<FetchLicensedDataReturnType> {
+  if (o.signal.aborted) throw o.signal.reason;
+  const attempt = new AbortController();
+  const stop = (reason: FetchStop) => {
+    if (!attempt.signal.aborted) attempt.abort(reason);
+  };
+  const onOuter = () => stop(o.signal.reason as FetchStop);
+  o.signal.addEventListener('abort', onOuter, { once: true });
+  let stall: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    clearTimeout(stall);
+    stall = setTimeout(() => stop(new FetchStop('stall', `the data node sent nothing for ${Math.round(o.stallMs / 1000)} s`)), o.stallMs);
+  };
+  let received = 0;
+  const guarded = (async (url: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    arm();
+    const res = await fetch(url, { ...init, signal: attempt.signal });
+    clearTimeout(stall);
+    if (!res.body) return res;
+    const reader = res.body.getReader();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(ctrl) {
+        arm();
+        let r: ReadableStreamReadResult<Uint8Array>;
+        try {
+          r = await reader.read();
+        } catch (err) {
+          clearTimeout(stall);
+          ctrl.error(attempt.signal.aborted ? attempt.signal.reason : err);
+          return;
+        }
+        clearTimeout(stall);
+        if (r.done) return ctrl.close();
+        received += r.value.length;
+        if (received > o.maxBytes) {
+          stop(new FetchStop('cap', `the data node sent more than ${o.maxBytes} bytes`));
+          void reader.cancel().catch(() => {});
+          return ctrl.error(attempt.signal.reason);
+        }
+        ctrl.enqueue(r.value);
+      },
+      cancel(reason) {
+        clearTimeout(stall);
+        return reader.cancel(reason).catch(() => {});
+      },
+    });
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  }) as typeof fetch;
+  const aborted = new Promise<never>((_, reject) => attempt.signal.addEventListener('abort', () => reject(attempt.signal.reason), { once: true }));
+  aborted.catch(() => {});
+  const run = fetchLicensedData({ ...params, signal: attempt.signal, fetch: guarded });
+  run.catch(() => {});
+  try {
+    return await Promise.race([run, aborted]);
+  } catch (err) {
+    const why = attempt.signal.reason;
+    throw attempt.signal.aborted && why instanceof FetchStop ? why : err;
+  } finally {
+    clearTimeout(stall);
+    o.signal.removeEventListener('abort', onOuter);
+    // Releases the connection whatever happened (a no-op once the body was read to its end).
+    stop(new FetchStop('done', 'done'));
+  }
+}
+
 export type ResolveDataInputParameters = {
   job: PostedJob;
   bundle: Uint8Array;
@@ -189,23 +336,25 @@ export type ResolveDataInputParameters = {
 
 /**
  * The train input of a compute-to-data job: waits for every licence to be bound to this job and provider, fetches
- * the datasets with the operator's data key, converts the records with the reference's feature adapter, removes
- * the delivered files, and returns the tensor bytes. Throws a deterministic WorkloadError('invalid-input') (→ the
- * failure record) on a refusal that will not change, a non-deterministic error otherwise.
+ * the datasets with the operator's data key (in memory, within half the job's time budget and its byte cap),
+ * converts the records with the reference's feature adapter, and returns the tensor bytes. Throws a deterministic
+ * WorkloadError('invalid-input') (→ the failure record) on a refusal that will not change, or when the data does not
+ * arrive in time or is too large; a non-deterministic error otherwise.
  * @example const tensors = await resolveDataInput(client, data, { job, bundle, input, providerId })
  */
 export async function resolveDataInput(client: MachinaPublicClient, data: ProviderDataOptions, p: ResolveDataInputParameters): Promise<Uint8Array> {
   const ref = parseDataReference(p.input);
   if (decodeBundle(p.bundle).kind !== 'train') throw invalidInput('input', 'a data reference feeds a train workload only');
   const pollMs = data.pollMs ?? 500;
-  // Refusals that may lift are retried while at least half of the time budget remains (the rest is the run's).
-  const reserveMs = Math.max(0, workBudgetMs(p.job.deadline) / 2);
-  const retryable = () => workBudgetMs(p.job.deadline) > reserveMs && !p.stopped?.();
+  const stallMs = data.stallMs ?? DEFAULT_STALL_MS;
+  // The data phase (binding, fetching) has the first half of the time budget; the rest is the run's.
+  const dataUntil = Date.now() + Math.max(0, workBudgetMs(p.job.deadline) / 2);
+  const retryable = () => Date.now() < dataUntil && !p.stopped?.();
   const checkStopped = () => {
     if (p.stopped?.()) throw new DataJobNotResolvableError('the daemon is stopping');
   };
 
-  // 1. Every licence bound to this job on this provider (the buyer binds right after offering: wait for it).
+  // 1. Every licence bound to this job on this provider (the buyer binds once the provider accepted: wait for it).
   for (const [i, d] of ref.datasets.entries()) {
     const licenceId = BigInt(d.licenceId);
     for (;;) {
@@ -221,8 +370,24 @@ export async function resolveDataInput(client: MachinaPublicClient, data: Provid
     }
   }
 
-  // 2. Fetch, convert, delete. Files live only in a private folder for the time of the conversion.
-  const dir = await mkdtemp(path.join(data.workDir ?? tmpdir(), 'machina-c2d-'));
+  // 2. The registered sizes, held to the job's cap; each delivery may bring its dataset's bytes plus the framing.
+  const cap = dataByteCap(p.job, data);
+  const sizes: DatasetSize[] = [];
+  for (const [i, d] of ref.datasets.entries()) {
+    const size = await datasetSize(client, data, BigInt(d.listingId));
+    if (!size) throw refused(i, `the dataset of listing ${d.listingId} is not registered in the ProvenanceRegistry`);
+    sizes.push(size);
+  }
+  const tooLarge = sizeRefusal(sizes, cap, jobLimits(p.job).memoryMB);
+  if (tooLarge) throw refused(tooLarge.i, tooLarge.reason);
+  const wireAllowance = (s: DatasetSize) => Number(s.bytes) + Math.ceil(Number(s.bytes) / 8) + s.files * 4096 + (1 << 20);
+
+  // 3. Fetch (in memory) and convert, in a fixed order, cut off when the data phase's time runs out or the daemon stops.
+  const phase = new AbortController();
+  const timer = setTimeout(() => phase.abort(new FetchStop('time', 'the data phase ran out of time')), Math.max(0, dataUntil - Date.now()));
+  const watch = setInterval(() => {
+    if (p.stopped?.()) phase.abort(new FetchStop('stopped', 'the daemon is stopping'));
+  }, 250);
   try {
     const order = ref.datasets.map((d, i) => ({ ...d, i })).sort((a, b) => {
       const x = BigInt(a.listingId);
@@ -231,18 +396,25 @@ export async function resolveDataInput(client: MachinaPublicClient, data: Provid
     });
     const examples: Example[] = [];
     for (const d of order) {
-      const outDir = path.join(dir, `dataset-${d.i}`);
-      let delivered: Awaited<ReturnType<typeof fetchLicensedData>>;
+      const maxBytes = wireAllowance(sizes[d.i]!);
+      let delivered: FetchLicensedDataReturnType;
       for (let attempt = 1; ; attempt++) {
         checkStopped();
         try {
-          delivered = await fetchLicensedData({ nodeUrl: ref.node, client, market: data.market, provenance: data.provenance, licenceId: BigInt(d.licenceId), key: data.key, outDir });
+          delivered = await guardedFetch(
+            { nodeUrl: ref.node, client, market: data.market, provenance: data.provenance, licenceId: BigInt(d.licenceId), key: data.key },
+            { signal: phase.signal, maxBytes, stallMs },
+          );
           break;
         } catch (err) {
+          const why = err instanceof FetchStop ? err.why : undefined;
+          if (why === 'stopped') throw new DataJobNotResolvableError('the daemon is stopping');
+          if (why === 'time') throw refused(d.i, `the data node did not deliver licence ${d.licenceId} within the time for data (half the job's time budget)`);
+          if (why === 'cap') throw refused(d.i, `the data node sent more than ${maxBytes} bytes for licence ${d.licenceId}, whose dataset is registered with ${sizes[d.i]!.bytes} bytes in ${sizes[d.i]!.files} files`);
           if (isDefinitiveDeliveryError(err)) throw refused(d.i, `the delivered data does not match the registered dataset: ${formatError(err)}`);
           if (!retryable()) throw refused(d.i, `the data node did not deliver licence ${d.licenceId}: ${formatError(err)}`);
           p.onRetry?.(`data delivery (attempt ${attempt}, retrying)`, formatError(err));
-          await sleep(Math.min(5_000, 250 * 2 ** Math.min(attempt, 5)));
+          await sleep(Math.min(5_000, 250 * 2 ** Math.min(attempt, 5), Math.max(0, dataUntil - Date.now())));
         }
       }
       const files = sortByUtf8(
@@ -250,26 +422,71 @@ export async function resolveDataInput(client: MachinaPublicClient, data: Provid
         (f) => f.path,
       );
       for (const f of files) {
-        const bytes = f.bytes ?? (await readFile(path.join(outDir, ...f.path.split('/'))));
-        examples.push(...adapt(ref.features, bytes, `input.datasets[${d.i}].records`));
+        if (!f.bytes) throw new DataJobNotResolvableError(`the delivery of licence ${d.licenceId} gave ${f.path} without its bytes`);
+        examples.push(...adapt(ref.features, f.bytes, `input.datasets[${d.i}].records`));
       }
     }
     return examplesToTensors(examples);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    clearTimeout(timer);
+    clearInterval(watch);
   }
 }
 
 /**
- * The bytes a provider runs for a job: unchanged, or (for a data reference) the resolved train input.
+ * The output a compute-to-data job commits: the weights sealed to the buyer's `resultKey` (ECIES, data/crypto.ts),
+ * the digest over the sealed bytes. A failure record is committed as it is.
+ * @example const sealed = sealDataOutput(outcome, ref.resultKey)
+ */
+export function sealDataOutput(outcome: JobOutcome, resultKey: Hex): JobOutcome {
+  if (outcome.failure) return outcome;
+  const output = encryptTo(resultKey, outcome.output);
+  return { ...outcome, output, outputDigest: sha256Hex(output) };
+}
+
+/** The name of a staging folder older builds made per job (mkdtemp 'machina-c2d-'). */
+const STALE_STAGING = /^machina-c2d-[A-Za-z0-9]{6}$/;
+
+/**
+ * Removes the staging folders a crashed run left in the daemon's data folder (`workDir`): only its direct entries
+ * named like them, inside its real path (a link among them is removed, never followed). The OS temp folder, the
+ * home folder and a filesystem root are never swept. Returns the names removed.
+ * @example await sweepDataWorkDir('/var/lib/machina/c2d')
+ */
+export async function sweepDataWorkDir(workDir: string | undefined): Promise<string[]> {
+  if (!workDir) return [];
+  let root: string;
+  try {
+    root = await realpath(workDir);
+  } catch {
+    return []; // not there: nothing left behind
+  }
+  const shared = await Promise.all([tmpdir(), homedir()].map((d) => realpath(d).catch(() => path.resolve(d))));
+  if (root === path.parse(root).root || shared.includes(root)) return [];
+  const removed: string[] = [];
+  for (const name of await readdir(root)) {
+    if (!STALE_STAGING.test(name)) continue;
+    const full = path.join(root, name);
+    if (path.dirname(full) !== root) continue;
+    // rm does not follow a symbolic link: a link is removed, its target left alone.
+    await rm(full, { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/**
+ * The bytes a provider runs for a job: unchanged, or (for a data reference) the resolved train input and the key
+ * its output is sealed to.
  * @example const bytes = await runnableBytes(client, data, { job, bundle, input, providerId })
  */
 export async function runnableBytes(
   client: MachinaPublicClient,
   data: ProviderDataOptions | undefined,
   p: ResolveDataInputParameters,
-): Promise<{ bundle: Uint8Array; input: Uint8Array; data: boolean }> {
+): Promise<{ bundle: Uint8Array; input: Uint8Array; data: boolean; resultKey?: Hex }> {
   if (!isDataReference(p.input)) return { bundle: p.bundle, input: p.input, data: false };
   if (!data) throw new DataJobNotResolvableError('this executor has no data key: a compute-to-data job runs only on the provider its licences are bound to');
-  return { bundle: p.bundle, input: await resolveDataInput(client, data, p), data: true };
+  const { resultKey } = parseDataReference(p.input);
+  return { bundle: p.bundle, input: await resolveDataInput(client, data, p), data: true, resultKey };
 }

@@ -2,10 +2,15 @@
 // bytes are a small UTF-8 JSON document naming the seller's node, the datasets (listing + Training licence bound
 // to the job) and the feature adapter that turns records into the train workload's tensors:
 //
-//   {"kind":"machina-data","v":1,"node":"http://...","datasets":[{"listingId":"1","licenceId":"3"}],"features":"patients-v1"}
+//   {"kind":"machina-data","v":1,"node":"http://...","datasets":[{"listingId":"1","licenceId":"3"}],"features":"patients-v1",
+//    "resultKey":"0x04..."}
 //
+// `resultKey` is the buyer's data public key (uncompressed secp256k1): the provider seals the trained weights to it
+// before publishing the output, so the model reaches the buyer only (the committed digest is over the sealed bytes).
 // Only the provider the licences are bound to can resolve it (the seller's node delivers to its operator key), so
 // nobody else re-executes such a job: validators and arbiters skip it (see provider/validator.ts). Pure: no I/O.
+import { secp256k1 } from '@noble/curves/secp256k1';
+import type { Hex } from 'viem';
 import { MachinaError } from '../../errors/index.ts';
 import { invalidInput } from './errors.ts';
 
@@ -22,12 +27,26 @@ export type DataReference = {
   /** At least one; listing and licence ids as decimal strings. */
   datasets: { listingId: string; licenceId: string }[];
   features: FeatureAdapterName;
+  /** The buyer's data public key, 0x04 + 128 hex digits (lower case): the weights are sealed to it. */
+  resultKey: Hex;
 };
 
 /** At most this many datasets in one reference. */
 export const MAX_REFERENCE_DATASETS = 32;
 const MAX_REFERENCE_BYTES = 16 * 1024;
 const DECIMAL_ID = /^[1-9]\d{0,77}$/;
+const UNCOMPRESSED_KEY = /^0x04[0-9a-fA-F]{128}$/;
+
+/** The result key checked: an uncompressed secp256k1 point (lower case). Throws WorkloadError naming `field`. */
+function resultKeyOf(v: unknown, field: string): Hex {
+  if (typeof v !== 'string' || !UNCOMPRESSED_KEY.test(v)) throw invalidInput(field, "must be the buyer's data public key, 0x04 + 128 hex digits (uncompressed secp256k1)");
+  try {
+    secp256k1.ProjectivePoint.fromHex(v.slice(2)).assertValidity();
+  } catch {
+    throw invalidInput(field, 'is not a point on secp256k1');
+  }
+  return v.toLowerCase() as Hex;
+}
 
 /**
  * Whether input bytes look like a data reference (a JSON object whose kind is "machina-data"), without validating
@@ -59,7 +78,7 @@ export function parseDataReference(input: Uint8Array): DataReference {
   }
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw invalidInput('input', 'must be a JSON object (a data reference)');
   const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!['kind', 'v', 'node', 'datasets', 'features'].includes(k)) throw invalidInput(`input.${k}`, 'unknown field of a data reference');
+  for (const k of Object.keys(o)) if (!['kind', 'v', 'node', 'datasets', 'features', 'resultKey'].includes(k)) throw invalidInput(`input.${k}`, 'unknown field of a data reference');
   if (o.kind !== DATA_REFERENCE_KIND) throw invalidInput('input.kind', `must be "${DATA_REFERENCE_KIND}"`);
   if (o.v !== 1) throw invalidInput('input.v', `unsupported version ${JSON.stringify(o.v)} (this build reads 1)`);
   if (typeof o.node !== 'string' || o.node.length > 2048) throw invalidInput('input.node', 'must be an http(s) URL');
@@ -86,20 +105,22 @@ export function parseDataReference(input: Uint8Array): DataReference {
     return { listingId: r.listingId, licenceId: r.licenceId };
   });
   if (!FEATURE_ADAPTERS.includes(o.features as FeatureAdapterName)) throw invalidInput('input.features', `unknown feature adapter ${JSON.stringify(o.features)} (known: ${FEATURE_ADAPTERS.join(', ')})`);
-  return { kind: DATA_REFERENCE_KIND, v: 1, node: o.node.replace(/\/+$/, ''), datasets, features: o.features as FeatureAdapterName };
+  const resultKey = resultKeyOf(o.resultKey, 'input.resultKey');
+  return { kind: DATA_REFERENCE_KIND, v: 1, node: o.node.replace(/\/+$/, ''), datasets, features: o.features as FeatureAdapterName, resultKey };
 }
 
 /**
  * The canonical bytes of a data reference (fixed key order), the job input of a compute-to-data run.
- * @example const input = encodeDataReference({ node, datasets: [{ listingId: '1', licenceId: '3' }], features: 'patients-v1' })
+ * @example const input = encodeDataReference({ node, datasets: [{ listingId: '1', licenceId: '3' }], features: 'patients-v1', resultKey: buyerKey.publicKey })
  */
-export function encodeDataReference(p: { node: string; datasets: { listingId: bigint | string; licenceId: bigint | string }[]; features: FeatureAdapterName }): Uint8Array {
+export function encodeDataReference(p: { node: string; datasets: { listingId: bigint | string; licenceId: bigint | string }[]; features: FeatureAdapterName; resultKey: Hex }): Uint8Array {
   const doc = {
     kind: DATA_REFERENCE_KIND,
     v: 1,
     node: p.node.replace(/\/+$/, ''),
     datasets: p.datasets.map((d) => ({ listingId: String(d.listingId), licenceId: String(d.licenceId) })),
     features: p.features,
+    resultKey: typeof p.resultKey === 'string' ? p.resultKey.toLowerCase() : p.resultKey,
   };
   const bytes = new TextEncoder().encode(JSON.stringify(doc));
   parseDataReference(bytes);

@@ -41,13 +41,13 @@ export const DEMO_DATASETS = [
     name: 'cardiometabolic-cohort',
     sites: ['site-a', 'site-b'] as const,
     shares: [6_000, 4_000],
-    terms: { accessPrice: 0n, trainingPrice: mUSD(40), royaltyBps: 1_000, computeOnly: true, commercialUse: false, attribution: true },
+    terms: { accessPrice: 0n, trainingPrice: mUSD(40), royaltyBps: 1_000, computeOnly: true, commercialUse: true, attribution: true },
   },
   {
     name: 'diabetes-registry',
     sites: ['site-b', 'site-c'] as const,
     shares: [3_500, 6_500],
-    terms: { accessPrice: mUSD(25), trainingPrice: mUSD(30), royaltyBps: 1_500, computeOnly: false, commercialUse: false, attribution: true },
+    terms: { accessPrice: mUSD(25), trainingPrice: mUSD(30), royaltyBps: 1_500, computeOnly: false, commercialUse: true, attribution: true },
   },
 ] as const;
 
@@ -310,7 +310,7 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
       step(`listed ${d.name} as listing ${listingId} (${m.files.length} records from ${d.sites.join(' + ')}, royalty ${d.terms.royaltyBps / 100}%, ${d.terms.computeOnly ? 'compute-only' : 'access or training'})`);
 
       // Consent: each contributor signs (EIP-712), the publisher relays.
-      const scope = consentScope({ purposes: PURPOSES, training: true, commercial: false });
+      const scope = consentScope({ purposes: PURPOSES, training: true, commercial: true });
       const deadline = BigInt(Math.floor(Date.now() / 1000) + 3_600);
       for (const s of d.sites) {
         const documentDigest = consentDocs.get(s)!;
@@ -341,6 +341,8 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
     const labBefore = await tokenBalance(p.client, { token, owner: lab.account.address });
     const trained = await trainOnData({
       wallet: lab,
+      // The weights come back sealed to the lab's key: only the buyer of the training run gets the model.
+      key: dataKeyFromPrivateKey(p.privateKey(DEMO_ACCOUNTS.lab)),
       client: p.client,
       addresses: { computeMarket, dataMarket: marketAddress, token },
       nodeUrl: p.nodeUrl,

@@ -13,8 +13,9 @@ import { readJob, readProvider } from '../../compute/market.ts';
 import { verifyDeliveryRequest } from '../../data/deliveryRequest.ts';
 import { sealDelivery } from '../../data/deliverySeal.ts';
 import { DataDeliveryError, InvalidDataInputError } from '../../data/errors.ts';
+import type { TermsStruct } from '../../data/terms.ts';
 import { formatError } from '../../errors/index.ts';
-import { buildManifest } from '../../provenance/manifest.ts';
+import { buildManifest, manifestTree } from '../../provenance/manifest.ts';
 import { ApiError } from '../api/errors.ts';
 import type { RecordFile } from './queries.ts';
 
@@ -35,18 +36,17 @@ export type AuthorizedDelivery = {
 type LicenceStruct = { listingId: bigint; kind: number; expiresAt: number; includedMask: bigint; jobId: bigint; providerId: bigint };
 type ListingStruct = { root: Hex; contributorCount: number };
 
+export type VerifiedDeliveryRequest = Awaited<ReturnType<typeof verifyDeliveryRequest>>;
+
 /**
- * Checks the signed request (LIB's verifyDeliveryRequest: fields, chain, market, time window, signature) and
- * decides on the chain whether its key may receive the listing's records; throws the refusal (an ApiError
- * naming the field and the reason) otherwise.
+ * The cheap part of a delivery request, before any chain read: LIB's verifyDeliveryRequest (fields, ids that fit
+ * uint256, chain, market, time window, signature), its refusals as ApiErrors naming the field.
  * @example
- * const auth = await authorizeDelivery({ client, market, computeMarket, body })
+ * const verified = await checkDeliveryRequest({ client, market, body })
  */
-export async function authorizeDelivery(p: { client: MachinaPublicClient; market: Address; computeMarket: Address | undefined; body: unknown; now?: number }): Promise<AuthorizedDelivery> {
-  const { client, market } = p;
-  let verified: Awaited<ReturnType<typeof verifyDeliveryRequest>>;
+export async function checkDeliveryRequest(p: { client: MachinaPublicClient; market: Address; body: unknown; now?: number | undefined }): Promise<VerifiedDeliveryRequest> {
   try {
-    verified = await verifyDeliveryRequest(p.body, { chainId: client.chain.id, market, now: p.now });
+    return await verifyDeliveryRequest(p.body, { chainId: p.client.chain.id, market: p.market, now: p.now });
   } catch (err) {
     if (err instanceof InvalidDataInputError) throw new ApiError(400, err.field === 'signature' ? 'INVALID_SIGNATURE' : 'INVALID_ARGUMENT', err.message, err.field);
     if (err instanceof DataDeliveryError) {
@@ -55,6 +55,27 @@ export async function authorizeDelivery(p: { client: MachinaPublicClient; market
     }
     throw err;
   }
+}
+
+/**
+ * Decides on the chain whether the key of a checked request (`verified`, or `body` checked here first) may receive
+ * the listing's records; throws the refusal (an ApiError naming the field and the reason) otherwise. A Training
+ * licence delivers only to the operator of its bound provider while that provider is assigned the job, and only
+ * while the listing's current terms still allow that provider; a compute-only listing never delivers to the
+ * licence's holder, even as an operator.
+ * @example
+ * const auth = await authorizeDelivery({ client, market, computeMarket, body })
+ */
+export async function authorizeDelivery(p: {
+  client: MachinaPublicClient;
+  market: Address;
+  computeMarket: Address | undefined;
+  body?: unknown;
+  verified?: VerifiedDeliveryRequest | undefined;
+  now?: number | undefined;
+}): Promise<AuthorizedDelivery> {
+  const { client, market } = p;
+  const verified = p.verified ?? (await checkDeliveryRequest({ client, market, body: p.body, now: p.now }));
   const { request: r, address, publicKey } = verified;
   const licenceId = BigInt(r.licenceId);
   const listingId = BigInt(r.listingId);
@@ -94,10 +115,22 @@ export async function authorizeDelivery(p: { client: MachinaPublicClient; market
       throw new ApiError(409, 'WRONG_LICENCE', `licence ${licenceId} is a training licence not bound to a compute job yet: bind it (bindTrainingRun) to the job; the data then goes to that job's provider only`, 'licenceId');
     }
     if (!p.computeMarket) throw new ApiError(503, 'UNAVAILABLE', 'this node does not know the compute market, which a training delivery is checked against', 'licenceId');
-    const [provider, job] = await Promise.all([readProvider(client, { market: p.computeMarket, providerId }), readJob(client, { market: p.computeMarket, jobId })]);
+    const [provider, job, terms] = await Promise.all([
+      readProvider(client, { market: p.computeMarket, providerId }),
+      readJob(client, { market: p.computeMarket, jobId }),
+      read<TermsStruct>('getTerms', [listingId]),
+    ]);
     if (!provider || !isAddressEqual(provider.operator, address)) {
       const who = isAddressEqual(address, holder) ? ` (it is the holder's; a training licence's data goes to the compute provider, never to the holder)` : '';
       throw new ApiError(403, 'NOT_LICENSED', `key ${address} holds no licence ${licenceId}: training licence ${licenceId} delivers only to the operator of provider ${providerId}, bound to job ${jobId}${who}`, 'signature');
+    }
+    // The terms now, not at binding: a provider the seller has since removed gets nothing more.
+    const allowed = terms.allowedProviders.map((x) => BigInt(x));
+    if (allowed.length > 0 && !allowed.includes(providerId)) {
+      throw new ApiError(403, 'PROVIDER_NOT_ALLOWED', `provider ${providerId} is no longer allowed by listing ${listingId}'s terms (allowed now: ${allowed.join(', ')}): licence ${licenceId}'s data is not delivered to it`, 'licenceId');
+    }
+    if (terms.computeOnly && isAddressEqual(provider.operator, holder)) {
+      throw new ApiError(403, 'NOT_LICENSED', `listing ${listingId} is compute-only: compute-only data is never delivered to its licensee, and provider ${providerId}'s operator ${provider.operator} holds licence ${licenceId}`, 'signature');
     }
     const assigned = job?.status === 'assigned' && job.assignments.some((a) => a.providerId === providerId);
     if (!assigned) {
@@ -163,36 +196,74 @@ async function readRecord(location: string, rel: string): Promise<Uint8Array> {
   }
 }
 
+/** Manifest trees of the datasets delivered lately, by root (a tree of 200k files is not rebuilt per request). */
+const trees = new Map<string, { manifest: ReturnType<typeof buildManifest>; tree: ReturnType<typeof manifestTree> }>();
+const MAX_TREES = 8;
+
+function manifestOf(files: readonly RecordFile[]) {
+  const manifest = buildManifest(files.map((f) => ({ path: f.path, size: f.size, root: f.root })));
+  const hit = trees.get(manifest.root);
+  if (hit) return hit;
+  const made = { manifest, tree: manifestTree(manifest) };
+  trees.set(manifest.root, made);
+  if (trees.size > MAX_TREES) trees.delete(trees.keys().next().value!);
+  return made;
+}
+
 /**
- * The delivery stream (src/data/deliverySeal.ts): a header frame, then one frame per file sealed to the
- * requester's key with its manifest proof, each file read, checked against its entry and sealed in turn.
+ * The delivery stream (src/data/deliverySeal.ts): the sealed header, then each file read, checked against its entry
+ * and sealed to the requester's key in segments, pulled by the response (backpressure: a slow reader holds one file
+ * and a segment or two). `onDone` runs once when the stream ends, fails or is cancelled (it frees the delivery slot).
+ * A file that cannot be read or changed ends the stream with an error frame naming its manifest path; the detail
+ * (with the node's own paths) goes to `log` only.
  * @example return new Response(deliveryStream({ auth, plan, files: records.files, location }), { headers: { 'content-type': DELIVERY_CONTENT_TYPE } })
  */
-export function deliveryStream(p: { auth: AuthorizedDelivery; plan: DeliveryPlan; files: readonly RecordFile[]; location: string; log?: (line: string) => void }): ReadableStream<Uint8Array> {
+export function deliveryStream(p: { auth: AuthorizedDelivery; plan: DeliveryPlan; files: readonly RecordFile[]; location: string; log?: (line: string) => void; onDone?: () => void }): ReadableStream<Uint8Array> {
   const { auth, plan } = p;
-  const manifest = buildManifest(p.files.map((f) => ({ path: f.path, size: f.size, root: f.root })));
-  const frames = sealDelivery({
-    listingId: auth.listingId,
-    licenceId: auth.licenceId,
-    manifest,
-    paths: plan.files.map((f) => f.path),
-    excluded: plan.excluded.map(({ index, account, files }) => ({ index, account, files })),
-    publicKey: auth.publicKey,
-    read: (entry) => readRecord(p.location, entry.path),
-  });
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const next = await frames.next();
-        if (next.done) controller.close();
-        else controller.enqueue(next.value);
-      } catch (err) {
-        p.log?.(`data: delivery of licence ${auth.licenceId} failed: ${formatError(err)}`);
-        controller.error(err);
-      }
+  let finished = false;
+  const done = () => {
+    if (finished) return;
+    finished = true;
+    p.onDone?.();
+  };
+  let pieces: AsyncGenerator<Uint8Array>;
+  try {
+    const { manifest, tree } = manifestOf(p.files);
+    pieces = sealDelivery({
+      listingId: auth.listingId,
+      licenceId: auth.licenceId,
+      manifest,
+      tree,
+      paths: plan.files.map((f) => f.path),
+      excluded: plan.excluded.map(({ index, account, files }) => ({ index, account, files })),
+      publicKey: auth.publicKey,
+      read: (entry) => readRecord(p.location, entry.path),
+      onFileError: (file, detail) => p.log?.(`data: delivery of licence ${auth.licenceId} stopped at ${file}: ${detail}`),
+    });
+  } catch (err) {
+    done();
+    throw err;
+  }
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const next = await pieces.next();
+          if (next.done) {
+            controller.close();
+            done();
+          } else controller.enqueue(next.value);
+        } catch (err) {
+          p.log?.(`data: delivery of licence ${auth.licenceId} failed: ${formatError(err)}`);
+          controller.error(err);
+          done();
+        }
+      },
+      async cancel() {
+        done();
+        await pieces.return(undefined);
+      },
     },
-    async cancel() {
-      await frames.return(undefined);
-    },
-  });
+    { highWaterMark: 1 },
+  );
 }

@@ -17,7 +17,8 @@ import { errors } from '../api/reads.ts';
 import { addressSchema, bytes32Schema, decimalSchema, errorSchema } from '../api/schemas.ts';
 import type { ProvenanceQueries } from '../provenance/queries.ts';
 import { isLoopbackAddress } from '../provenance/routes.ts';
-import { authorizeDelivery, deliveryStream, planDelivery } from './delivery.ts';
+import { authorizeDelivery, checkDeliveryRequest, deliveryStream, planDelivery } from './delivery.ts';
+import { DELIVERY_REQUEST_MAX_SKEW } from '../../data/deliveryRequest.ts';
 import { isIdCursor, type DataQueries } from './queries.ts';
 import { checkRecordsPartition } from './records.ts';
 import { mountModelServing, type ModelServingContext } from './serving.ts';
@@ -34,7 +35,14 @@ export type NodeData = {
   computeMarket?: Address | undefined;
   /** The provenance reads, to keep a listing's manifest beside its records. */
   provenance?: Pick<ProvenanceQueries, 'putManifest'> | undefined;
+  /** Deliveries streaming at once on this node (read per request; default DEFAULT_MAX_DELIVERIES); beyond it 503 BUSY. */
+  maxDeliveries?: number | undefined;
 };
+
+/** Deliveries a node streams at once unless told otherwise: each holds one file in memory while it is sealed. */
+export const DEFAULT_MAX_DELIVERIES = 4;
+/** Seconds a client is told to wait when every delivery slot is taken. */
+const BUSY_RETRY_AFTER = 5;
 
 /** The parts of the API context these routes use. */
 export type DataRouteContext = Omit<ModelServingContext, 'data'> & { data?: NodeData | undefined; client: MachinaPublicClient; deployment: Deployment; publicUrl: string; log: (line: string) => void };
@@ -220,12 +228,13 @@ const deliveryRequestSchema = z
   .object({
     licenceId: decimalSchema,
     listingId: decimalSchema,
-    timestamp: z.number().int().openapi({ description: 'unix seconds; within 300 s of the node\'s clock' }),
+    timestamp: z.number().int().openapi({ description: 'unix seconds; at most 300 s before the node\'s clock (60 s after)' }),
     chainId: z.number().int(),
     market: addressSchema,
+    nonce: z.string().regex(/^[0-9a-f]{16,64}$/).optional().openapi({ description: 'random lowercase hex (16-64 digits) making the request unique: a signed request is accepted once' }),
     signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/).openapi({
       description:
-        'EIP-191 personal_sign of "machina-data-delivery\\nchain:{chainId}\\nmarket:{market}\\nlisting:{listingId}\\nlicence:{licenceId}\\ntime:{timestamp}"; the node recovers the public key from it and encrypts to that key',
+        'EIP-191 personal_sign of "machina-data-delivery\\nchain:{chainId}\\nmarket:{market}\\nlisting:{listingId}\\nlicence:{licenceId}\\ntime:{timestamp}" followed by "\\nnonce:{nonce}" when given; the node recovers the public key from it and encrypts to that key',
     }),
   })
   .openapi('DataDeliveryRequest');
@@ -389,32 +398,60 @@ export function registerData(app: Api, ctx: DataRouteContext): void {
     summary: "Licensed delivery: a signed request for a licence's data, answered with the records encrypted to the requester's key",
     description: [
       'The node recovers the public key from the signature and decides on the chain: an Access licence delivers to its holder; a Training licence to the operator of the compute provider it is bound to, while that provider is assigned the job. The licence must be valid (not expired) and for `listingId`; the request signed within 300 s.',
-      `The answer is ${DELIVERY_MEDIA_TYPE}: frames (src/data/deliveryFormat.ts) — a header (listing, licence, dataset root, file count, contributors left out and why) then one frame per file: {path, size, fileRoot} and the file encrypted to the recovered key (ECIES secp256k1, AES-256-GCM). Files of contributors the licence does not cover, or who revoked their consent since, are left out.`,
+      'A Training licence is also refused (403) when its provider is no longer in the listing\'s current non-empty allowedProviders, and for a compute-only listing when the provider\'s operator holds the licence. A signed request works once (409 REPLAYED after); the node streams a few deliveries at once (503 BUSY with Retry-After beyond).',
+      `The answer is ${DELIVERY_MEDIA_TYPE}: frames (src/data/deliveryFormat.ts), only their types and lengths in the clear — a header sealed to the recovered key (listing, licence, dataset root, file count, contributors left out) then one frame per file, each a box sealed to that key (ECIES secp256k1, AES-256-GCM) of [u32 length][{path, size, fileRoot, proof}][the file's bytes]; an error frame (plain {code, message}, naming a manifest path at most) ends a failed stream. Files of contributors the licence does not cover, or who revoked their consent since, are left out.`,
     ].join('\n\n'),
     request: { body: { required: true, content: { 'application/json': { schema: deliveryRequestSchema } } } },
     responses: {
       200: { description: 'The delivery stream', content: { [DELIVERY_MEDIA_TYPE]: { schema: z.string().openapi({ format: 'binary' }) } } },
       400: json(errorSchema, 'Invalid input (INVALID_ARGUMENT), another chain or market (WRONG_CHAIN, WRONG_MARKET) or a malformed signature (INVALID_SIGNATURE); `field` names it'),
       401: json(errorSchema, 'STALE_REQUEST: signed more than 300 s from the node\'s clock'),
-      403: json(errorSchema, 'NOT_LICENSED: the signing key holds no such licence (or is not the bound provider\'s operator)'),
+      403: json(errorSchema, 'NOT_LICENSED: the signing key holds no such licence (or is not the bound provider\'s operator, or holds a compute-only licence itself); PROVIDER_NOT_ALLOWED: the bound provider is no longer in the terms'),
       404: json(errorSchema, 'No such licence, or this node holds no records for the listing'),
-      409: json(errorSchema, 'WRONG_LICENCE: the licence is for another listing, or a training licence not bound to a job; JOB_NOT_RUNNING: the bound job is not assigned to its provider'),
+      409: json(errorSchema, 'WRONG_LICENCE: the licence is for another listing, or a training licence not bound to a job; JOB_NOT_RUNNING: the bound job is not assigned to its provider; REPLAYED: this signed request was used before'),
       410: json(errorSchema, 'LICENCE_EXPIRED'),
       415: json(errorSchema, 'Body not application/json'),
+      503: json(errorSchema, 'BUSY: the node is streaming as many deliveries as it allows; retry after the Retry-After seconds'),
     },
   });
+  // Node-wide: deliveries in flight (each holds a file while sealing it), and the signed requests already used
+  // (a request works once: a replay, by anyone who saw it, is refused before any chain read).
+  let inFlight = 0;
+  const used = new Map<string, number>();
+  const forgetUsed = (now: number) => {
+    for (const [k, until] of used) {
+      if (until > now) break;
+      used.delete(k);
+    }
+  };
   app.post('/v1/data/deliveries', async (c) => {
     const { value: body } = await readJsonBody(c, MAX_DELIVERY_BODY);
-    const auth = await authorizeDelivery({ client: ctx.client, market: data.market, computeMarket: data.computeMarket, body });
-    const records = await q.getRecords(auth.listingId);
-    if (!records) throw new ApiError(404, 'NOT_FOUND', `this node holds no records for listing ${auth.listingId} (the seller gives them to its own node: PUT /v1/data/listings/${auth.listingId}/records)`, 'listingId');
-    if (records.root.toLowerCase() !== auth.root) throw new ApiError(409, 'RECORDS_OUTDATED', `the records this node holds for listing ${auth.listingId} are of dataset ${records.root}, not ${auth.root}`, 'listingId');
-    const plan = await planDelivery({ client: ctx.client, market: data.market, auth, files: records.files });
-    ctx.log(`data: delivering licence ${auth.licenceId} (listing ${auth.listingId}, ${auth.kind}) to ${auth.address}: ${plan.files.length} file(s), ${plan.excluded.length} contributor(s) left out`);
-    return new Response(deliveryStream({ auth, plan, files: records.files, location: records.location, log: ctx.log }), {
-      status: 200,
-      headers: { 'content-type': DELIVERY_MEDIA_TYPE, 'cache-control': 'no-store', 'x-machina-files': String(plan.files.length) },
-    });
+    // Cheap first: fields, ids, chain, market, time window, signature; no chain read yet.
+    const verified = await checkDeliveryRequest({ client: ctx.client, market: data.market, body });
+    const now = Math.floor(Date.now() / 1000);
+    forgetUsed(now);
+    if (used.has(verified.replayKey)) throw new ApiError(409, 'REPLAYED', 'signature: this signed request was already used; sign a new one for each delivery', 'signature');
+    const max = data.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
+    if (inFlight >= max) {
+      throw new ApiError(503, 'BUSY', `this node is already streaming ${inFlight} deliveries (its limit is ${max}); retry in ${BUSY_RETRY_AFTER} s with a newly signed request`, undefined, { 'retry-after': String(BUSY_RETRY_AFTER) });
+    }
+    // Kept until the request could no longer pass the time window anyway (Map order = expiry order).
+    used.set(verified.replayKey, now + DELIVERY_REQUEST_MAX_SKEW + 1);
+    inFlight++;
+    let streaming = false;
+    try {
+      const auth = await authorizeDelivery({ client: ctx.client, market: data.market, computeMarket: data.computeMarket, verified });
+      const records = await q.getRecords(auth.listingId);
+      if (!records) throw new ApiError(404, 'NOT_FOUND', `this node holds no records for listing ${auth.listingId} (the seller gives them to its own node: PUT /v1/data/listings/${auth.listingId}/records)`, 'listingId');
+      if (records.root.toLowerCase() !== auth.root) throw new ApiError(409, 'RECORDS_OUTDATED', `the records this node holds for listing ${auth.listingId} are of dataset ${records.root}, not ${auth.root}`, 'listingId');
+      const plan = await planDelivery({ client: ctx.client, market: data.market, auth, files: records.files });
+      ctx.log(`data: delivering licence ${auth.licenceId} (listing ${auth.listingId}, ${auth.kind}) to ${auth.address}: ${plan.files.length} file(s), ${plan.excluded.length} contributor(s) left out`);
+      const stream = deliveryStream({ auth, plan, files: records.files, location: records.location, log: ctx.log, onDone: () => inFlight-- });
+      streaming = true;
+      return new Response(stream, { status: 200, headers: { 'content-type': DELIVERY_MEDIA_TYPE, 'cache-control': 'no-store' } });
+    } finally {
+      if (!streaming) inFlight--;
+    }
   });
 
   app.openAPIRegistry.registerPath({

@@ -192,7 +192,11 @@ export function mountModelServing(app: Api, ctx: ModelServingContext): void {
       features = body.features as ServingFeatures;
     }
     const actual = hashBytes(bytes).root.toLowerCase();
-    if (actual !== digest) throw new ApiError(400, 'DIGEST_MISMATCH', `weights: hash to ${actual}, not to the model ${digest}`, 'weights');
+    if (actual !== digest) {
+      // A compute-to-data job's output blob is the weights sealed to the buyer: only the buyer's opened copy serves.
+      const hint = body.weightsBlob !== undefined ? ' (a compute-to-data output blob is sealed to the buyer: send the weights trainOnData opened, inline as base64)' : '';
+      throw new ApiError(400, 'DIGEST_MISMATCH', `weights: hash to ${actual}, not to the model ${digest}${hint}`, body.weightsBlob !== undefined ? 'weightsBlob' : 'weights');
+    }
     let weights: ModelWeights;
     try {
       weights = decodeWeights(bytes, 'weights');

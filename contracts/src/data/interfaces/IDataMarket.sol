@@ -12,8 +12,16 @@ pragma solidity ^0.8.28;
 ///         Royalties downstream: a model registered in the ProvenanceRegistry with the licensed datasets in its
 ///         lineage gets a revenue vault that owns the model's ERC-8004 serving agent (so x402 payments to that agent
 ///         land in the vault); `routeRevenue` sends each dataset the royalty share its licence set, and each dataset
-///         splits it among its contributors, exactly to the last unit (cumulative floors, dust to contributor 0).
-/// @dev Money conservation (tested as an invariant): token balance of the market == sum of all credits.
+///         splits it among its contributors, exactly to the last unit (cumulative floors; the rounding dust goes to
+///         contributor 0, or to the model's beneficiary). The residual party's dust can shrink again when the other
+///         parties' floors tick up together, so it is *held* for it: `creditOf` = withdrawable + held (the exact
+///         entitlement), `withdraw` pays the withdrawable part only (DataMarket: `withdrawableOf`, `heldOf`,
+///         event `CreditHeld`).
+///         A model's lineage (what needs licences and earns royalties) is its datasets, each resolved to its nearest
+///         listed provenance ancestor, plus those of its base models; see `registerModelRoyalty`.
+/// @dev Money conservation (tested as an invariant): token balance of the market == `totalCredits()` == sum of all
+///      credits (withdrawable + held), except that tokens sent to the market directly (not through it) make the
+///      balance larger for good (no sweep): so clients should check balance >= totalCredits.
 ///      Listing ids and licence ids start at 1. Amounts are settlement-token base units.
 interface IDataMarket {
     // ─────────────────────────────────────────────────────────────────────────────
@@ -46,7 +54,10 @@ interface IDataMarket {
         uint40 expiry; // no sale after this time and every licence ends by it; 0 = no end
         uint32 licenceDuration; // seconds a licence is valid after purchase; 0 = until `expiry`
         bytes32 termsDigest; // digest of the human-readable licence text
-        uint256[] allowedProviders; // compute providers (agent ids) allowed to train on the data; empty = any
+        // compute providers (agent ids) allowed to train on the data; empty = any provider (including one run by
+        // the buyer, which then receives the data), so a computeOnly listing must name at least one. Training
+        // licences are bound against the terms current at binding time.
+        uint256[] allowedProviders;
     }
 
     /// @notice A contributor of records and its share of sales and royalties.
@@ -73,7 +84,7 @@ interface IDataMarket {
         uint256 ownerAgentId; // meaningful only when agentOwned
         bool active; // false = delisted, no sales
         uint8 contributorCount;
-        uint32 consentEpoch; // bumped by every consent given or revoked
+        uint32 consentEpoch; // bumped by every consent given or revoked and every terms change (`buy` checks it)
         uint40 createdAt;
         uint64 sales; // licences sold
         uint256 revenue; // licence revenue (sum of prices)
@@ -82,7 +93,7 @@ interface IDataMarket {
 
     struct PublishParams {
         bytes32 root;
-        uint256 parentId; // 0, or the listing of the provenance parent of `root`
+        uint256 parentId; // 0, or the listing of the provenance parent of `root` (the caller must manage it)
         bool agentOwned;
         uint256 ownerAgentId;
         Terms terms;
@@ -110,7 +121,7 @@ interface IDataMarket {
         uint256 agentId; // the model's serving agent (ERC-8004)
         address beneficiary; // gets the revenue left after royalties
         uint256 revenue; // cumulative revenue routed
-        uint256[] listingIds; // datasets of its lineage with a listing
+        uint256[] listingIds; // the listed datasets of its lineage (see `registerModelRoyalty`), ≤ MAX_MODEL_DATASETS
         uint16[] royaltyBps; // per listing, from the licence used
         uint256[] paid; // cumulative royalty paid per listing
     }
@@ -128,7 +139,8 @@ interface IDataMarket {
         uint256 ownerAgentId,
         Contributor[] contributors
     );
-    event TermsSet(uint256 indexed listingId, Terms terms);
+    /// @notice Emitted at publication (epoch 0) and by every `setTerms`, which bumps the listing's `consentEpoch`.
+    event TermsSet(uint256 indexed listingId, Terms terms, uint32 epoch);
     event ListingActiveSet(uint256 indexed listingId, bool active);
     event ConsentGiven(
         uint256 indexed listingId, uint256 indexed index, address indexed account, bytes32 documentDigest, uint32 scope, uint32 epoch
@@ -155,6 +167,9 @@ interface IDataMarket {
         uint16[] royaltyBps,
         uint256[] licenceIds
     );
+    /// @notice `toBeneficiary` = max(amount − toDatasets, 0). The datasets' cumulative floors can together grow by a
+    ///         few units more than `amount`: those units come out of the beneficiary's held dust, so `toDatasets`
+    ///         can exceed `amount` and `toDatasets + toBeneficiary` is then not `amount`.
     event RevenueRouted(bytes32 indexed weightsDigest, uint256 amount, uint256 toDatasets, uint256 toBeneficiary);
     event DatasetRoyalty(uint256 indexed listingId, bytes32 indexed weightsDigest, uint256 amount);
     /// @notice `account` was credited `amount`; `ref` is the licence id (Sale) or the model's weights digest.
@@ -213,6 +228,8 @@ interface IDataMarket {
     error LicenceJobMismatch(uint256 licenceId, uint256 licenceJobId, uint256 modelJobId);
     error LicenceAfterModel(uint256 licenceId); // issued after the model was registered, or expired before it
     error RoyaltyOverflow(uint256 sumBps);
+    error LicenceNotCommercial(uint256 licenceId); // a model royalty earns revenue: its licences must be commercial
+    error TooManyDatasets(uint256 count, uint256 max); // listed datasets in a model's lineage
     error UnknownModelRoyalty(bytes32 weightsDigest);
     error NothingToWithdraw(address account);
 
@@ -225,6 +242,8 @@ interface IDataMarket {
     /// @notice Consent scope bit: the records may be used commercially.
     function SCOPE_COMMERCIAL() external view returns (uint32); // 1 << 30
     function MAX_CONTRIBUTORS() external view returns (uint256); // 32
+    /// @notice Most listed datasets a model's lineage may have (bounds `routeRevenue`'s gas).
+    function MAX_MODEL_DATASETS() external view returns (uint256); // 8
     /// @notice EIP-712: Consent(uint256 listingId,address account,bytes32 documentDigest,uint32 scope,uint256 deadline)
     function CONSENT_TYPEHASH() external view returns (bytes32);
 
@@ -240,10 +259,15 @@ interface IDataMarket {
     // ─────────────────────────────────────────────────────────────────────────────
 
     /// @notice Lists a dataset version. The caller must be its ProvenanceRegistry registrant (and, for an agent-owned
-    ///         listing, the agent's owner or agentWallet). Shares must sum to 10_000; a contributor who revoked consent
-    ///         in the parent version cannot be in this one.
+    ///         listing, the agent's owner or agentWallet); a new version of a listing (`parentId != 0`) can only be
+    ///         published by whoever manages that listing. Shares must sum to 10_000; a contributor who revoked
+    ///         consent in a listed ancestor version (the listed datasets among the root's provenance ancestors, up to
+    ///         8 hops) cannot be in this one. A revocation made after this version was listed does not reach it:
+    ///         the contributor revokes in every version.
     function publish(PublishParams calldata p) external returns (uint256 listingId);
-    /// @notice Owner replaces the terms (licences already sold keep theirs).
+    /// @notice Owner replaces the terms (licences already sold keep theirs, except that Training licences are bound
+    ///         against the current `allowedProviders`). Bumps the listing's `consentEpoch`, so a `buy` quoted under
+    ///         the old terms reverts `ConsentChanged`.
     function setTerms(uint256 listingId, Terms calldata terms) external;
     function setActive(uint256 listingId, bool active) external;
     /// @notice The contributor at `index` (msg.sender) consents with the document digest and scope.
@@ -265,8 +289,9 @@ interface IDataMarket {
     // ─────────────────────────────────────────────────────────────────────────────
 
     /// @notice Buys a licence for msg.sender, paying `price` from msg.sender (approve first). Refused when the terms
-    ///         expired, the kind is not offered, the purposes are not allowed, the consent epoch moved since the quote,
-    ///         no contributor's consent covers the sale, or the price is above `maxPrice`.
+    ///         expired, the kind is not offered, the purposes are not allowed, the consent epoch moved since the quote
+    ///         (a consent given or revoked, or the terms changed), no contributor's consent covers the sale, or the
+    ///         price is above `maxPrice`.
     function buy(uint256 listingId, LicenceKind kind, uint32 purposes, uint256 maxPrice, uint32 expectedConsentEpoch)
         external
         returns (uint256 licenceId);
@@ -279,15 +304,22 @@ interface IDataMarket {
     // ─────────────────────────────────────────────────────────────────────────────
 
     /// @notice Registers the revenue split of a model registered in the ProvenanceRegistry. The caller is the trainer
-    ///         agent's owner or agentWallet; every dataset of the model's lineage that has a listing needs one unused
-    ///         Training licence held by the caller (or the trainer's agentWallet), issued before the model and bound to
-    ///         the model's compute job when bound at all. Deploys the model's vault, which registers the serving agent
-    ///         with `agentURI`.
+    ///         agent's owner or agentWallet. The lineage is the model's dataset roots and those of its base models
+    ///         (`baseModel`, up to 4 models up), each root resolved to its nearest listed provenance ancestor (the
+    ///         root itself when listed, else its parent, …, up to 8 hops; none = not in the lineage); at most
+    ///         `MAX_MODEL_DATASETS` listings. Every listing of the lineage needs one unused commercial Training
+    ///         licence (the model earns revenue) held by the trainer agent's owner or its agentWallet, issued before
+    ///         the model, not expired at it, and bound to the model's compute job when bound at all. Deploys the
+    ///         model's vault, which registers the serving agent with `agentURI`.
+    ///         Royalties then go to all contributors of each listing (by share), including those whose consent did not
+    ///         cover the licence used.
     function registerModelRoyalty(bytes32 weightsDigest, uint256[] calldata licenceIds, address beneficiary, string calldata agentURI)
         external
         returns (address vault, uint256 agentId);
     /// @notice Moves the vault's whole balance in and credits datasets (→ contributors) and the beneficiary. Anyone.
     function routeRevenue(bytes32 weightsDigest) external returns (uint256 amount);
+    /// @notice Pays msg.sender its withdrawable credit (held dust stays until the other parties' floors take it or
+    ///         it becomes withdrawable).
     function withdraw() external returns (uint256 amount);
     function withdrawTo(address to) external returns (uint256 amount);
 
@@ -312,15 +344,19 @@ interface IDataMarket {
     /// @notice True while the licence exists and has not expired.
     function isLicenceValid(uint256 licenceId) external view returns (bool);
     function getModelRoyalty(bytes32 weightsDigest) external view returns (ModelRoyalty memory);
-    /// @notice Cumulative royalty credited to contributor `index` of `listingId` (exact-split bookkeeping).
+    /// @notice Contributor `index`'s cumulative royalty entitlement from `listingId` (exact-split bookkeeping):
+    ///         floor(D * share / 10_000) for index > 0 and the rest of D for index 0, D = the listing's cumulative
+    ///         royalties. For index 0 it includes the dust held for it (not yet withdrawable).
     function royaltyPaidTo(uint256 listingId, uint256 index) external view returns (uint256);
+    /// @notice Credit of `account`: withdrawable plus held dust.
     function creditOf(address account) external view returns (uint256);
     function totalCredits() external view returns (uint256);
 }
 
 /// @title IModelRevenueVault
 /// @notice Per-model vault (an EIP-1167 clone made by the DataMarket). It owns the model's ERC-8004 serving agent, so
-///         x402 payments to that agent (payee = owner when no agentWallet) land here; only the market moves them out.
+///         x402 payments to that agent land here (the registry sets the registrant, this vault, as the agent's
+///         agentWallet, and the payee is the agentWallet, else the owner); only the market moves them out.
 interface IModelRevenueVault {
     error NotMarket(address caller);
     error NotBeneficiary(address caller);

@@ -144,7 +144,7 @@ abstract contract DataTestBase is Test {
         t.trainingPrice = TRAINING_PRICE;
         t.royaltyBps = ROYALTY;
         t.trainingAllowed = true;
-        t.commercialUse = false;
+        t.commercialUse = true; // a model royalty needs commercial licences
         t.attribution = true;
         t.computeOnly = false;
         t.purposes = RESEARCH | PUBLIC_HEALTH;
@@ -194,11 +194,11 @@ abstract contract DataTestBase is Test {
         market.giveConsent(listingId, keccak256(abi.encode("consent form", index)), scope);
     }
 
-    /// @dev A listing whose 3 contributors consent to research + public health + training.
+    /// @dev A listing whose 3 contributors consent to research + public health + training + commercial use.
     function _consentedListing() internal returns (uint256 id) {
         id = _listing();
         for (uint256 i; i < 3; ++i) {
-            _consent(id, i, RESEARCH | PUBLIC_HEALTH | TRAINING);
+            _consent(id, i, RESEARCH | PUBLIC_HEALTH | TRAINING | COMMERCIAL);
         }
     }
 
