@@ -72,7 +72,7 @@ export async function measureDataMarket({ log = () => {}, files = 64, fileBytes 
       trainingPrice: 50n * M,
       royaltyBps: 1_000,
       trainingAllowed: true,
-      commercialUse: false,
+      commercialUse: true, // a model sold per request is commercial use: its royalty registration needs it
       attribution: true,
       computeOnly: false,
       purposes: ['research', 'public-health'],
@@ -81,7 +81,7 @@ export async function measureDataMarket({ log = () => {}, files = 64, fileBytes 
       termsDigest: digest('licence text'),
       allowedProviders: [],
     };
-    const scope = consentScope({ purposes: ['research', 'public-health'], training: true, commercial: false });
+    const scope = consentScope({ purposes: ['research', 'public-health'], training: true, commercial: true });
     const listings: bigint[] = [];
     const licences: bigint[] = [];
     for (const [n, name] of ['cardiometabolic', 'registry'].entries()) {

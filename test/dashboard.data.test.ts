@@ -183,7 +183,8 @@ describe('dashboard: data marketplace', { skip }, () => {
     ({ listingId } = await publishListing(seller, {
       market,
       root,
-      terms: terms(),
+      // Commercial terms: a model royalty needs commercial training licences.
+      terms: terms({ commercialUse: true }),
       contributors: contributors.map((account, i) => ({ account, shareBps: shares[i]!, recordsRoot: digestOf(`records of site ${i}`) })),
     }));
     ({ listingId: otherListingId } = await publishListing(seller, {
@@ -193,13 +194,14 @@ describe('dashboard: data marketplace', { skip }, () => {
       contributors: [{ account: chain.wallet(7).account.address, shareBps: 10_000, recordsRoot: digestOf('essays') }],
     }));
 
-    // Consent: contributors 0 and 1 to research, public health and training; contributor 2 to research only.
+    // Consent: contributors 0 and 1 to research, public health, training and commercial use; contributor 2 to
+    // research and commercial use only (no training).
     const documentDigest = digestOf('consent form v1');
-    const full = consentScope({ purposes: ['research', 'public-health'], training: true, commercial: false });
+    const full = consentScope({ purposes: ['research', 'public-health'], training: true, commercial: true });
     await Promise.all([
       giveConsent(chain.wallet(2), { market, listingId, documentDigest, scope: full }),
       giveConsent(chain.wallet(3), { market, listingId, documentDigest, scope: full }),
-      giveConsent(chain.wallet(4), { market, listingId, documentDigest, scope: consentScope({ purposes: ['research'], training: false, commercial: false }) }),
+      giveConsent(chain.wallet(4), { market, listingId, documentDigest, scope: consentScope({ purposes: ['research'], training: false, commercial: true }) }),
       giveConsent(chain.wallet(7), { market, listingId: otherListingId, documentDigest, scope: consentScope({ purposes: ['education'], training: false, commercial: false }) }),
       funded,
       trainerAgent,
@@ -317,7 +319,8 @@ describe('dashboard: data marketplace', { skip }, () => {
     assert.match(words, /access licence .* costs 5 mUSD, for research or public health/);
     assert.match(words, /training licence .* costs 20 mUSD/);
     assert.match(words, /10% of the revenue of every model trained on it/);
-    assert.match(words, /Non-commercial use only/);
+    assert.match(words, /Commercial use is allowed \(with contributors who consented to it\)/);
+    assert.doesNotMatch(words, /Non-commercial/);
     assert.match(words, /valid for 30 days/);
     assert.equal((await page.locator('[data-testid="listing-stat-sales"]').textContent())?.trim(), '2');
     assert.equal(await page.locator('[data-testid="listing-revenue"]').getAttribute('data-amount'), String(25n * mUSD));
@@ -331,7 +334,7 @@ describe('dashboard: data marketplace', { skip }, () => {
       contributors.map((a, i) => ({ account: lower(a), share: String(shares[i]), consent: i === 1 ? 'revoked' : 'given', sales: String(sales[i]), royalties: String(royalties[i]) })),
     );
     assert.equal((await page.locator('[data-testid="contributor-row"][data-index="1"] [data-testid="consent-state"]').textContent())?.trim(), 'revoked');
-    assert.match((await page.locator('[data-testid="contributor-row"][data-index="2"] [data-testid="consent-scope"]').textContent()) ?? '', /^research$/);
+    assert.match((await page.locator('[data-testid="contributor-row"][data-index="2"] [data-testid="consent-scope"]').textContent()) ?? '', /^research · commercial use$/);
     assert.equal((await page.locator('[data-testid="contributor-row"][data-index="0"] [data-testid="contributor-share"]').textContent())?.trim(), '50%');
 
     // The licences sold: both of the buyer's, the training one not bound to a job yet.

@@ -55,6 +55,55 @@ function aesKey(shared: Uint8Array, ephemeralPub: Uint8Array): Buffer {
 }
 
 /**
+ * A box sealed in pieces, for data too large to copy whole: `header` (ephemeral public key (65) | IV (12)) first,
+ * then what each `update(piece)` returns, then `final()` (the last ciphertext bytes and the GCM tag, once). In that
+ * order the bytes are exactly an `encryptTo` box of the concatenated pieces; any DataKey opens it.
+ */
+export type Sealer = {
+  /** Ephemeral public key | IV: the first BOX_OVERHEAD − 16 bytes of the box. */
+  header: Uint8Array;
+  /** Seals the next piece of plaintext; returns its ciphertext (same length). */
+  update(piece: Uint8Array): Uint8Array;
+  /** Ends the box: the remaining ciphertext, then the 16-byte tag. */
+  final(): Uint8Array;
+};
+
+/**
+ * Starts a box sealed to `publicKey` (ECDH with a fresh ephemeral key, HKDF-SHA256 salted with it, AES-256-GCM with
+ * the ephemeral key as associated data), to be filled piece by piece.
+ * @example
+ * const s = createSealer(buyerKey.publicKey); out.write(s.header); for (const piece of pieces) out.write(s.update(piece)); out.write(s.final())
+ */
+export function createSealer(publicKey: Hex): Sealer {
+  return sealerFor(publicKeyBytes(publicKey));
+}
+
+function sealerFor(recipient: Uint8Array): Sealer {
+  const eph = secp256k1.utils.randomPrivateKey();
+  const ephPub = secp256k1.getPublicKey(eph, false);
+  const shared = secp256k1.getSharedSecret(eph, recipient, true);
+  eph.fill(0);
+  const key = aesKey(shared, ephPub);
+  shared.fill(0);
+  const iv = randomBytes(IV);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  // The cipher holds its own copy of the key.
+  key.fill(0);
+  cipher.setAAD(ephPub);
+  const header = new Uint8Array(PUB + IV);
+  header.set(ephPub, 0);
+  header.set(iv, PUB);
+  return {
+    header,
+    update: (piece) => cipher.update(piece),
+    final: () => {
+      const last = cipher.final();
+      return last.length ? Buffer.concat([last, cipher.getAuthTag()]) : cipher.getAuthTag();
+    },
+  };
+}
+
+/**
  * Seals `plaintext` to `publicKey`: ephemeral public key (65) | IV (12) | ciphertext | GCM tag (16).
  * @example
  * const box = encryptTo(buyerKey.publicKey, fileBytes)
@@ -62,20 +111,13 @@ function aesKey(shared: Uint8Array, ephemeralPub: Uint8Array): Buffer {
 export function encryptTo(publicKey: Hex, plaintext: Uint8Array): Uint8Array {
   const recipient = publicKeyBytes(publicKey);
   if (!(plaintext instanceof Uint8Array)) throw new InvalidDataInputError('plaintext', 'must be bytes (Uint8Array)');
-  const eph = secp256k1.utils.randomPrivateKey();
-  const ephPub = secp256k1.getPublicKey(eph, false);
-  const key = aesKey(secp256k1.getSharedSecret(eph, recipient, true), ephPub);
-  eph.fill(0);
-  const iv = randomBytes(IV);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(ephPub);
-  const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  const box = new Uint8Array(BOX_OVERHEAD + ct.length);
-  box.set(ephPub, 0);
-  box.set(iv, PUB);
+  const sealer = sealerFor(recipient);
+  const ct = sealer.update(plaintext);
+  const end = sealer.final();
+  const box = new Uint8Array(PUB + IV + ct.length + end.length);
+  box.set(sealer.header, 0);
   box.set(ct, PUB + IV);
-  box.set(cipher.getAuthTag(), PUB + IV + ct.length);
-  key.fill(0);
+  box.set(end, PUB + IV + ct.length);
   return box;
 }
 

@@ -3,15 +3,11 @@
 // changed stops with an error frame instead of shipping data that does not match the chain. A file is sealed and
 // handed over in segments (SEAL_SEGMENT_BYTES), so a delivery holds one file's bytes plus a segment or two, and a
 // consumer that pulls slowly (backpressure) keeps it that way.
-import { createCipheriv, randomBytes } from 'node:crypto';
-import { secp256k1 } from '@noble/curves/secp256k1';
-import { hkdf } from '@noble/hashes/hkdf';
-import { sha256 } from '@noble/hashes/sha2';
-import { hexToBytes, type Hex } from 'viem';
+import type { Hex } from 'viem';
 import { hashBytes } from '../provenance/hash.ts';
 import { manifestTree } from '../provenance/manifest.ts';
 import type { Manifest, ManifestEntry } from '../provenance/types.ts';
-import { BOX_OVERHEAD, normalizePublicKey } from './crypto.ts';
+import { BOX_OVERHEAD, createSealer, normalizePublicKey } from './crypto.ts';
 import { encodeFrame, fileBoxHead, FRAME_TYPES, framePrefix, sealHeaderFrame, type DeliveryFileHeader, type ExcludedContributor } from './deliveryFormat.ts';
 import { InvalidDataInputError } from './errors.ts';
 
@@ -51,7 +47,7 @@ export async function* sealDelivery(p: SealDeliveryParameters): AsyncGenerator<U
   const missing = p.paths.find((x) => !index.has(x));
   if (missing !== undefined) throw new InvalidDataInputError('paths', `${JSON.stringify(missing)} is not in the manifest`);
   const tree = p.tree ?? manifestTree(p.manifest);
-  const recipient = hexToBytes(normalizePublicKey(p.publicKey));
+  const recipient = normalizePublicKey(p.publicKey);
   yield sealHeaderFrame(p.publicKey, {
     type: 'machina.data-delivery',
     version: 1,
@@ -82,31 +78,16 @@ export async function* sealDelivery(p: SealDeliveryParameters): AsyncGenerator<U
   }
 }
 
-// ECIES as in src/data/crypto.ts (encryptTo: ephemeral public key | IV | AES-256-GCM ciphertext | tag, key from
-// HKDF-SHA256 over the ECDH x coordinate, salted with the ephemeral key), produced in segments so a large file is
-// never copied whole; any DataKey opens the box (test/data/delivery.test.ts checks they agree).
-const IV = 12;
-const INFO = new TextEncoder().encode('machina/data/ecies/v1');
-
-function* sealFileFrames(recipient: Uint8Array, file: DeliveryFileHeader, bytes: Uint8Array): Generator<Uint8Array> {
+// An encryptTo box (src/data/crypto.ts) produced in segments through its Sealer, so a large file is never copied
+// whole; any DataKey opens it (test/data/delivery.test.ts checks they agree).
+function* sealFileFrames(recipient: Hex, file: DeliveryFileHeader, bytes: Uint8Array): Generator<Uint8Array> {
   const head = fileBoxHead(file);
-  const eph = secp256k1.utils.randomPrivateKey();
-  const ephPub = secp256k1.getPublicKey(eph, false);
-  const shared = secp256k1.getSharedSecret(eph, recipient, true);
-  eph.fill(0);
-  const key = Buffer.from(hkdf(sha256, shared.subarray(1), ephPub, INFO, 32));
-  shared.fill(0);
-  const iv = randomBytes(IV);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  key.fill(0);
-  cipher.setAAD(ephPub);
-  const start = new Uint8Array(5 + ephPub.length + IV);
+  const sealer = createSealer(recipient);
+  const start = new Uint8Array(5 + sealer.header.length);
   start.set(framePrefix(FRAME_TYPES.file, BOX_OVERHEAD + head.length + bytes.length), 0);
-  start.set(ephPub, 5);
-  start.set(iv, 5 + ephPub.length);
+  start.set(sealer.header, 5);
   yield start;
-  yield cipher.update(head);
-  for (let at = 0; at < bytes.length; at += SEAL_SEGMENT_BYTES) yield cipher.update(bytes.subarray(at, Math.min(bytes.length, at + SEAL_SEGMENT_BYTES)));
-  const last = cipher.final();
-  yield last.length ? Buffer.concat([last, cipher.getAuthTag()]) : cipher.getAuthTag();
+  yield sealer.update(head);
+  for (let at = 0; at < bytes.length; at += SEAL_SEGMENT_BYTES) yield sealer.update(bytes.subarray(at, Math.min(bytes.length, at + SEAL_SEGMENT_BYTES)));
+  yield sealer.final();
 }

@@ -78,6 +78,12 @@ describe('machina data CLI', () => {
     await refused(['data', 'publish', records, '--price-access', '1', '--contributor', `${A}:100%:site-a`], '--purposes', /required/);
     await refused(['data', 'publish', records, '--purposes', 'research', '--contributor', `${A}:100%:site-a`], '--price-access', /required unless --compute-only/);
     await refused(['data', 'publish', records, '--compute-only', '--purposes', 'research', '--contributor', `${A}:100%:site-a`], '--compute-only', /only Training licences/);
+    // Compute-only data goes to named providers only: refused before the folder is hashed (its subdir does not even exist).
+    await refused(
+      ['data', 'publish', records, '--compute-only', '--price-training', '5', '--purposes', 'research', '--contributor', `${A}:100%:site-nowhere`],
+      '--provider',
+      /^--provider: required with --compute-only: name the compute provider\(s\) allowed to train on the data/,
+    );
     await refused(publishArgs('--contributor', `${A}:100%:site-a`, '--training'), '--price-training', /required with --training/);
     await refused(publishArgs('--contributor', `${A}:100%:site-a`, '--expiry', '2001-01-01'), '--expiry', /in the future/);
     await refused(publishArgs('--contributor', `${A}:100%:site-a`, '--duration', 'forever'), '--duration', /30d/);
@@ -86,7 +92,7 @@ describe('machina data CLI', () => {
     // A file of nobody's: every record has one contributor.
     await refused(publishArgs('--contributor', `${A}:100%:site-a`), '--contributor', /belong to no contributor, e\.g\. site-b\//);
     await refused(['data', 'publish', path.join(tmp, 'missing'), '--price-access', '1', '--purposes', 'research', '--contributor', `${A}:100%:x`], 'DIR', /no such file or folder/);
-    process.stdout.write(`# ${20} publish refusals in ${Date.now() - started} ms\n`);
+    process.stdout.write(`# ${21} publish refusals in ${Date.now() - started} ms\n`);
   });
 
   it('consent, buy, fetch, royalties, list, show, licences, audit, withdraw and demo refuse bad input, naming it', async () => {
@@ -209,6 +215,28 @@ describe('machina data CLI', () => {
       assert.equal(show.json().sales, '1');
       assert.equal(show.json().revenue, '2000000');
       process.stdout.write(`# publish → consent → buy → fetch → withdraw in ${Date.now() - t} ms\n`);
+    });
+
+    it('buy again: the unused licence held is reused (nothing paid, said so); --again buys another', async () => {
+      const args = ['data', 'buy', listingId, '--kind', 'access', '--purposes', 'research', '--account', '3'];
+      const reused = await machina(...args, '--json');
+      assert.equal(reused.code, 0, reused.stdout + reused.stderr);
+      const r = reused.json();
+      assert.equal(r.reused, true);
+      assert.equal(r.licenceId, licenceId);
+      assert.equal(r.price, '0');
+      assert.equal((await machina('data', 'show', listingId, '--json')).json().sales, '1', 'nothing sold');
+      const words = await machina(...args);
+      assert.equal(words.code, 0, words.stderr);
+      assert.match(words.stdout, new RegExp(`licence ${licenceId}: access of listing ${listingId}, reused: .*nothing bought \\(--again buys another\\)`));
+      // --again: a second licence, paid for and sold.
+      const again = await machina(...args, '--again', '--json');
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      const a = again.json();
+      assert.equal(a.reused, false);
+      assert.notEqual(a.licenceId, licenceId);
+      assert.equal(a.price, '2000000');
+      assert.equal((await machina('data', 'show', listingId, '--json')).json().sales, '2');
     });
 
     it('the executable: `machina data licences` lists the holder\'s licence (one spawned CLI)', async () => {

@@ -1,5 +1,6 @@
 // The node's data marketplace on a real devnet: a seller lists patient records of three contributors (two
-// consent to research, public health and training, one to research only) and an essay collection; a buyer
+// consent to research, public health, training and commercial use, one to research and commercial use only; the
+// seller raises the access price once, which moves the quote epoch) and an essay collection; a buyer
 // takes an access and a training licence (each split among the contributors its sale covers); the buyer's
 // trainer registers a model on the data with a royalty, revenue lands in its vault and is routed; a
 // contributor revokes, another withdraws. The catalogue (search, purpose, owner, pages), the listing
@@ -12,14 +13,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Address, Hex } from 'viem';
-import { buyLicence, giveConsent, readDataCredit, registerModelRoyalty, revokeConsent, routeRevenue, withdrawDataCredit } from '../../src/data/market.ts';
+import { buyLicence, giveConsent, quote, readDataCredit, registerModelRoyalty, revokeConsent, routeRevenue, setTerms, withdrawDataCredit } from '../../src/data/market.ts';
 import { cumulativeSplit, modelRevenueSplit, splitSale } from '../../src/data/split.ts';
 import { consentScope } from '../../src/data/terms.ts';
 import { registerAgent } from '../../src/identity/actions/agents.ts';
 import { faucet } from '../../src/pay/token.ts';
 import { registerModel, signModel } from '../../src/provenance/actions.ts';
 import { startTestChain, type TestChain } from '../helpers/chain.ts';
-import { digestOf, getJson, listPatientRecords, MUSD, sendJson, startDataNode, waitFor, ZERO32, type DataNode, type TestListing } from './fixtures/dataNode.ts';
+import { baseTerms, digestOf, getJson, listPatientRecords, MUSD, sendJson, startDataNode, waitFor, ZERO32, type DataNode, type TestListing } from './fixtures/dataNode.ts';
 import { databaseKinds } from './fixtures/stores.ts';
 
 const kinds = await databaseKinds();
@@ -50,14 +51,17 @@ describe('data marketplace in the node', () => {
     market = chain.address('DataMarket');
     token = chain.address('SettlementToken');
     work = mkdtempSync(path.join(tmpdir(), 'machina-data-test-'));
-    A = await listPatientRecords(chain, { work, name: 'diabetes-cohort', seller: 1, contributors: shares.map((shareBps, i) => ({ wallet: 2 + i, shareBps })) });
+    // Commercial terms: a model royalty needs commercial training licences.
+    A = await listPatientRecords(chain, { work, name: 'diabetes-cohort', seller: 1, contributors: shares.map((shareBps, i) => ({ wallet: 2 + i, shareBps })), terms: { commercialUse: true, accessPrice: 4n * MUSD } });
     B = await listPatientRecords(chain, { work, name: 'school-essays', seller: 1, contributors: [{ wallet: 7, shareBps: 10_000 }], terms: { purposes: ['education'], trainingAllowed: false, royaltyBps: 0, accessPrice: 2n * MUSD } });
 
     const documentDigest = digestOf('consent form v1');
-    const full = consentScope({ purposes: ['research', 'public-health'], training: true, commercial: false });
+    const full = consentScope({ purposes: ['research', 'public-health'], training: true, commercial: true });
     await giveConsent(chain.wallet(2), { market, listingId: A.listingId, documentDigest, scope: full });
     await giveConsent(chain.wallet(3), { market, listingId: A.listingId, documentDigest, scope: full });
-    await giveConsent(chain.wallet(4), { market, listingId: A.listingId, documentDigest, scope: consentScope({ purposes: ['research'], training: false, commercial: false }) });
+    await giveConsent(chain.wallet(4), { market, listingId: A.listingId, documentDigest, scope: consentScope({ purposes: ['research'], training: false, commercial: true }) });
+    // A terms change (4 → 5 MUSD access) bumps the quote epoch like a consent does (3 → 4).
+    await setTerms(chain.wallet(1), { market, listingId: A.listingId, terms: baseTerms({ commercialUse: true }) });
 
     const trainer = chain.wallet(5);
     await faucet(chain.client, chain.wallet(0), { token, to: trainer.account.address, amount: 100n * MUSD });
@@ -106,13 +110,16 @@ describe('data marketplace in the node', () => {
     assert.deepEqual(a.terms.purposes, ['research', 'public-health']);
     assert.equal(a.terms.accessPrice, (5n * MUSD).toString());
     assert.equal(a.terms.royaltyBps, 1000);
+    assert.equal(a.terms.commercialUse, true);
     assert.equal(a.contributorCount, 3);
     assert.equal(a.consenting, 2);
     assert.equal(a.revoked, 1);
     assert.equal(a.sales, 2);
     assert.equal(a.revenue, (25n * MUSD).toString());
     assert.equal(a.owner, addr(1));
-    assert.equal(a.consentEpoch, 4);
+    // 3 consents, 1 terms change, 1 revocation — the node's epoch is the one the chain quotes with.
+    assert.equal(a.consentEpoch, 5);
+    assert.equal(a.consentEpoch, (await quote(chain.client, { market, listingId: A.listingId, kind: 'access', purposes: ['research'] })).consentEpoch);
     const q = (s: string) => getJson(n.url, `/v1/data/listings?${s}`).then((r) => r.body.items.map((l: any) => l.listingId));
     assert.deepEqual(await q('q=ESSAY'), [B.listingId.toString()]);
     assert.deepEqual(await q('purpose=education'), [B.listingId.toString()]);
@@ -139,11 +146,13 @@ describe('data marketplace in the node', () => {
     assert.equal(c0.consent.state, 'given');
     assert.deepEqual(c0.consent.purposes, ['research', 'public-health']);
     assert.equal(c0.consent.training, true);
-    assert.equal(c0.consent.commercial, false);
+    assert.equal(c0.consent.commercial, true);
     assert.equal(c0.consent.documentDigest, digestOf('consent form v1'));
     assert.equal(c1.consent.state, 'revoked');
     assert.ok(c1.consent.revokedAt > 0);
     assert.equal(c2.consent.training, false);
+    assert.equal(c2.consent.commercial, true);
+    assert.deepEqual(c2.consent.purposes, ['research']);
     l.contributors.forEach((c: any, i: number) => {
       assert.equal(c.earnedSales, sales[i]!.toString(), `sales of contributor ${i}`);
       assert.equal(c.earnedRoyalties, royalties[i]!.toString(), `royalties of contributor ${i}`);

@@ -256,6 +256,9 @@ export function checkPublishFlags(opts: PublishOptions) {
     return id;
   });
   if (new Set(allowedProviders.map(String)).size !== allowedProviders.length) throw new InvalidArgumentError('--provider', 'a provider is named twice');
+  if (computeOnly && allowedProviders.length === 0) {
+    throw new InvalidArgumentError('--provider', 'required with --compute-only: name the compute provider(s) allowed to train on the data, e.g. --provider 3 (repeatable)');
+  }
   const parentId = opts.parent === undefined ? 0n : parseListingId(opts.parent, '--parent');
   const ownerAgentId = opts.agent === undefined ? undefined : parseAgentId(opts.agent, '--agent');
   return {
@@ -302,10 +305,10 @@ export function addDataCommands(program: Command) {
         .option('--training', 'sell Training licences')
         .option('--commercial', 'licences allow commercial use (contributors must consent to it)')
         .option('--attribution', 'licensees must credit the dataset')
-        .option('--compute-only', 'the data never leaves: only Training licences, run on an allowed provider')
+        .option('--compute-only', 'the data never leaves: only Training licences, run on a provider named with --provider')
         .option('--expiry <date>', 'no sales after this (ISO date or unix seconds; 0 = none)', '0')
         .option('--duration <time>', 'how long a licence lasts: seconds or 30d, 12h; 0 = until the expiry', '0')
-        .option('--provider <id>', 'a compute provider allowed to train on the data (repeatable; default any)', collect, [])
+        .option('--provider <id>', 'a compute provider allowed to train on the data (repeatable; default any; required with --compute-only)', collect, [])
         .option('--contributor <spec>', 'ADDR:SHARE%:SUBDIR, a contributor, its share of sales and royalties, and its records (repeatable; shares sum to 100%)', collect, [])
         .option('--parent <listing>', 'the listing of the previous version of this dataset')
         .option('--terms <file>', 'the human-readable licence text (its digest is recorded; default: generated from the flags)')
@@ -505,8 +508,9 @@ export function addDataCommands(program: Command) {
       .argument('<LISTING>')
       .requiredOption('--kind <kind>', 'access or training')
       .option('--purposes <list>', `what the data will be used for (default: every purpose the terms allow): ${PURPOSE_NAMES.join(', ')}, bit:N`)
-      .option('--max-price <mUSD>', 'refuse to pay more than this'),
-  ).action(async (raw: string, opts: GlobalOptions & { kind: string; purposes?: string; maxPrice?: string }) => {
+      .option('--max-price <mUSD>', 'refuse to pay more than this')
+      .option('--again', 'buy another even if an unused licence of the same listing, kind and purposes is held'),
+  ).action(async (raw: string, opts: GlobalOptions & { kind: string; purposes?: string; maxPrice?: string; again?: boolean }) => {
     const json = !!opts.json;
     const progress = progressTo(json);
     const listingId = parseListingId(raw);
@@ -519,22 +523,32 @@ export function addDataCommands(program: Command) {
     const listing = await market.readListing(ctx.client, { market: marketAddress, listingId });
     if (!listing) throw new MachinaError(`listing ${listingId} does not exist`, { code: 'NOT_FOUND', field: 'LISTING' });
     purposes ??= listing.terms.purposes;
-    const q = await market.quote(ctx.client, { market: marketAddress, listingId, kind, purposes });
-    if (maxPrice !== undefined && q.price > maxPrice) throw new InvalidArgumentError('--max-price', `listing ${listingId} asks ${mUSD(q.price)} for a ${kind} licence, more than ${mUSD(maxPrice)}`);
-    progress(`quote: ${mUSD(q.price)} for ${kind === 'access' ? 'an access' : 'a training'} licence of listing ${listingId}, covering ${countBits(q.includedMask)} of ${listing.contributors.length} contributor(s) (consent epoch ${q.consentEpoch})`);
-    await ensureTokens(ctx, q.price, progress);
-    const r = await market.buyLicence(ctx.wallet(), { market: marketAddress, token: ctx.address('SettlementToken'), listingId, kind, purposes, maxPrice: maxPrice ?? q.price, expectedConsentEpoch: q.consentEpoch });
+    const reuse = !opts.again;
+    const holder = ctx.wallet().account.address;
+    // An unused licence already held is returned instead of buying (no quote, no tokens needed); --again buys anyway.
+    const held = reuse ? await market.findHeldLicence(ctx.client, { market: marketAddress, holder, listingId, kind, purposes }) : null;
+    let q: { price: bigint; consentEpoch: number } | undefined;
+    if (!held) {
+      const quoted = await market.quote(ctx.client, { market: marketAddress, listingId, kind, purposes });
+      if (maxPrice !== undefined && quoted.price > maxPrice) throw new InvalidArgumentError('--max-price', `listing ${listingId} asks ${mUSD(quoted.price)} for a ${kind} licence, more than ${mUSD(maxPrice)}`);
+      progress(`quote: ${mUSD(quoted.price)} for ${kind === 'access' ? 'an access' : 'a training'} licence of listing ${listingId}, covering ${countBits(quoted.includedMask)} of ${listing.contributors.length} contributor(s) (consent epoch ${quoted.consentEpoch})`);
+      await ensureTokens(ctx, quoted.price, progress);
+      q = quoted;
+    }
+    const r = await market.buyLicence(ctx.wallet(), { market: marketAddress, token: ctx.address('SettlementToken'), listingId, kind, purposes, maxPrice: maxPrice ?? q?.price, expectedConsentEpoch: q?.consentEpoch, reuse });
     const licence = await market.readLicence(ctx.client, { market: marketAddress, licenceId: r.licenceId });
     const included = listing.contributors.map((c, index) => ({ index, account: c.account, included: ((r.includedMask >> BigInt(index)) & 1n) === 1n }));
-    const out = { licenceId: r.licenceId, listingId, kind, purposes, holder: ctx.wallet().account.address, price: r.price, includedMask: r.includedMask, contributors: included, expiresAt: licence?.expiresAt ?? null, tx: r.txHash };
+    const out = { licenceId: r.licenceId, listingId, kind, purposes, holder, price: r.price, reused: r.reused, includedMask: r.includedMask, contributors: included, expiresAt: licence?.expiresAt ?? null, tx: r.txHash };
     emit({ json }, out, () => [
-      `licence ${r.licenceId}: ${kind} of listing ${listingId} for ${mUSD(r.price)}`,
+      r.reused
+        ? `licence ${r.licenceId}: ${kind} of listing ${listingId}, reused: you already hold it, unused, for the same purposes; nothing bought (--again buys another)`
+        : `licence ${r.licenceId}: ${kind} of listing ${listingId} for ${mUSD(r.price)}`,
       ...table([
         ['purposes', purposes!.join(', ')],
         ['holder', out.holder],
         ['expires', out.expiresAt ? new Date(Number(out.expiresAt) * 1000).toISOString() : 'with the terms (or never)'],
         ...included.map((c): [string, unknown] => [`contributor ${c.index}`, `${c.account} ${c.included ? 'included' : 'left out (no consent covering this sale)'}`]),
-        ['tx', r.txHash],
+        [r.reused ? 'bought in tx' : 'tx', r.txHash],
       ]),
       kind === 'access' ? `fetch the data with: machina data fetch ${r.licenceId} --out DIR` : 'train on it through compute-to-data (the data goes only to an allowed provider)',
     ]);

@@ -313,6 +313,8 @@ export const dataHandlers: Record<string, Handler> = {
         training_allowed: t.trainingAllowed,
         compute_only: t.computeOnly,
         expiry: t.expiry,
+        // every terms change bumps the listing's quote epoch (0 at publication)
+        consent_epoch: Number(a.epoch),
         updated_block: e.blockNumber,
       })
       .where('listing_id', '=', str(a.listingId))
