@@ -43,6 +43,7 @@ const SLOW_FIRST = [
   'test/dashboard.provenance.test.ts',
   'test/dashboard.wallet.test.ts',
   'test/dashboard.data.test.ts',
+  'test/data/c2d.test.ts',
   'test/cli.test.ts',
 ];
 

@@ -15,6 +15,7 @@ import { loadSettings } from '../src/config/settings.ts';
 import { protocolPlan } from '../src/protocol/plan.ts';
 import { startMachine, type Machine } from '../src/runtime/machine.ts';
 import { runCli } from './helpers/cli.ts';
+import { seedEmbeddedDatabase } from './helpers/pglite.ts';
 
 const CALLS = 1_000;
 const BPS = 10_000n;
@@ -68,6 +69,7 @@ describe('data market end to end (issue #7 "Done means")', () => {
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'machina-issue7-'));
     const settings = loadSettings({ devnetPort: '0', port: '0', dataDir: path.join(dir, 'data'), deploymentsDir: path.join(dir, 'deployments'), fresh: true }, {}, { node: true });
+    await seedEmbeddedDatabase(path.join(settings.dataDir, 'node', '31337'));
     machine = await startMachine({ settings, plan: protocolPlan, version: 'test' });
     env = {
       MACHINA_RPC_URL: machine.devnet!.rpcUrl,

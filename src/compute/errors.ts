@@ -1,6 +1,7 @@
 // The compute domain's errors: bad input caught before any transaction (naming the field and the reason), and
 // the market contract's custom errors turned into one readable line that keeps the error's name and arguments.
 import { MachinaError } from '../errors/index.ts';
+import { asRevertError, isRevertNamed, revertArg as str, revertErrorParameters, type RevertSentences } from '../errors/revert.ts';
 // A cycle (market.ts imports this module), safe because JOB_STATUS is read only when a message is built.
 import { JOB_STATUS } from './market.ts';
 
@@ -16,10 +17,8 @@ export class InvalidComputeInputError extends MachinaError {
   }
 }
 
-const str = (v: unknown) => (typeof v === 'bigint' ? v.toString() : typeof v === 'string' ? v : JSON.stringify(v));
-
 /** Readable sentences for the market's custom errors; arguments in the order the ABI declares them. */
-const sentences: Record<string, (a: readonly unknown[]) => string> = {
+const sentences: RevertSentences = {
   ZeroAddress: () => 'an address argument is the zero address',
   ZeroAmount: () => 'the amount is zero',
   InvalidConfig: (a) => `invalid market config field ${str(a[0])}`,
@@ -83,28 +82,14 @@ export class ComputeRevertError extends MachinaError {
   readonly args: readonly unknown[];
   readonly functionName: string;
   constructor(functionName: string, errorName: string, args: readonly unknown[], cause?: unknown) {
-    const sentence = sentences[errorName]?.(args) ?? `${errorName}(${args.map(str).join(', ')})`;
-    super(`${functionName} reverted: ${sentence} (${errorName})`, {
-      code: 'COMPUTE_REVERTED',
-      details: { functionName, errorName, args: args.map(str) },
-      cause,
-    });
+    super(...revertErrorParameters('COMPUTE_REVERTED', sentences, functionName, errorName, args, cause));
     this.errorName = errorName;
     this.args = args;
     this.functionName = functionName;
   }
 }
 
-/** The decoded custom error of a viem revert somewhere in `error`'s cause chain. */
-export function revertOf(error: unknown): { errorName: string; args: readonly unknown[] } | undefined {
-  let cur: unknown = error;
-  for (let depth = 0; cur && typeof cur === 'object' && depth < 8; depth++) {
-    const c = cur as { name?: string; data?: { errorName?: string; args?: readonly unknown[] }; cause?: unknown };
-    if (c.name === 'ContractFunctionRevertedError' && c.data?.errorName) return { errorName: c.data.errorName, args: c.data.args ?? [] };
-    cur = c.cause;
-  }
-  return undefined;
-}
+export { revertOf } from '../errors/revert.ts';
 
 /**
  * `error` as a ComputeRevertError when it is a decoded contract revert; otherwise `error` unchanged.
@@ -112,9 +97,7 @@ export function revertOf(error: unknown): { errorName: string; args: readonly un
  * try { ... } catch (e) { throw asComputeError(e, 'bid') }
  */
 export function asComputeError(error: unknown, functionName: string): unknown {
-  if (error instanceof MachinaError) return error;
-  const r = revertOf(error);
-  return r ? new ComputeRevertError(functionName, r.errorName, r.args, error) : error;
+  return asRevertError(error, (r) => new ComputeRevertError(functionName, r.errorName, r.args, error));
 }
 
 /**
@@ -123,6 +106,5 @@ export function asComputeError(error: unknown, functionName: string): unknown {
  * if (isComputeRevert(e, 'WrongStatus', 'NotFinalizable')) return
  */
 export function isComputeRevert(error: unknown, ...names: string[]): boolean {
-  const name = error instanceof ComputeRevertError ? error.errorName : revertOf(error)?.errorName;
-  return name !== undefined && (names.length === 0 || names.includes(name));
+  return isRevertNamed(error instanceof ComputeRevertError ? error.errorName : undefined, error, names);
 }

@@ -2,7 +2,7 @@
 // market's custom errors as one readable sentence that keeps the error's name, and delivery failures that name the
 // file. None of them ever carries key material.
 import { MachinaError } from '../errors/index.ts';
-import { revertOf } from '../compute/errors.ts';
+import { asRevertError, isRevertNamed, revertArg as str, revertErrorParameters, type RevertSentences } from '../errors/revert.ts';
 
 /**
  * A data input (terms, contributors, purposes, amount, id) is wrong; thrown before anything is sent.
@@ -23,7 +23,6 @@ export const LICENCE_KINDS = ['access', 'training'] as const;
 /** `IDataMarket.CreditReason` names; the index is the enum value. */
 export const CREDIT_REASONS = ['sale', 'royalty', 'model-revenue'] as const;
 
-const str = (v: unknown) => (typeof v === 'bigint' ? v.toString() : typeof v === 'string' ? v : JSON.stringify(v));
 const kind = (v: unknown) => LICENCE_KINDS[Number(v)] ?? str(v);
 const time = (v: unknown) => {
   const n = Number(v);
@@ -31,7 +30,7 @@ const time = (v: unknown) => {
 };
 
 /** Readable sentences for the data market's custom errors; arguments in the order the ABI declares them. */
-const sentences: Record<string, (a: readonly unknown[]) => string> = {
+const sentences: RevertSentences = {
   ZeroAddress: () => 'an address argument is the zero address',
   UnknownDataset: (a) => `dataset ${str(a[0])} is not registered in the ProvenanceRegistry`,
   NotRegistrant: (a) => `${str(a[1])} did not register dataset ${str(a[0])} (its registrant is ${str(a[2])})`,
@@ -107,12 +106,7 @@ export class DataRevertError extends MachinaError {
   readonly args: readonly unknown[];
   readonly functionName: string;
   constructor(functionName: string, errorName: string, args: readonly unknown[], cause?: unknown) {
-    const sentence = sentences[errorName]?.(args) ?? `${errorName}(${args.map(str).join(', ')})`;
-    super(`${functionName} reverted: ${sentence} (${errorName})`, {
-      code: 'DATA_REVERTED',
-      details: { functionName, errorName, args: args.map(str) },
-      cause,
-    });
+    super(...revertErrorParameters('DATA_REVERTED', sentences, functionName, errorName, args, cause));
     this.reason = errorName;
     this.errorName = errorName;
     this.args = args;
@@ -126,9 +120,7 @@ export class DataRevertError extends MachinaError {
  * try { ... } catch (e) { throw asDataError(e, 'buy') }
  */
 export function asDataError(error: unknown, functionName = 'call'): unknown {
-  if (error instanceof MachinaError) return error;
-  const r = revertOf(error);
-  return r ? new DataRevertError(functionName, r.errorName, r.args, error) : error;
+  return asRevertError(error, (r) => new DataRevertError(functionName, r.errorName, r.args, error));
 }
 
 /**
@@ -137,8 +129,7 @@ export function asDataError(error: unknown, functionName = 'call'): unknown {
  * if (isDataRevert(e, 'ConsentChanged')) return quoteAgain()
  */
 export function isDataRevert(error: unknown, ...names: string[]): boolean {
-  const name = error instanceof DataRevertError ? error.errorName : revertOf(error)?.errorName;
-  return name !== undefined && (names.length === 0 || names.includes(name));
+  return isRevertNamed(error instanceof DataRevertError ? error.errorName : undefined, error, names);
 }
 
 /**

@@ -2,8 +2,6 @@
 // each contributor's. Checked before anything is kept: the folder must hash to the listing's dataset root,
 // every file must belong to exactly one contributor, and each contributor's files must hash to the
 // recordsRoot the listing carries on chain. A bad field is a 400 naming it; nothing is half-written.
-import { realpath, stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { Hex } from 'viem';
 import { MachinaError } from '../../errors/index.ts';
 import { hashDirectory } from '../../provenance/directory.ts';
@@ -11,9 +9,9 @@ import { buildManifest } from '../../provenance/manifest.ts';
 import type { Manifest, ManifestEntry } from '../../provenance/types.ts';
 import { ApiError } from '../api/errors.ts';
 import { isStorableText } from '../api/inputs.ts';
+import { MAX_LOCATION, parseDirectoryLocation } from '../provenance/routes.ts';
 import type { RecordFile } from './queries.ts';
 
-const MAX_LOCATION = 4096;
 const MAX_PATHS = 200_000;
 
 const bad = (field: string, reason: string) => new ApiError(400, 'INVALID_ARGUMENT', `${field}: ${reason}`, field);
@@ -27,19 +25,7 @@ export type RecordsPartition = { location: string; manifest: Manifest; files: Re
  * An absolute path to an existing directory, resolved (symlinks and all).
  * @example const dir = await parseRecordsLocation('/srv/data/patients-v1')
  */
-export async function parseRecordsLocation(v: unknown): Promise<string> {
-  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_LOCATION || !isStorableText(v)) throw bad('location', `must be a non-empty string of at most ${MAX_LOCATION} characters without NUL or unpaired surrogates`);
-  if (!path.isAbsolute(v)) throw bad('location', 'must be an absolute path');
-  let real: string;
-  try {
-    real = await realpath(v);
-    if (!(await stat(real)).isDirectory()) throw new Error('not a directory');
-  } catch {
-    throw bad('location', `is not an existing directory on this node: ${JSON.stringify(v.slice(0, 200))}`);
-  }
-  if (real.length > MAX_LOCATION || !isStorableText(real)) throw bad('location', `resolves to a path that cannot be stored (longer than ${MAX_LOCATION} characters or not text)`);
-  return real;
-}
+export const parseRecordsLocation: (v: unknown) => Promise<string> = parseDirectoryLocation;
 
 /** `contributors` of the body, shape-checked: [{index, paths: string[]}], indexes unique and known. */
 function parseContributors(v: unknown, listed: readonly ListedContributor[]): { index: number; paths: string[] }[] {

@@ -99,17 +99,15 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   return /^(::ffff:)?127(\.\d{1,3}){3}$/i.test(address) || address === '::1';
 }
 
-const MAX_LOCATION = 4096;
+/** The longest dataset location (a path on the node's machine) the node stores. */
+export const MAX_LOCATION = 4096;
 
 /**
- * Where a dataset's files live, as the node's own machine gives it: an absolute path to an existing
- * directory, resolved (symlinks and all) to the path stored. Only a loopback peer may give one: a
- * location is a path on the uploader's machine, and the node's audits walk and hash it.
+ * `location` of a body, checked: an absolute path to an existing directory on this node, resolved (symlinks and
+ * all) to the path stored. A bad value is a 400 naming `location`.
+ * @example const dir = await parseDirectoryLocation('/srv/data/patients-v1')
  */
-async function parseLocation(c: Context, v: unknown): Promise<string> {
-  if (!isLoopbackAddress(peerAddress(c))) {
-    throw new ApiError(403, 'FORBIDDEN', 'location: only a client on the node\'s own machine (a loopback address) may say where a dataset\'s files live; send the manifest without it', 'location');
-  }
+export async function parseDirectoryLocation(v: unknown): Promise<string> {
   if (typeof v !== 'string' || v.length === 0 || v.length > MAX_LOCATION || !isStorableText(v)) throw bad('location', `must be a non-empty string of at most ${MAX_LOCATION} characters without NUL or unpaired surrogates`);
   if (!path.isAbsolute(v)) throw bad('location', 'must be an absolute path');
   let real: string;
@@ -121,6 +119,18 @@ async function parseLocation(c: Context, v: unknown): Promise<string> {
   }
   if (real.length > MAX_LOCATION || !isStorableText(real)) throw bad('location', `resolves to a path that cannot be stored (longer than ${MAX_LOCATION} characters or not text)`);
   return real;
+}
+
+/**
+ * Where a dataset's files live, as the node's own machine gives it: an absolute path to an existing
+ * directory, resolved (symlinks and all) to the path stored. Only a loopback peer may give one: a
+ * location is a path on the uploader's machine, and the node's audits walk and hash it.
+ */
+async function parseLocation(c: Context, v: unknown): Promise<string> {
+  if (!isLoopbackAddress(peerAddress(c))) {
+    throw new ApiError(403, 'FORBIDDEN', 'location: only a client on the node\'s own machine (a loopback address) may say where a dataset\'s files live; send the manifest without it', 'location');
+  }
+  return parseDirectoryLocation(v);
 }
 
 /** A client's receipt subject, strictly checked; a bad field is a 400 naming it. */
