@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { keccak256, stringToHex, type Address, type Hex } from 'viem';
+import type { Address, Hex } from 'viem';
 import { buildWeb, webDistDir } from '../scripts/build-web.js';
-import { buyLicence, giveConsent, publishListing, registerModelRoyalty, revokeConsent, routeRevenue } from '../src/data/market.ts';
-import { cumulativeSplit, modelRevenueSplit, splitSale } from '../src/data/split.ts';
-import { consentScope, type TermsInput } from '../src/data/terms.ts';
+import { buyLicence, giveConsent, publishListing, registerModelRoyalty, revokeConsent } from '../src/data/market.ts';
+import { splitSale } from '../src/data/split.ts';
+import { consentScope } from '../src/data/terms.ts';
 import { registerAgent } from '../src/identity/actions/agents.ts';
 import { dataModule, dataModules, startNodeData } from '../src/node/data/wiring.ts';
 import { openNodeStore, type NodeStore } from '../src/node/db/store.ts';
@@ -31,14 +31,14 @@ import { faucet } from '../src/pay/token.ts';
 import { registerDataset, registerModel, signModel } from '../src/provenance/actions.ts';
 import { hashDirectory } from '../src/provenance/directory.ts';
 import { startTestChain, type TestChain } from './helpers/chain.ts';
+import { baseTerms, digestOf, MUSD as mUSD } from './data/fixtures.ts';
+import { routeModelRevenue } from './node/fixtures/dataNode.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/machina-dashboard-data.png';
 const hasChromium = existsSync(CHROMIUM);
 const skip = !hasChromium && process.env.CI !== 'true' ? `${CHROMIUM} not found (apt-get install -y chromium); data dashboard test skipped` : false;
 const ZERO = `0x${'0'.repeat(64)}` as Hex;
-const mUSD = 1_000_000n;
-const digestOf = (s: string) => keccak256(stringToHex(s));
 const short = (a: string) => `${a.slice(0, 6)}…${a.slice(-4)}`;
 const lower = (a: string | null) => (a ?? '').toLowerCase();
 
@@ -114,21 +114,7 @@ describe('dashboard: data marketplace', { skip }, () => {
   let toBeneficiary: bigint;
   const revenue = 12n * mUSD;
 
-  const terms = (over: Partial<TermsInput> = {}): TermsInput => ({
-    accessPrice: 5n * mUSD,
-    trainingPrice: 20n * mUSD,
-    royaltyBps: 1000,
-    trainingAllowed: true,
-    commercialUse: false,
-    attribution: true,
-    computeOnly: false,
-    purposes: ['research', 'public-health'],
-    expiry: 0,
-    licenceDuration: 30 * 86_400,
-    termsDigest: digestOf('licence text v1'),
-    allowedProviders: [],
-    ...over,
-  });
+  const terms = baseTerms;
 
   async function api<T>(p: string): Promise<T> {
     const res = await fetch(`${node.url}${p}`);
@@ -237,12 +223,9 @@ describe('dashboard: data marketplace', { skip }, () => {
     await registerModel(trainer, { registry, input, signer: trainer.account.address, signature });
     model = input.weightsDigest;
     ({ vault } = await registerModelRoyalty(trainer, { market, weightsDigest: model, licenceIds: [trainingLicence], beneficiary, agentURI: 'https://example.com/diabetes-risk.json' }));
-    await faucet(chain.client, chain.wallet(0), { token, to: vault, amount: revenue });
-    const routed = await routeRevenue(chain.wallet(0), { market, weightsDigest: model });
+    let routed: Awaited<ReturnType<typeof routeModelRevenue>>['routed'];
+    ({ routed, royalties, toBeneficiary } = await routeModelRevenue(chain, { market, token, vault, model, revenue, royaltyBps: [1000], shares }));
     assert.equal(routed.amount, revenue);
-    const split = modelRevenueSplit(revenue, [1000]);
-    royalties = cumulativeSplit(split.datasets[0]!, shares);
-    toBeneficiary = split.beneficiary;
     assert.equal(routed.toBeneficiary, toBeneficiary);
 
     // Contributor 1 revokes after the model was trained: the audit names the model; its royalties stay.

@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { keccak256, stringToHex, type Address, type Hex } from 'viem';
+import type { Address } from 'viem';
+import { seededRng } from '../../src/compute/workloads/random.ts';
 import { InvalidDataInputError } from '../../src/data/errors.ts';
 import { patientFeatures, patientRecords, PATIENT_FEATURES, writePatientRecords } from '../../src/data/examples/patients.ts';
 import { cumulativeSplit, modelRevenueSplit, residualWithdrawable, routeRevenueCredits, splitSale } from '../../src/data/split.ts';
@@ -25,27 +26,12 @@ import {
   validateContributors,
   validateTerms,
   type ContributorInput,
-  type TermsInput,
 } from '../../src/data/terms.ts';
+import { contributorsOf, digestOf as digest, termsWith } from './fixtures.ts';
 
-const digest = (s: string): Hex => keccak256(stringToHex(s));
 const acct = (i: number) => `0x${(i + 1).toString(16).padStart(40, '0')}` as Address;
-const terms = (over: Partial<TermsInput> = {}): TermsInput => ({
-  accessPrice: 10_000_000n,
-  trainingPrice: 50_000_000n,
-  royaltyBps: 1_000,
-  trainingAllowed: true,
-  commercialUse: false,
-  attribution: true,
-  computeOnly: false,
-  purposes: ['research', 'public-health'],
-  expiry: 0,
-  licenceDuration: 86_400,
-  termsDigest: digest('terms'),
-  allowedProviders: [],
-  ...over,
-});
-const contributors = (shares: number[]): ContributorInput[] => shares.map((shareBps, i) => ({ account: acct(i), shareBps, recordsRoot: digest(`records-${i}`) }));
+const terms = termsWith({ accessPrice: 10_000_000n, trainingPrice: 50_000_000n, licenceDuration: 86_400, termsDigest: digest('terms') });
+const contributors = (shares: number[]): ContributorInput[] => contributorsOf(shares.map((_, i) => acct(i)), shares);
 
 /** Throws InvalidDataInputError with this field (and a reason matching `reason`, if given). */
 function throwsField(fn: () => unknown, field: string, reason?: RegExp) {
@@ -55,18 +41,6 @@ function throwsField(fn: () => unknown, field: string, reason?: RegExp) {
     if (reason) assert.match(e.message, reason);
     return true;
   });
-}
-
-/** mulberry32: the same sequence on every run. */
-function seeded(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** n random positive shares summing to 10,000. */
@@ -196,7 +170,7 @@ describe('splits', () => {
   });
 
   it('conserves every unit over random prices, shares, masks and revenue streams (seeded)', () => {
-    const r = seeded(7);
+    const r = seededRng(7);
     for (let round = 0; round < 2_000; round++) {
       const n = 1 + Math.floor(r() * 32);
       const shares = randomShares(r, n);

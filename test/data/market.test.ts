@@ -49,15 +49,15 @@ import {
   withdrawDataCredit,
 } from '../../src/data/market.ts';
 import { routeRevenueCredits, splitSale } from '../../src/data/split.ts';
-import { consentScope, type ContributorInput, type TermsInput } from '../../src/data/terms.ts';
+import { consentScope, type ContributorInput } from '../../src/data/terms.ts';
 import { formatError } from '../../src/errors/index.ts';
 import { registerAgent } from '../../src/identity/actions/agents.ts';
 import { faucet, tokenBalance } from '../../src/pay/token.ts';
 import { registerDataset, registerModel, signModel } from '../../src/provenance/actions.ts';
 import { startTestChain, type TestChain } from '../helpers/chain.ts';
+import { contributorsOf, digestOf as digest, termsWith } from './fixtures.ts';
 
 const M = 1_000_000n;
-const digest = (s: string): Hex => keccak256(stringToHex(s));
 
 describe('data market actions', () => {
   let chain: TestChain;
@@ -77,22 +77,8 @@ describe('data market actions', () => {
   let jobId: bigint;
   let providerId: bigint;
 
-  const terms = (over: Partial<TermsInput> = {}): TermsInput => ({
-    accessPrice: 10n * M + 1n,
-    trainingPrice: 50n * M + 3n,
-    royaltyBps: 1_500,
-    trainingAllowed: true,
-    commercialUse: false,
-    attribution: true,
-    computeOnly: false,
-    purposes: ['research', 'public-health'],
-    expiry: 0,
-    licenceDuration: 0,
-    termsDigest: digest('licence text v1'),
-    allowedProviders: [],
-    ...over,
-  });
-  const people = (): ContributorInput[] => contributors.map((w, i) => ({ account: w.account.address, shareBps: shares[i]!, recordsRoot: digest(`records:${i}`) }));
+  const terms = termsWith({ accessPrice: 10n * M + 1n, trainingPrice: 50n * M + 3n, royaltyBps: 1_500, licenceDuration: 0 });
+  const people = (): ContributorInput[] => contributorsOf(contributors.map((w) => w.account.address), shares);
   const nonceOf = (w: MachinaWalletClient) => chain.client.getTransactionCount({ address: w.account.address });
   const balanceOf = (owner: Address) => tokenBalance(chain.client, { token, owner });
   const credits = () => Promise.all(contributors.map((w) => readDataCredit(chain.client, { market, account: w.account.address })));

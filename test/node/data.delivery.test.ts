@@ -12,7 +12,6 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { toHex, type Address, type Hex } from 'viem';
@@ -26,15 +25,15 @@ import { DataDeliveryError } from '../../src/data/errors.ts';
 import { bindTrainingRun, buyLicence, giveConsent, revokeConsent, setTerms } from '../../src/data/market.ts';
 import { consentScope } from '../../src/data/terms.ts';
 import { faucet } from '../../src/pay/token.ts';
-import { startTestChain, type TestChain } from '../helpers/chain.ts';
-import { databaseKinds } from './fixtures/stores.ts';
+import type { TestChain } from '../helpers/chain.ts';
 import { makeProvider, randomDigest } from './fixtures/computeNode.ts';
-import { baseTerms, digestOf, getJson, listPatientRecords, MUSD, sendJson, startDataNode, waitFor, type DataNode, type TestListing } from './fixtures/dataNode.ts';
+import { baseTerms, digestOf, getJson, listPatientRecords, MUSD, sendJson, startDataTestBed, waitFor, type DataNode, type DataTestBed, type TestListing } from './fixtures/dataNode.ts';
 
 const keyOf = (i: number): DataKey => dataKeyFromPrivateKey(toHex(mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: i }).getHdKey().privateKey!));
 
 describe('licensed delivery', () => {
   let chain: TestChain;
+  let bed: DataTestBed;
   let n: DataNode;
   let work: string;
   let market: Address;
@@ -59,11 +58,8 @@ describe('licensed delivery', () => {
   const sitesOf = (files: { path: string }[]) => [...new Set(files.map((f) => f.path.split('/')[0]))].sort();
 
   before(async () => {
-    chain = await startTestChain();
-    n = await startDataNode({ chain, kind: (await databaseKinds()).includes('postgres') ? 'postgres' : 'pglite' });
-    market = chain.address('DataMarket');
-    token = chain.address('SettlementToken');
-    work = mkdtempSync(path.join(tmpdir(), 'machina-delivery-test-'));
+    bed = await startDataTestBed('machina-delivery-test-');
+    ({ chain, n, market, token, work } = bed);
     A = await listPatientRecords(chain, { work, name: 'cohort', seller: 1, contributors: [5000, 3000, 2000].map((shareBps, i) => ({ wallet: 2 + i, shareBps })) });
     B = await listPatientRecords(chain, { work, name: 'other', seller: 1, contributors: [{ wallet: 7, shareBps: 10_000 }], seed: 9 });
     C = await listPatientRecords(chain, { work, name: 'short-lived', seller: 1, contributors: [{ wallet: 7, shareBps: 10_000 }], seed: 11, terms: { licenceDuration: 60 } });
@@ -90,9 +86,7 @@ describe('licensed delivery', () => {
   });
 
   after(async () => {
-    await n?.stop();
-    await chain?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await bed?.stop();
   });
 
   it('the holder\'s key receives the covered records, decrypted and verified byte for byte; the uncovered contributor is left out', async () => {

@@ -8,25 +8,20 @@
 // licences, an account's royalties and a model's royalty flow agree with the chain to the unit; the records
 // partition is checked before anything is kept; a reorg takes a sale away; every route is in the OpenAPI.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Address, Hex } from 'viem';
-import { buyLicence, giveConsent, quote, readDataCredit, registerModelRoyalty, revokeConsent, routeRevenue, setTerms, withdrawDataCredit } from '../../src/data/market.ts';
-import { cumulativeSplit, modelRevenueSplit, splitSale } from '../../src/data/split.ts';
+import { buyLicence, giveConsent, quote, readDataCredit, registerModelRoyalty, revokeConsent, setTerms, withdrawDataCredit } from '../../src/data/market.ts';
+import { splitSale } from '../../src/data/split.ts';
 import { consentScope } from '../../src/data/terms.ts';
 import { registerAgent } from '../../src/identity/actions/agents.ts';
 import { faucet } from '../../src/pay/token.ts';
 import { registerModel, signModel } from '../../src/provenance/actions.ts';
-import { startTestChain, type TestChain } from '../helpers/chain.ts';
-import { baseTerms, digestOf, getJson, listPatientRecords, MUSD, sendJson, startDataNode, waitFor, ZERO32, type DataNode, type TestListing } from './fixtures/dataNode.ts';
-import { databaseKinds } from './fixtures/stores.ts';
-
-const kinds = await databaseKinds();
+import type { TestChain } from '../helpers/chain.ts';
+import { baseTerms, digestOf, getJson, listPatientRecords, MUSD, routeModelRevenue, sendJson, startDataTestBed, waitFor, ZERO32, type DataNode, type DataTestBed, type TestListing } from './fixtures/dataNode.ts';
 
 describe('data marketplace in the node', () => {
   let chain: TestChain;
+  let bed: DataTestBed;
   let n: DataNode;
   let work: string;
   let market: Address;
@@ -46,11 +41,8 @@ describe('data marketplace in the node', () => {
   const addr = (i: number) => chain.wallet(i).account.address;
 
   before(async () => {
-    chain = await startTestChain();
-    n = await startDataNode({ chain, kind: kinds.includes('postgres') ? 'postgres' : 'pglite' });
-    market = chain.address('DataMarket');
-    token = chain.address('SettlementToken');
-    work = mkdtempSync(path.join(tmpdir(), 'machina-data-test-'));
+    bed = await startDataTestBed('machina-data-test-');
+    ({ chain, n, market, token, work } = bed);
     // Commercial terms: a model royalty needs commercial training licences.
     A = await listPatientRecords(chain, { work, name: 'diabetes-cohort', seller: 1, contributors: shares.map((shareBps, i) => ({ wallet: 2 + i, shareBps })), terms: { commercialUse: true, accessPrice: 4n * MUSD } });
     B = await listPatientRecords(chain, { work, name: 'school-essays', seller: 1, contributors: [{ wallet: 7, shareBps: 10_000 }], terms: { purposes: ['education'], trainingAllowed: false, royaltyBps: 0, accessPrice: 2n * MUSD } });
@@ -81,12 +73,9 @@ describe('data marketplace in the node', () => {
     await registerModel(trainer, { registry, input, signer: trainer.account.address, signature: await signModel(trainer, { chainId: chain.deployment.chainId, registry, input }) });
     model = input.weightsDigest;
     ({ vault } = await registerModelRoyalty(trainer, { market, weightsDigest: model, licenceIds: [trainingLicence], beneficiary: addr(6), agentURI: 'https://example.com/diabetes-risk.json' }));
-    await faucet(chain.client, chain.wallet(0), { token, to: vault, amount: revenue });
-    const routed = await routeRevenue(chain.wallet(0), { market, weightsDigest: model });
+    let routed: Awaited<ReturnType<typeof routeModelRevenue>>['routed'];
+    ({ routed, royalties, toBeneficiary } = await routeModelRevenue(chain, { market, token, vault, model, revenue, royaltyBps: [1000], shares }));
     assert.equal(routed.amount, revenue);
-    const split = modelRevenueSplit(revenue, [1000]);
-    royalties = cumulativeSplit(split.datasets[0]!, shares);
-    toBeneficiary = split.beneficiary;
 
     // Contributor 1 revokes after the model; contributor 0 withdraws everything.
     await revokeConsent(chain.wallet(3), { market, listingId: A.listingId });
@@ -95,9 +84,7 @@ describe('data marketplace in the node', () => {
   });
 
   after(async () => {
-    await n?.stop();
-    await chain?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await bed?.stop();
   });
 
   it('catalogue: both listings with names and terms by purpose name; q, purpose, owner and pages narrow it; a bad purpose names the field', async () => {

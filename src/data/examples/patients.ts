@@ -3,6 +3,7 @@
 // features so a model trained on them learns something. `patientFeatures` is the `patients-v1` feature adapter.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { seededRng } from '../../compute/workloads/random.ts';
 import { InvalidDataInputError } from '../errors.ts';
 
 export type PatientRecord = {
@@ -30,14 +31,7 @@ export const PATIENT_FEATURES = 7;
 function rng(seed: string): () => number {
   let h = 0x811c9dc5;
   for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 0x01000193) >>> 0;
-  let a = h;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededRng(h);
 }
 
 /** A standard normal draw (Box-Muller). */
