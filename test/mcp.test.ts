@@ -20,6 +20,7 @@ import { createMcpHttpHandler, createMcpServer, MCP_TOOL_NAMES } from '../src/mc
 import { WALLET_TOOL_NAMES } from '../src/mcp/wallet.ts';
 import { PROVENANCE_TOOL_NAMES } from '../src/mcp/provenance.ts';
 import { COMPUTE_TOOL_NAMES } from '../src/mcp/compute.ts';
+import { DATA_TOOL_NAMES } from '../src/mcp/data.ts';
 import { dropSchema } from '../src/node/db/open.ts';
 import { openNodeStore, type NodeStore } from '../src/node/db/store.ts';
 import { startIndexer, type RunningIndexer } from '../src/node/indexer/indexer.ts';
@@ -320,10 +321,10 @@ describe('MCP server', () => {
 
     it('serves every tool; stderr says what it serves and signs with', async () => {
       const { tools } = await mcp.client.listTools();
-      assert.deepEqual(tools.map((t) => t.name), [...MCP_TOOL_NAMES, ...WALLET_TOOL_NAMES, ...PROVENANCE_TOOL_NAMES, ...COMPUTE_TOOL_NAMES]);
+      assert.deepEqual(tools.map((t) => t.name), [...MCP_TOOL_NAMES, ...WALLET_TOOL_NAMES, ...PROVENANCE_TOOL_NAMES, ...COMPUTE_TOOL_NAMES, ...DATA_TOOL_NAMES]);
       const signer = mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: 3 }).address;
       assert.match(stderr, /no local deployment for chain 31337; using the node's \(http:\/\/127\.0\.0\.1:\d+\/v1\/contracts\)/);
-      assert.match(stderr, new RegExp(`serving ${MCP_TOOL_NAMES.length + WALLET_TOOL_NAMES.length + PROVENANCE_TOOL_NAMES.length + COMPUTE_TOOL_NAMES.length} tools on stdio; reading from ${node.url.replace(/[.]/g, '\\.')}; signing as ${signer} on chain 31337`));
+      assert.match(stderr, new RegExp(`serving ${MCP_TOOL_NAMES.length + WALLET_TOOL_NAMES.length + PROVENANCE_TOOL_NAMES.length + COMPUTE_TOOL_NAMES.length + DATA_TOOL_NAMES.length} tools on stdio; reading from ${node.url.replace(/[.]/g, '\\.')}; signing as ${signer} on chain 31337`));
     });
 
     it('register_agent, get_agent, give_feedback, request_validation and get_validation', async () => {

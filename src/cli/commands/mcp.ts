@@ -96,7 +96,7 @@ export function addMcpCommand(program: Command): Command {
       });
       await checkNode(nodeUrl, chainId, log);
       log(
-        `serving ${MCP_TOOL_NAMES.length + PROVENANCE_TOOL_NAMES.length + COMPUTE_TOOL_NAMES.length - (compute.submit ? 0 : 1) + (wallet ? WALLET_TOOL_NAMES.length - (wallet.payingFetch ? 0 : 1) : 0)} tools on stdio; reading from ${nodeUrl}` +
+        `serving ${MCP_TOOL_NAMES.length + PROVENANCE_TOOL_NAMES.length + COMPUTE_TOOL_NAMES.length - (compute.submit ? 0 : 1) + DATA_TOOL_NAMES.length - (data.buy ? 0 : 1) - (data.fetch ? 0 : 1) + (wallet ? WALLET_TOOL_NAMES.length - (wallet.payingFetch ? 0 : 1) : 0)} tools on stdio; reading from ${nodeUrl}` +
           (writer ? `; signing as ${writer.address} on chain ${chainId}` : writerError ? '' : '; no signer (write tools answer SIGNER_NOT_CONFIGURED)'),
       );
       await serveMcpStdio({ queries, writer, writerError, version: VERSION, wallet, provenance, compute, data });
