@@ -36,3 +36,23 @@ export function serializeWrites(wallet: MachinaWalletClient): MachinaWalletClien
     deployContract: ((args: never) => serial(() => wallet.deployContract(args))) as MachinaWalletClient['deployContract'],
   };
 }
+
+const walletLocks = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `task` after every earlier task of the same wallet address (in this process) settled: an approval and the
+ * write that spends it stay together, so concurrent writes from one EOA (a data licence purchase, a compute post,
+ * stake or challenge) do not overwrite each other's allowance or race for a nonce. One map serves every market.
+ * @example
+ * await underWalletLock(wallet, async () => { await ensureAllowance(wallet, { token, spender, amount }); return buy() })
+ */
+export async function underWalletLock<T>(wallet: MachinaWalletClient, task: () => Promise<T>): Promise<T> {
+  const key = wallet.account.address.toLowerCase();
+  const run = (walletLocks.get(key) ?? Promise.resolve()).then(task, task);
+  const tail = run.catch(() => {});
+  walletLocks.set(key, tail);
+  void tail.then(() => {
+    if (walletLocks.get(key) === tail) walletLocks.delete(key);
+  });
+  return run;
+}

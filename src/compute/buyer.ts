@@ -262,6 +262,25 @@ export type JobResult = {
 };
 
 /**
+ * The first ResultCommitted of `job` with output `digest` (its args: provider, digest, URI), or null. The logs are
+ * scanned backward from the head in ranges hosted RPCs accept, no further back than the job's posting or `fromBlock`.
+ * @example
+ * const hit = await findCommittedResult(client, { market, job, digest })
+ */
+export async function findCommittedResult(
+  client: ReadClient,
+  p: { market: Address; job: Pick<JobState, 'jobId' | 'postedAt'>; digest: Hex; fromBlock?: bigint | undefined },
+): Promise<{ outputDigest?: Hex; outputURI?: string; providerId?: bigint } | null> {
+  type Committed = { args: { outputDigest?: Hex; outputURI?: string; providerId?: bigint } };
+  const hit = await findEventBackward<Committed, Committed>(
+    client,
+    { address: p.market, abi: computeMarketAbi, eventName: 'ResultCommitted', args: { jobId: p.job.jobId }, fromBlock: p.fromBlock, notBefore: p.job.postedAt },
+    (logs) => logs.find((l) => l.args.outputDigest?.toLowerCase() === p.digest.toLowerCase()),
+  );
+  return hit?.args ?? null;
+}
+
+/**
  * The accepted result of a job: its digest and where to fetch it (the logs are read backward from the head, in
  * ranges hosted RPCs accept, back to the job's posting or `fromBlock`). An accepted output may be a failure record
  * (the workload failed the same way for every provider): read it with `decodeFailureRecord`.
@@ -274,16 +293,10 @@ export async function jobResult(p: { client: ReadClient; market: Address; jobId:
   if (!job) throw new NotFoundError(`job ${p.jobId}`, 'jobId');
   const out: JobResult = { jobId: job.jobId, status: job.status, acceptedDigest: job.acceptedDigest, outputURI: null, providerId: null };
   if (!job.acceptedDigest) return out;
-  // Scanned backward from the head in ranges hosted RPCs accept, no further back than the job's posting.
-  type Committed = { args: { outputDigest?: Hex; outputURI?: string; providerId?: bigint } };
-  const accepted = await findEventBackward<Committed, Committed>(
-    p.client,
-    { address: p.market, abi: computeMarketAbi, eventName: 'ResultCommitted', args: { jobId: job.jobId }, fromBlock: p.fromBlock, notBefore: job.postedAt },
-    (logs) => logs.find((l) => l.args.outputDigest?.toLowerCase() === job.acceptedDigest!.toLowerCase()),
-  );
+  const accepted = await findCommittedResult(p.client, { market: p.market, job, digest: job.acceptedDigest, fromBlock: p.fromBlock });
   if (accepted) {
-    out.outputURI = accepted.args.outputURI ?? null;
-    out.providerId = accepted.args.providerId ?? null;
+    out.outputURI = accepted.outputURI ?? null;
+    out.providerId = accepted.providerId ?? null;
   }
   return out;
 }

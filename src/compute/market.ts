@@ -19,8 +19,10 @@ import {
 } from 'viem';
 import { computeMarketAbi, settlementTokenAbi } from '../chain/artifacts/index.ts';
 import type { MachinaPublicClient, MachinaWalletClient } from '../chain/clients.ts';
+import { underWalletLock } from '../chain/serial.ts';
 import { eventOf } from '../chain/write.ts';
 import { MachinaError } from '../errors/index.ts';
+import { ensureAllowance as ensureTokenAllowance } from '../pay/token.ts';
 import type { Call } from '../wallet/calls.ts';
 import { readerOf, sendWrite } from '../wallet/client.ts';
 import { eventsInRange } from './chainLogs.ts';
@@ -325,42 +327,15 @@ function marketLogs<const name extends ContractEventName<typeof computeMarketAbi
   return parseEventLogs({ abi: computeMarketAbi, logs: receipt.logs, eventName }).filter((l) => l.address.toLowerCase() === market.toLowerCase());
 }
 
-const walletLocks = new Map<string, Promise<unknown>>();
-
 /**
- * Runs `task` after every earlier task of the same wallet address (in this process) settled: an approval and the
- * write that spends it stay together, so concurrent posts, stakes and challenges from one EOA do not overwrite each
- * other's allowance or race for a nonce.
- */
-async function underWalletLock<T>(wallet: MachinaWalletClient, task: () => Promise<T>): Promise<T> {
-  const key = wallet.account.address.toLowerCase();
-  const prev = walletLocks.get(key) ?? Promise.resolve();
-  const run = prev.then(task, task);
-  const tail = run.catch(() => {});
-  walletLocks.set(key, tail);
-  void tail.then(() => {
-    if (walletLocks.get(key) === tail) walletLocks.delete(key);
-  });
-  return run;
-}
-
-/**
- * Makes sure `spender` may pull `amount` of `token` from the wallet: approves exactly `amount` when the
- * allowance is short, and does nothing otherwise. The market's own actions (postJob, stakeProvider, challenge) call
- * it under a per-wallet lock together with the write that spends the allowance.
+ * `ensureAllowance` of src/pay/token.ts with the token address checked and a failed approval as a compute error.
+ * The market's own actions (postJob, stakeProvider, challenge) call it under the wallet lock together with the write
+ * that spends the allowance.
  * @example
  * await ensureAllowance(wallet, { token, spender: market, amount: 5_000_000n })
  */
 export async function ensureAllowance(wallet: MachinaWalletClient, p: { token: Address; spender: Address; amount: bigint }): Promise<{ txHash: Hex | null }> {
-  const token = address('token', p.token);
-  const allowance = await readerOf(wallet).readContract({ address: token, abi: erc20Abi, functionName: 'allowance', args: [wallet.account.address, p.spender] });
-  if (allowance >= p.amount) return { txHash: null };
-  try {
-    const { hash } = await sendWrite(wallet, { address: token, abi: settlementTokenAbi as unknown as Abi, functionName: 'approve', args: [p.spender, p.amount] });
-    return { txHash: hash };
-  } catch (err) {
-    throw asComputeError(err, 'approve');
-  }
+  return ensureTokenAllowance(wallet, { ...p, token: address('token', p.token) }, (err) => asComputeError(err, 'approve'));
 }
 
 /**

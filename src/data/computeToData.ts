@@ -11,13 +11,12 @@
 //
 // Resumable: an error after the post names the job; calling trainOnData again with the same parameters and that
 // `jobId` continues it (offers only when no offer stands, binds only the licences not yet bound to it).
-import { zeroHash, type Address, type Hex } from 'viem';
+import { zeroAddress, zeroHash, type Address, type Hex } from 'viem';
 import { computeMarketAbi, dataMarketAbi } from '../chain/artifacts/index.ts';
 import type { MachinaPublicClient, MachinaWalletClient } from '../chain/clients.ts';
 import { MachinaError, formatError } from '../errors/index.ts';
 import { fetchBlob } from '../compute/blobs.ts';
-import { submitJob } from '../compute/buyer.ts';
-import { findEventBackward } from '../compute/chainLogs.ts';
+import { findCommittedResult, submitJob } from '../compute/buyer.ts';
 import { isComputeRevert } from '../compute/errors.ts';
 import { acceptResult, cancelJob, offer, pokeJob, readConfig, readJob, readProvider, TERMINAL_STATUSES, type JobState, type MarketConfig } from '../compute/market.ts';
 import { decodeFailureRecord, encodeBundle, encodeDataReference, sha256Hex, validateTrainSpec, WorkloadError, type FeatureAdapterName, type TrainSpec } from '../compute/workloads/index.ts';
@@ -25,7 +24,7 @@ import { hashBytes } from '../provenance/hash.ts';
 import { BOX_OVERHEAD, type DataKey } from './crypto.ts';
 import { InvalidDataInputError } from './errors.ts';
 import { decodeWeights } from './inference.ts';
-import { bindTrainingRun } from './market.ts';
+import { bindTrainingRun, readLicence } from './market.ts';
 
 export type TrainOnDataAddresses = { computeMarket: Address; dataMarket: Address; token: Address };
 
@@ -90,19 +89,6 @@ export type TrainOnDataReturnType = {
   metrics: { features: number; hidden: number; classes: number; lossBefore: number | null; lossAfter: number | null };
 };
 
-const LICENCE_TRAINING = 1;
-
-/** The first ResultCommitted of a job with `digest`: where its output can be fetched before it is accepted. */
-async function committedURI(client: MachinaPublicClient, market: Address, job: JobState, digest: Hex): Promise<string | null> {
-  type Committed = { args: { outputDigest?: Hex; outputURI?: string } };
-  const hit = await findEventBackward<Committed, Committed>(
-    client,
-    { address: market, abi: computeMarketAbi, eventName: 'ResultCommitted', args: { jobId: job.jobId }, notBefore: job.postedAt },
-    (logs) => logs.find((l) => l.args.outputDigest?.toLowerCase() === digest.toLowerCase()),
-  );
-  return hit?.args.outputURI ?? null;
-}
-
 /**
  * Checks every licence before anything is posted: a Training licence of the listing given, held by `holder`, not
  * bound yet, not expired, whose terms allow `providerId`. Throws InvalidDataInputError naming the licence.
@@ -115,28 +101,19 @@ async function checkLicences(
   const bound = new Set<bigint>();
   for (const [i, licenceId] of p.licenceIds.entries()) {
     const field = `licenceIds[${i}]`;
-    let lic: { listingId: bigint; kind: number; expiresAt: number | bigint; jobId: bigint; providerId: bigint };
-    let holder: Address;
-    try {
-      [lic, holder] = await Promise.all([
-        client.readContract({ address: p.market, abi: dataMarketAbi, functionName: 'getLicence', args: [licenceId] }) as unknown as Promise<typeof lic>,
-        client.readContract({ address: p.market, abi: dataMarketAbi, functionName: 'holderOf', args: [licenceId] }) as Promise<Address>,
-      ]);
-    } catch (err) {
-      if (/UnknownLicence|ERC721NonexistentToken/.test(formatError(err))) throw new InvalidDataInputError(field, `licence ${licenceId} does not exist`);
-      throw err;
-    }
-    if (!lic || lic.listingId === 0n) throw new InvalidDataInputError(field, `licence ${licenceId} does not exist`);
+    const lic = licenceId > 0n ? await readLicence(client, { market: p.market, licenceId }) : null;
+    if (!lic || lic.holder === zeroAddress) throw new InvalidDataInputError(field, `licence ${licenceId} does not exist`);
+    const holder = lic.holder;
     if (lic.listingId !== p.listingIds[i]) throw new InvalidDataInputError(`listingIds[${i}]`, `licence ${licenceId} is for listing ${lic.listingId}, not ${p.listingIds[i]}`);
-    if (Number(lic.kind) !== LICENCE_TRAINING) throw new InvalidDataInputError(field, `licence ${licenceId} is an access licence; compute-to-data needs a training licence`);
+    if (lic.kind !== 'training') throw new InvalidDataInputError(field, `licence ${licenceId} is an access licence; compute-to-data needs a training licence`);
     if (holder.toLowerCase() !== p.holder.toLowerCase()) throw new InvalidDataInputError(field, `licence ${licenceId} is held by ${holder}, not by ${p.holder}`);
-    if (lic.jobId !== 0n && p.jobId !== undefined && lic.jobId === p.jobId) {
+    if (lic.jobId !== null && p.jobId !== undefined && lic.jobId === p.jobId) {
       if (lic.providerId !== p.providerId) throw new InvalidDataInputError('providerId', `licence ${licenceId} is bound to job ${p.jobId} on provider ${lic.providerId}, not ${p.providerId}`);
       bound.add(licenceId);
       continue;
     }
-    if (lic.jobId !== 0n) throw new InvalidDataInputError(field, `licence ${licenceId} is already bound to job ${lic.jobId} (a training licence covers one run)`);
-    const expiresAt = Number(lic.expiresAt);
+    if (lic.jobId !== null) throw new InvalidDataInputError(field, `licence ${licenceId} is already bound to job ${lic.jobId} (a training licence covers one run)`);
+    const expiresAt = lic.expiresAt;
     if (expiresAt !== 0 && expiresAt <= now) throw new InvalidDataInputError(field, `licence ${licenceId} expired at ${new Date(expiresAt * 1000).toISOString()}`);
     const terms = (await client.readContract({ address: p.market, abi: dataMarketAbi, functionName: 'getTerms', args: [lic.listingId] })) as unknown as { allowedProviders: readonly bigint[] };
     const allowed = [...terms.allowedProviders];
@@ -303,7 +280,7 @@ export async function trainOnData(p: TrainOnDataParameters): Promise<TrainOnData
   let sealed: Uint8Array;
   let outputURI: string;
   try {
-    const uri = await committedURI(p.client, market, job, outputDigest);
+    const uri = (await findCommittedResult(p.client, { market, job, digest: outputDigest }))?.outputURI ?? null;
     if (!uri) throw new MachinaError(`job ${jobId}: no ResultCommitted log for ${outputDigest}`, { code: 'MISSING_EVENT', field: 'jobId' });
     outputURI = uri;
     p.onEvent?.({ type: 'committed', jobId, outputDigest, outputURI: outputURI.length > 200 ? `${outputURI.slice(0, 197)}...` : outputURI });

@@ -2,14 +2,17 @@
 // by an EIP-712 signature anyone relays, revocation), licences (quote, buy, bind to a compute job), model
 // royalties (register, route revenue) and credits. Every input is checked before anything is sent; reverts become
 // DataRevertError with a sentence; writes go through `sendWrite`, so agent accounts work the same way.
-import { erc20Abi, erc721Abi, zeroAddress, zeroHash, type Abi, type Address, type Hex, type TransactionReceipt } from 'viem';
+import { erc721Abi, zeroAddress, zeroHash, type Abi, type Address, type Hex, type TransactionReceipt } from 'viem';
 import { getEip712Domain, signTypedData } from 'viem/actions';
 import { dataMarketAbi, modelRevenueVaultAbi, settlementTokenAbi } from '../chain/artifacts/index.ts';
 import type { MachinaPublicClient, MachinaWalletClient } from '../chain/clients.ts';
+import { underWalletLock } from '../chain/serial.ts';
 import { eventOf } from '../chain/write.ts';
+import { chainNow } from '../compute/market.ts';
 import { findEventBackward } from '../compute/chainLogs.ts';
+import { ensureAllowance } from '../pay/token.ts';
 import { readerOf, sendWrite } from '../wallet/client.ts';
-import { asDataError, CREDIT_REASONS, DataRevertError, InvalidDataInputError, isDataRevert, LICENCE_KINDS } from './errors.ts';
+import { asDataError, DataRevertError, InvalidDataInputError, isDataRevert, LICENCE_KINDS } from './errors.ts';
 import {
   address,
   bytes32,
@@ -141,12 +144,6 @@ function market(v: unknown) {
   return address('market', v);
 }
 
-/** Chain "now": the later of the latest block's time and the wall clock (a local devnet mines only on demand). */
-async function chainNow(client: ReadClient): Promise<number> {
-  const block = await readerOf(client).getBlock({ blockTag: 'latest' });
-  return Math.max(Number(block.timestamp), Math.floor(Date.now() / 1000));
-}
-
 // ------------------------------------------------------------------------------------------------ writes
 
 async function write(wallet: MachinaWalletClient, at: Address, functionName: string, args: readonly unknown[]) {
@@ -155,20 +152,6 @@ async function write(wallet: MachinaWalletClient, at: Address, functionName: str
   } catch (err) {
     throw asDataError(err, functionName);
   }
-}
-
-const walletLocks = new Map<string, Promise<unknown>>();
-
-/** Runs `task` after this process's earlier tasks of the same wallet: an approval and the buy that spends it stay together. */
-async function underWalletLock<T>(wallet: MachinaWalletClient, task: () => Promise<T>): Promise<T> {
-  const key = wallet.account.address.toLowerCase();
-  const run = (walletLocks.get(key) ?? Promise.resolve()).then(task, task);
-  const tail = run.catch(() => {});
-  walletLocks.set(key, tail);
-  void tail.then(() => {
-    if (walletLocks.get(key) === tail) walletLocks.delete(key);
-  });
-  return run;
 }
 
 /**
@@ -390,7 +373,7 @@ export async function buyLicence(
     if (epoch !== q.consentEpoch) throw new DataRevertError('buy', 'ConsentChanged', [listingId, epoch, q.consentEpoch]);
     const maxPrice = p.maxPrice ?? q.price;
     if (q.price > maxPrice) throw new DataRevertError('buy', 'PriceAboveMax', [q.price, maxPrice]);
-    if (q.price > 0n) await ensureAllowance(wallet, token, at, q.price);
+    if (q.price > 0n) await ensureAllowance(wallet, { token, spender: at, amount: q.price }, (err) => asDataError(err, 'approve'));
     const { hash, receipt } = await write(wallet, at, 'buy', [listingId, kind, purposes, maxPrice, epoch]);
     const a = eventOf(dataMarketAbi, receipt, 'LicenceIssued', at).args;
     return { txHash: hash, licenceId: a.licenceId, price: a.price, includedMask: a.includedMask, consentEpoch: Number(a.consentEpoch), expiresAt: Number(a.expiresAt), reused: false };
@@ -440,16 +423,6 @@ export async function findHeldLicence(
     if (lic && lic.valid && lic.holder.toLowerCase() === holder.toLowerCase() && lic.jobId === null && lic.model === null) return { ...lic, txHash: c.transactionHash };
   }
   return null;
-}
-
-async function ensureAllowance(wallet: MachinaWalletClient, token: Address, spender: Address, amount: bigint) {
-  const allowance = await readerOf(wallet).readContract({ address: token, abi: erc20Abi, functionName: 'allowance', args: [wallet.account.address, spender] });
-  if (allowance >= amount) return;
-  try {
-    await sendWrite(wallet, { address: token, abi: settlementTokenAbi as unknown as Abi, functionName: 'approve', args: [spender, amount] });
-  } catch (err) {
-    throw asDataError(err, 'approve');
-  }
 }
 
 /**
@@ -744,5 +717,3 @@ export async function readDataMarketInfo(client: ReadClient, p: { market: Addres
   return { listingCount, licenceCount, totalCredits, licences, token };
 }
 
-/** Readable name of a `Credited` event's reason (the enum value). */
-export const creditReasonName = (reason: number) => CREDIT_REASONS[reason] ?? 'sale';

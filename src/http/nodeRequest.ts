@@ -77,3 +77,21 @@ export function createNodeRequest({ baseUrl, timeoutMs, fetch: doFetch = globalT
 
   return { baseUrl: base, request };
 }
+
+/**
+ * Retries a node write until the node's indexer has seen the chain event it depends on: the node answers
+ * NOT_FOUND until then. A route the node lacks ("no route …") and any other error are final.
+ * @example
+ * await retryWhileNotIndexed(() => request('PUT', `/v1/data/listings/${id}/records`, { body }), 20_000)
+ */
+export async function retryWhileNotIndexed<T>(fn: () => Promise<T>, timeoutMs = 15_000, pollMs = 250): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof MachinaError && err.code === 'NOT_FOUND') || /^no route /.test(err.message) || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+}

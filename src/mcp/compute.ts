@@ -17,6 +17,7 @@ import { LIST_URI_MAX, truncateJobUris, type JobDetail, type JobRow, type Provid
 import { JOB_STATUS_NAMES } from '../node/compute/module.ts';
 import { formatTokenAmount } from '../pay/token.ts';
 import { guard, toolResult } from './results.ts';
+import { decimal } from './schemas.ts';
 
 export type ComputeSubmitParams = {
   workload: Uint8Array;
@@ -53,7 +54,6 @@ export const MCP_MAX_FILE_BYTES = 64 * 1024 * 1024;
 export const COMPUTE_TOOL_NAMES = ['compute_jobs', 'compute_job', 'compute_providers', 'compute_submit'] as const;
 
 const STATUSES = JOB_STATUS_NAMES.filter((x) => x !== 'none') as [string, ...string[]];
-const decimal = (what: string) => z.string().regex(/^(0|[1-9]\d{0,30})$/, 'must be a non-negative decimal integer').describe(what);
 const jobsOutput = z.looseObject({ jobs: z.array(z.looseObject({ jobId: z.string(), status: z.string() })), next: z.string().nullable() });
 const jobOutput = z.looseObject({ jobId: z.string(), status: z.string(), assignments: z.array(z.looseObject({ providerId: z.string() })) });
 const providersOutput = z.looseObject({ providers: z.array(z.looseObject({ providerId: z.string(), reputation: z.number() })) });
@@ -232,6 +232,31 @@ const inside = (dir: string, file: string) => {
   return rel !== '' && !rel.startsWith('..') && !nodePath.isAbsolute(rel);
 };
 
+/** The workspace with its symlinks resolved; an INVALID_SETTING error when it does not exist. */
+export async function realWorkspace(files: WorkspaceFiles): Promise<string> {
+  try {
+    return await realpath(files.workspace);
+  } catch {
+    throw new MachinaError(`the workspace ${files.workspace} does not exist`, { code: 'INVALID_SETTING', field: 'MACHINA_MCP_WORKSPACE' });
+  }
+}
+
+/**
+ * Why the resolved path `real` may not be used: outside the (resolved) `workspace` or the workspace itself, in a
+ * dotted part, or in a denied directory (`{ denied }` names it); null when it may. Each caller words the refusal.
+ * @example if (await workspaceRefusal(files, workspace, real)) throw refuse('…')
+ */
+export async function workspaceRefusal(files: WorkspaceFiles, workspace: string, real: string): Promise<'outside' | 'dotted' | { denied: string } | null> {
+  if (!inside(workspace, real)) return 'outside';
+  if (nodePath.relative(workspace, real).split(nodePath.sep).some((part) => part.startsWith('.'))) return 'dotted';
+  for (const denied of files.deny ?? []) {
+    if (!denied) continue;
+    const d = await realpath(denied).catch(() => nodePath.resolve(denied));
+    if (real === d || inside(d, real)) return { denied };
+  }
+  return null;
+}
+
 /**
  * The bytes of `file` if it lies inside the workspace (after resolving every symlink), is no dotfile and sits in
  * no dotted or denied directory, is a regular file, and has at most `maxBytes`; else an error naming `field`.
@@ -241,12 +266,7 @@ const inside = (dir: string, file: string) => {
  */
 export async function readWorkspaceFile(files: WorkspaceFiles, file: string, field: string): Promise<Uint8Array> {
   const maxBytes = files.maxBytes ?? MCP_MAX_FILE_BYTES;
-  let workspace: string;
-  try {
-    workspace = await realpath(files.workspace);
-  } catch {
-    throw new MachinaError(`the workspace ${files.workspace} does not exist`, { code: 'INVALID_SETTING', field: 'MACHINA_MCP_WORKSPACE' });
-  }
+  const workspace = await realWorkspace(files);
   const asked = nodePath.resolve(files.workspace, file);
   const refuse = (why: string) => new InvalidArgumentError(field, `${why}; give a file inside the workspace ${workspace} (set MACHINA_MCP_WORKSPACE to change it)`);
   let real: string;
@@ -255,13 +275,10 @@ export async function readWorkspaceFile(files: WorkspaceFiles, file: string, fie
   } catch {
     throw new InvalidArgumentError(field, `cannot read the file ${file} (no such file in the workspace ${workspace})`);
   }
-  if (!inside(workspace, real)) throw refuse(real === asked ? `${file} is outside the workspace` : `${file} leads outside the workspace (through a symlink)`);
-  if (nodePath.relative(workspace, real).split(nodePath.sep).some((part) => part.startsWith('.'))) throw refuse(`${file} is a dotfile or inside a dotted directory`);
-  for (const denied of files.deny ?? []) {
-    if (!denied) continue;
-    const d = await realpath(denied).catch(() => nodePath.resolve(denied));
-    if (real === d || inside(d, real)) throw refuse(`${file} is in Machina's own data (${denied})`);
-  }
+  const why = await workspaceRefusal(files, workspace, real);
+  if (why === 'outside') throw refuse(real === asked ? `${file} is outside the workspace` : `${file} leads outside the workspace (through a symlink)`);
+  if (why === 'dotted') throw refuse(`${file} is a dotfile or inside a dotted directory`);
+  if (why) throw refuse(`${file} is in Machina's own data (${why.denied})`);
   let fh: Awaited<ReturnType<typeof open>>;
   try {
     // O_NOFOLLOW: the checked path cannot be swapped for a symlink between the check and the read.

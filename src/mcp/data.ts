@@ -16,8 +16,9 @@ import { dataReadsOf, type DataReads } from '../node/data/httpQueries.ts';
 import type { DataListingDetail, DataListingRow } from '../node/data/queries.ts';
 import type { NodeData } from '../node/data/routes.ts';
 import { formatTokenAmount } from '../pay/token.ts';
-import type { WorkspaceFiles } from './compute.ts';
+import { realWorkspace, workspaceRefusal, type WorkspaceFiles } from './compute.ts';
 import { guard, toolResult } from './results.ts';
+import { decimal } from './schemas.ts';
 
 export type DataBuyParams = {
   listingId: bigint;
@@ -44,7 +45,6 @@ export type DataToolDeps = {
 /** Names of the data tools, in the order tools/list shows them (`data_buy` and `data_fetch` only with a signer, on stdio). */
 export const DATA_TOOL_NAMES = ['data_catalogue', 'data_listing', 'data_buy', 'data_fetch'] as const;
 
-const decimal = (what: string) => z.string().regex(/^(0|[1-9]\d{0,30})$/, 'must be a non-negative decimal integer').describe(what);
 const PURPOSE_HELP = `purpose names: ${Object.keys(PURPOSES).join(', ')}, or bit:N (N = 5-29)`;
 
 const catalogueOutput = z.looseObject({ items: z.array(z.looseObject({ listingId: z.string(), root: z.string() })), nextCursor: z.string().optional() });
@@ -78,12 +78,7 @@ function describeListing(l: DataListingDetail): string {
  * @example const dir = await workspaceDir({ workspace: process.cwd() }, 'licensed/3', 'out')
  */
 export async function workspaceDir(files: WorkspaceFiles, dir: string, field: string): Promise<string> {
-  let workspace: string;
-  try {
-    workspace = await realpath(files.workspace);
-  } catch {
-    throw new MachinaError(`the workspace ${files.workspace} does not exist`, { code: 'INVALID_SETTING', field: 'MACHINA_MCP_WORKSPACE' });
-  }
+  const workspace = await realWorkspace(files);
   const asked = nodePath.resolve(workspace, dir);
   const refuse = (why: string) => new InvalidArgumentError(field, `${why}; give a directory inside the workspace ${workspace} (set MACHINA_MCP_WORKSPACE to change it)`);
   // The deepest part that exists, resolved: a symlink there must not lead out.
@@ -101,15 +96,10 @@ export async function workspaceDir(files: WorkspaceFiles, dir: string, field: st
     }
   }
   const real = nodePath.join(existing, ...rest);
-  const rel = nodePath.relative(workspace, real);
-  if (rel === '' || rel.startsWith('..') || nodePath.isAbsolute(rel)) throw refuse(real === asked ? `${dir} is outside the workspace (or is the workspace itself)` : `${dir} leads outside the workspace (through a symlink)`);
-  if (rel.split(nodePath.sep).some((part) => part.startsWith('.'))) throw refuse(`${dir} is a dotted directory or inside one`);
-  for (const denied of files.deny ?? []) {
-    if (!denied) continue;
-    const d = await realpath(denied).catch(() => nodePath.resolve(denied));
-    const r = nodePath.relative(d, real);
-    if (r === '' || (!r.startsWith('..') && !nodePath.isAbsolute(r))) throw refuse(`${dir} is in Machina's own data (${denied})`);
-  }
+  const why = await workspaceRefusal(files, workspace, real);
+  if (why === 'outside') throw refuse(real === asked ? `${dir} is outside the workspace (or is the workspace itself)` : `${dir} leads outside the workspace (through a symlink)`);
+  if (why === 'dotted') throw refuse(`${dir} is a dotted directory or inside one`);
+  if (why) throw refuse(`${dir} is in Machina's own data (${why.denied})`);
   await mkdir(real, { recursive: true });
   return real;
 }

@@ -19,6 +19,9 @@ const offset = z.number().int('must be an integer').min(0, 'must be 0 or more').
 const limit = z.number().int('must be an integer').min(1, 'must be 1-100').max(100, 'must be 1-100').default(20).describe('page size, 1-100 (default 20)');
 const text = (max: number, what: string) => z.string().max(max, `at most ${max} characters`).describe(what);
 
+/** A non-negative id or cursor as a decimal string (at most 31 digits), described as `what`. */
+export const decimal = (what: string) => z.string().regex(/^(0|[1-9]\d{0,30})$/, 'must be a non-negative decimal integer').describe(what);
+
 const service = z.object({
   name: z.string().min(1, 'must not be empty').max(64, 'at most 64 characters').describe('protocol or kind of endpoint, e.g. "MCP", "A2A", "web"'),
   endpoint: z.string().min(1, 'must not be empty').max(2048, 'at most 2048 characters').describe('where the service answers (URL)'),

@@ -1,9 +1,10 @@
 // The settlement token (USDC stand-in, 6 decimals, EIP-3009): balances, the devnet faucet, amounts
 // in whole tokens, and EIP-3009 transfer authorizations signed by an EOA.
-import { formatUnits, getAddress, hashTypedData, toHex, type Address, type Hex } from 'viem';
+import { erc20Abi, formatUnits, getAddress, hashTypedData, toHex, type Abi, type Address, type Hex } from 'viem';
 import type { MachinaPublicClient, MachinaWalletClient } from '../chain/clients.ts';
 import { writeAndWait } from '../chain/write.ts';
 import { InvalidArgumentError, MachinaError } from '../errors/index.ts';
+import { readerOf, sendWrite } from '../wallet/client.ts';
 import { settlementTokenAbi } from './x402/abi.ts';
 
 /** The settlement token's decimals and EIP-712 domain (SettlementToken.sol). */
@@ -70,6 +71,28 @@ export async function faucet(client: MachinaPublicClient, wallet: MachinaWalletC
   if (!enabled) throw new MachinaError(`the faucet is off on chain ${client.chain.id} (it exists only on the devnet)`, { code: 'FAUCET_DISABLED', field: 'faucet' });
   const { hash } = await writeAndWait(client, wallet, { address: token, abi: settlementTokenAbi, functionName: 'faucet', args: [to, amount] });
   return { txHash: hash };
+}
+
+/**
+ * Makes sure `spender` may pull `amount` of `token` from the wallet: approves exactly `amount` when the allowance is
+ * short, and does nothing otherwise. `asError` maps a failed approval to the caller's domain error. Markets call it
+ * under `underWalletLock` together with the write that spends the allowance.
+ * @example
+ * await ensureAllowance(wallet, { token, spender: market, amount: 5_000_000n })
+ */
+export async function ensureAllowance(
+  wallet: MachinaWalletClient,
+  p: { token: Address; spender: Address; amount: bigint },
+  asError: (err: unknown) => unknown = (err) => err,
+): Promise<{ txHash: Hex | null }> {
+  const allowance = await readerOf(wallet).readContract({ address: p.token, abi: erc20Abi, functionName: 'allowance', args: [wallet.account.address, p.spender] });
+  if (allowance >= p.amount) return { txHash: null };
+  try {
+    const { hash } = await sendWrite(wallet, { address: p.token, abi: settlementTokenAbi as unknown as Abi, functionName: 'approve', args: [p.spender, p.amount] });
+    return { txHash: hash };
+  } catch (err) {
+    throw asError(err);
+  }
 }
 
 /** A fresh random EIP-3009 nonce. */

@@ -33,7 +33,7 @@ import { hashBytes } from '../../src/provenance/hash.ts';
 import { listFiles } from '../../src/provenance/directory.ts';
 import { readFileSync } from 'node:fs';
 import { startTestChain, type TestChain } from '../helpers/chain.ts';
-import { devnetKey, fund, publishPatients, startDataNode, type DataNode, type PublishedPatients } from './c2dFixture.ts';
+import { devnetKey, fund, publishPatients, startDataNode, waitFor, type DataNode, type PublishedPatients } from './c2dFixture.ts';
 
 const PRICE = 10_000n;
 const SPEC: TrainSpec = { model: 'mlp', hidden: 8, classes: 2, steps: 150, batchSize: 32, learningRate: 0.1, seed: 11 };
@@ -141,6 +141,24 @@ describe('compute-to-data', { timeout: 300_000 }, () => {
   let token: Address;
   const daemons: ProviderDaemon[] = [];
   const events = { allowed: [] as ProviderEvent[], other: [] as ProviderEvent[] };
+  /** Told of each provider event as its daemon reports it. */
+  const eventListeners = new Set<(who: keyof typeof events, e: ProviderEvent) => void>();
+  /** The first event of `who` that matches, already reported or reported within timeoutMs (else undefined). */
+  const eventOf = (who: keyof typeof events, match: (e: ProviderEvent) => boolean, timeoutMs: number) =>
+    new Promise<ProviderEvent | undefined>((resolve) => {
+      const seen = events[who].find(match);
+      if (seen) return resolve(seen);
+      const listener = (w: keyof typeof events, e: ProviderEvent) => {
+        if (w === who && match(e)) done(e);
+      };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      const done = (e: ProviderEvent | undefined) => {
+        clearTimeout(timer);
+        eventListeners.delete(listener);
+        resolve(e);
+      };
+      eventListeners.add(listener);
+    });
   let trained: Awaited<ReturnType<typeof trainOnData>>;
   let licenceId: bigint;
   let licenceOther: bigint;
@@ -200,7 +218,10 @@ describe('compute-to-data', { timeout: 300_000 }, () => {
           pricePerUnit: PRICE,
           pollMs: 50,
           data: { key: dataKeyFromPrivateKey(devnetKey(i)), market: dataMarket, provenance, workDir: who === 'allowed' ? providerWork : undefined, pollMs: 100 },
-          onEvent: (e) => events[who].push(e),
+          onEvent: (e) => {
+            events[who].push(e);
+            for (const l of eventListeners) l(who, e);
+          },
         }),
       );
     }
@@ -312,9 +333,7 @@ describe('compute-to-data', { timeout: 300_000 }, () => {
     });
     await offer(lab, { market, jobId: posted.jobId, providerId: otherId, pricePerUnit: PRICE });
     await assert.rejects(bindTrainingRun(lab, { market: dataMarket, licenceId: second.licenceId, jobId: posted.jobId, providerId: otherId }), (err: Error & { reason?: string }) => /ProviderNotAllowed/.test(`${err.reason} ${err.message}`));
-    const deadline = Date.now() + 10_000;
-    while (!events.other.some((e) => e.type === 'skipped' && e.jobId === posted.jobId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    const skipped = events.other.find((e) => e.type === 'skipped' && e.jobId === posted.jobId);
+    const skipped = await eventOf('other', (e) => e.type === 'skipped' && e.jobId === posted.jobId, 10_000);
     assert.ok(skipped && skipped.type === 'skipped' && /do not allow provider/.test(skipped.reason), `the other provider skipped the offer: ${skipped && 'reason' in skipped ? skipped.reason : 'no event'}`);
     assert.equal((await readJob(chain.client, { market, jobId: posted.jobId }))?.status, 'open', 'nobody took it');
     await cancelJob(lab, { market, jobId: posted.jobId });
@@ -347,12 +366,14 @@ describe('compute-to-data', { timeout: 300_000 }, () => {
     await offer(lab, { market, jobId: posted.jobId, providerId: allowedId, pricePerUnit: PRICE });
     // Never bound: the provider waits for the binding while half its time budget lasts, then gives the failure record.
     const expected = failureDigest('invalid-input', 'input.datasets[0]');
-    let job = await readJob(chain.client, { market, jobId: posted.jobId });
-    const until = Date.now() + 40_000;
-    while (!job?.assignments[0]?.outputDigest && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 250));
-      job = await readJob(chain.client, { market, jobId: posted.jobId });
-    }
+    const job = await waitFor(
+      'the failure record to be committed',
+      async () => {
+        const j = await readJob(chain.client, { market, jobId: posted.jobId });
+        return j?.assignments[0]?.outputDigest ? j : undefined;
+      },
+      40_000,
+    );
     assert.equal(job?.assignments[0]?.outputDigest, expected, 'the canonical failure record of the refused dataset');
     const done = await acceptResult(lab, { market, jobId: posted.jobId });
     assert.equal(done.status, 'completed');
@@ -384,12 +405,26 @@ describe('compute-to-data', { timeout: 300_000 }, () => {
         deadlineSeconds: 30,
       });
       await offer(lab, { market, jobId: posted.jobId, providerId: allowedId, pricePerUnit: PRICE });
-      let job = await readJob(chain.client, { market, jobId: posted.jobId });
-      for (const until = Date.now() + 10_000; job?.status === 'open' && Date.now() < until; job = await readJob(chain.client, { market, jobId: posted.jobId })) await new Promise((r) => setTimeout(r, 100));
+      const readPosted = () => readJob(chain.client, { market, jobId: posted.jobId });
+      let job = await waitFor(
+        'the provider to take the job',
+        async () => {
+          const j = await readPosted();
+          return j && j.status !== 'open' ? j : undefined;
+        },
+        10_000,
+      );
       assert.equal(job?.status, 'assigned', 'the provider took the job');
       await bindTrainingRun(lab, { market: dataMarket, licenceId: lic.licenceId, jobId: posted.jobId, providerId: allowedId });
       const expected = failureDigest('invalid-input', 'input.datasets[0]');
-      for (const until = Date.now() + 40_000; !job?.assignments[0]?.outputDigest && Date.now() < until; job = await readJob(chain.client, { market, jobId: posted.jobId })) await new Promise((r) => setTimeout(r, 250));
+      job = await waitFor(
+        'the failure record to be committed',
+        async () => {
+          const j = await readPosted();
+          return j?.assignments[0]?.outputDigest ? j : undefined;
+        },
+        40_000,
+      );
       assert.equal(job?.assignments[0]?.outputDigest, expected, 'the canonical failure record of the dataset that never arrived');
       assert.ok(Date.now() / 1000 < job!.deadline, 'committed before the deadline');
       assert.ok(stub.closed(), 'the stalled delivery was aborted (its connection closed)');
@@ -429,7 +464,7 @@ describe('compute-to-data', { timeout: 300_000 }, () => {
         (err: WorkloadError) => err.code === 'invalid-input' && err.deterministic && err.field === 'input.datasets[0]' && /sent more than \d+ bytes/.test(err.message),
       );
       assert.ok(Date.now() - started < 20_000, 'at once, not at the end of the budget');
-      for (const until = Date.now() + 5_000; !stub.closed() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+      await waitFor('the oversized delivery to be aborted', async () => stub.closed(), 5_000);
       assert.ok(stub.closed(), 'the oversized delivery was aborted');
       // The registered size against the job's cap: refused before any byte is fetched, and before the offer is taken.
       await assert.rejects(resolveDataInput(chain.client, { ...data, maxDataBytes: 1_000 }, { job, bundle, input, providerId: allowedId }), (err: WorkloadError) => err.field === 'input.datasets[0]' && /more than the 1000 a job/.test(err.message));

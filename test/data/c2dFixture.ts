@@ -28,6 +28,8 @@ import { manifestRoot } from '../../src/provenance/manifest.ts';
 import { registerDataset } from '../../src/provenance/actions.ts';
 import type { TestChain } from '../helpers/chain.ts';
 
+export { waitFor } from '../node/fixtures/computeNode.ts';
+
 export const devnetKey = (index: number): Hex => toHex(mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: index }).getHdKey().privateKey!);
 
 export type DataNode = { url: string; store: NodeStore; indexer: RunningIndexer; node: RunningNode; pay: PayService; logs: string[]; synced: () => Promise<void>; stop: () => Promise<void> };

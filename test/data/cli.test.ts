@@ -1,41 +1,23 @@
 // `machina data ...` and `machina demo data` from the command line. Wrong input is refused before anything is sent,
-// naming the flag and the reason: checked in this process through the CLI's own entry point (main), which is what
-// the executable runs, without paying for a process per case. Then one happy path on the stack `npm start` runs
-// (startMachine: devnet, deployment, index, node): publish → consent → buy → fetch, with one contributor who did
-// not consent left out of the sale and of the delivery, and the refusals that need chain state (a consent by a
-// non-contributor, a price above --max-price, a fetch by a key that holds no licence).
+// naming the flag and the reason: checked through the CLI's own entry point (main), which is what the executable
+// runs, in one CLI host process for the file (runCliInHost) rather than a process per case. Then one happy path on
+// the stack `npm start` runs (startMachine: devnet, deployment, index, node): publish → consent → buy → fetch, with
+// one contributor who did not consent left out of the sale and of the delivery, and the refusals that need chain
+// state (a consent by a non-contributor, a price above --max-price, a fetch by a key that holds no licence).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { main } from '../../src/cli/main.ts';
 import { devnetAccount } from '../../src/chain/signer.ts';
 import { writePatientRecords } from '../../src/data/examples/patients.ts';
 import type { Machine } from '../../src/runtime/machine.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, runCliInHost, startCliHost, stopCliHost } from '../helpers/cli.ts';
 
-type Run = { code: number; stdout: string; stderr: string; json: <T = any>() => T };
-
-/** Runs `machina ...args` in this process (the executable's own entry point), capturing what it prints. */
-async function machina(...args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [w, e] = [process.stdout.write, process.stderr.write];
-  // The CLI writes strings; the test runner's own reports (binary, under --test) pass through untouched.
-  process.stdout.write = ((c: string | Uint8Array, ...rest: unknown[]) => (typeof c === 'string' ? (out.push(c), true) : w.call(process.stdout, c, ...(rest as [])))) as typeof process.stdout.write;
-  process.stderr.write = ((c: string | Uint8Array, ...rest: unknown[]) => (typeof c === 'string' ? (err.push(c), true) : e.call(process.stderr, c, ...(rest as [])))) as typeof process.stderr.write;
-  let code: number;
-  try {
-    code = await main(args);
-  } finally {
-    process.stdout.write = w;
-    process.stderr.write = e;
-    process.exitCode = undefined;
-  }
-  const stdout = out.join('');
-  return { code, stdout, stderr: err.join(''), json: () => JSON.parse(stdout) };
-}
+/** What the CLI gets besides a clean environment: the node's settings, once it runs. */
+let env: Record<string, string> = {};
+/** Runs `machina ...args` in this file's CLI host (the executable's own entry point, loaded once), capturing what it prints. */
+const machina = (...args: string[]) => runCliInHost(args, env);
 
 /** Asserts a refusal: exit code 1, the JSON error naming `field`, its message matching `message`. */
 async function refused(args: string[], field: string, message: RegExp) {
@@ -57,9 +39,9 @@ describe('machina data CLI', () => {
   const consentDoc = path.join(tmp, 'consent.txt');
   writeFileSync(consentDoc, 'I consent to research use of my records.\n');
   const publishArgs = (...extra: string[]) => ['data', 'publish', records, '--name', 'cohort', '--price-access', '2', '--purposes', 'research,public-health', ...extra];
-  const savedEnv = { ...process.env };
+  before(() => startCliHost());
   after(() => {
-    process.env = savedEnv;
+    stopCliHost();
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -136,13 +118,12 @@ describe('machina data CLI', () => {
       const [{ loadSettings }, { protocolPlan }, { startMachine }] = await Promise.all([import('../../src/config/settings.ts'), import('../../src/protocol/plan.ts'), import('../../src/runtime/machine.ts')]);
       const settings = loadSettings({ devnetPort: '0', port: '0', dataDir: path.join(dir, 'data'), deploymentsDir: path.join(dir, 'deployments'), fresh: true }, {}, { node: true });
       machine = await startMachine({ settings, plan: protocolPlan, version: 'test' });
-      for (const k of Object.keys(process.env)) if (k.startsWith('MACHINA_')) delete process.env[k];
-      Object.assign(process.env, {
+      env = {
         MACHINA_RPC_URL: machine.devnet!.rpcUrl,
         MACHINA_DEPLOYMENTS_DIR: path.join(dir, 'deployments'),
         MACHINA_NODE_URL: machine.node.url,
         MACHINA_DATA_DIR: path.join(dir, 'cli-data'),
-      });
+      };
     });
     after(async () => {
       await machine?.stop();
@@ -240,7 +221,6 @@ describe('machina data CLI', () => {
     });
 
     it('the executable: `machina data licences` lists the holder\'s licence (one spawned CLI)', async () => {
-      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MACHINA_'))) as Record<string, string>;
       mkdirSync(path.join(dir, 'cli-data'), { recursive: true });
       const r = await runCli(['data', 'licences', '--account', '3', '--json'], env);
       assert.equal(r.code, 0, r.stdout + r.stderr);

@@ -25,7 +25,7 @@ import { listFiles } from '../../src/provenance/directory.ts';
 import { hashBytes } from '../../src/provenance/hash.ts';
 import { registerModel, signModel } from '../../src/provenance/actions.ts';
 import { startTestChain, type TestChain } from '../helpers/chain.ts';
-import { fund, publishPatients, startDataNode, type DataNode, type PublishedPatients } from './c2dFixture.ts';
+import { fund, publishPatients, startDataNode, waitFor, type DataNode, type PublishedPatients } from './c2dFixture.ts';
 
 const ACCOUNTS = { siteA: 5, siteB: 6, lab: 3, client: 4 } as const;
 const PRICE = 13_700n; // base units per call: odd, so the royalty floors leave dust
@@ -186,13 +186,15 @@ describe('model serving over x402', { timeout: 90_000 }, () => {
     assert.equal(bad.status, 400);
     const paidCalls = BigInt(CALLS + 1);
 
-    const until = Date.now() + 30_000;
     let inVault = 0n;
-    while (Date.now() < until) {
-      inVault = (await tokenBalance(chain.client, { token, owner: vault })) - vaultBefore;
-      if (inVault >= PRICE * paidCalls) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor(
+      'each paid call to settle to the vault',
+      async () => {
+        inVault = (await tokenBalance(chain.client, { token, owner: vault })) - vaultBefore;
+        return inVault >= PRICE * paidCalls;
+      },
+      30_000,
+    );
     assert.equal(inVault, PRICE * paidCalls, 'each paid call settled to the vault (the failed one was not charged)');
 
     const [a, b, lab] = [chain.wallet(ACCOUNTS.siteA), chain.wallet(ACCOUNTS.siteB), chain.wallet(ACCOUNTS.lab)].map((x) => x.account.address);

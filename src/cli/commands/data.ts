@@ -9,6 +9,8 @@ import type { Command } from 'commander';
 import { keccak256, stringToHex, toHex, type Address, type Hex } from 'viem';
 import { DEVNET_CHAIN_ID, DEVNET_MNEMONIC } from '../../chain/devnet.ts';
 import { InvalidArgumentError, MachinaError, formatError } from '../../errors/index.ts';
+import { PURPOSES, type PurposeName } from '../../data/terms.ts';
+import { retryWhileNotIndexed } from '../../http/nodeRequest.ts';
 import { formatTokenAmount, parseTokenAmount } from '../../pay/token.ts';
 import { collect, parseAddress, parseAgentId, parseBytes32, parseIntIn, parseName } from '../args.ts';
 import { openContext, type CommandContext } from '../context.ts';
@@ -21,8 +23,8 @@ const mUSD = (units: bigint) => `${formatTokenAmount(units)} mUSD`;
 
 // ───────────────────────────────────────────────────────────────────────────── pure parsers (exported for tests)
 
-/** Purpose names (src/data/terms.ts mirrors these; `bit:N` for the free bits 5..29). */
-export const PURPOSE_NAMES = ['research', 'clinical-care', 'public-health', 'education', 'product-development'] as const;
+/** Purpose names (`bit:N` for the free bits 5..29). */
+export const PURPOSE_NAMES = Object.keys(PURPOSES) as PurposeName[];
 
 /** A percentage ("10%", "12.5", "0.01%") as basis points, 0..10,000, at most two decimals. */
 export function parsePercentBps(raw: string, field: string, { min = 0, max = 10_000 }: { min?: number; max?: number } = {}): number {
@@ -187,20 +189,6 @@ async function ensureTokens(ctx: CommandContext, amount: bigint, progress: (l: s
 const progressTo = (json: boolean) => (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
 };
-
-/** Retries a node write until its indexer has seen the chain event it depends on (a 404 until then). */
-async function whenIndexed<T>(fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      // A route the node lacks is final; a listing or dataset its indexer has not seen yet is a matter of a moment.
-      if (!(err instanceof MachinaError && err.code === 'NOT_FOUND') || /^no route /.test(err.message) || Date.now() > until) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
 
 function consentLine(c: { consent: { givenAt: number; revokedAt: number; scopeNames: string[] } | null }): string {
   if (!c.consent || !c.consent.givenAt) return 'no consent';
@@ -378,7 +366,7 @@ export function addDataCommands(program: Command) {
       progress(`registered dataset ${opts.name} v${r.version} in provenance: ${m.root}`);
       registered = await getDataset(ctx.client, { registry, root: m.root });
       try {
-        await whenIndexed(() => node.putManifest(m.root, m, location));
+        await retryWhileNotIndexed(() => node.putManifest(m.root, m, location));
       } catch (err) {
         progress(`machina: warning: manifest not uploaded to ${node.baseUrl} (${formatError(err)})`);
       }
@@ -410,7 +398,7 @@ export function addDataCommands(program: Command) {
     let recordsError: string | null = null;
     try {
       const { request } = await dataNode(opts, ctx);
-      await whenIndexed(() => request('PUT', `/v1/data/listings/${listingId}/records`, { body: { location, contributors: contributors.map((c, index) => ({ index, paths: c.paths })) } }));
+      await retryWhileNotIndexed(() => request('PUT', `/v1/data/listings/${listingId}/records`, { body: { location, contributors: contributors.map((c, index) => ({ index, paths: c.paths })) } }));
     } catch (err) {
       recordsOnNode = false;
       recordsError = formatError(err);

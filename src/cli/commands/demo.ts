@@ -8,7 +8,7 @@ import { toHex } from 'viem';
 import { DEVNET_CHAIN_ID, DEVNET_MNEMONIC } from '../../chain/devnet.ts';
 import { InvalidArgumentError, MachinaError } from '../../errors/index.ts';
 import { formatTokenAmount } from '../../pay/token.ts';
-import type { MedicalDemoResult } from '../../data/demo/medical.ts';
+import type { MedicalDemoResult } from '../../runtime/demo/medicalData.ts';
 import { parseAgentId, parseIntIn } from '../args.ts';
 import { openContext } from '../context.ts';
 import { emit } from '../output.ts';
@@ -84,7 +84,7 @@ export function addDemoCommands(program: Command) {
       throw new MachinaError(`the demo plays its parties with the devnet's development accounts: it runs on the devnet (chain ${DEVNET_CHAIN_ID}), not chain ${ctx.client.chain.id}`, { code: 'DEVNET_ONLY', field: '--rpc-url' });
     }
     const [{ runMedicalDemo }, { walletFor }, { devnetAccount }, { mnemonicToAccount }, { nodeUrlFrom }] = await Promise.all([
-      import('../../data/demo/medical.ts'),
+      import('../../runtime/demo/medicalData.ts'),
       import('../../chain/clients.ts'),
       import('../../chain/signer.ts'),
       import('viem/accounts'),

@@ -35,6 +35,7 @@ import { MachinaError, formatError } from '../../errors/index.ts';
 import { encryptTo, type DataKey } from '../../data/crypto.ts';
 import { fetchLicensedData, type FetchLicensedDataParameters, type FetchLicensedDataReturnType } from '../../data/delivery.ts';
 import { patientFeatures } from '../../data/examples/patients.ts';
+import { readLicence, type LicenceState } from '../../data/market.ts';
 import { getDataset } from '../../provenance/actions.ts';
 import { sortByUtf8 } from '../../provenance/manifest.ts';
 import { DataJobNotResolvableError, decodeBundle, encodeTensors, isDataReference, parseDataReference, sha256Hex, WorkloadError, type DataReference, type FeatureAdapterName } from '../workloads/index.ts';
@@ -106,31 +107,14 @@ function sizeRefusal(sizes: readonly DatasetSize[], cap: number, memoryMB: numbe
   return null;
 }
 
-const LICENCE_TRAINING = 1;
-
-type LicenceView = { listingId: bigint; kind: number; expiresAt: number; jobId: bigint; providerId: bigint };
-
-async function readLicenceView(client: MachinaPublicClient, market: Address, licenceId: bigint): Promise<LicenceView | null> {
-  try {
-    const l = (await client.readContract({ address: market, abi: dataMarketAbi, functionName: 'getLicence', args: [licenceId] })) as unknown as {
-      listingId: bigint;
-      kind: number;
-      expiresAt: number | bigint;
-      jobId: bigint;
-      providerId: bigint;
-    };
-    if (!l || l.listingId === 0n) return null;
-    return { listingId: l.listingId, kind: Number(l.kind), expiresAt: Number(l.expiresAt), jobId: l.jobId, providerId: l.providerId };
-  } catch (err) {
-    // An unknown licence reverts (UnknownLicence); anything else (a transport error) is not an answer.
-    if (/UnknownLicence/.test(formatError(err))) return null;
-    throw err;
-  }
-}
-
 async function allowedProviders(client: MachinaPublicClient, market: Address, listingId: bigint): Promise<bigint[]> {
   const t = (await client.readContract({ address: market, abi: dataMarketAbi, functionName: 'getTerms', args: [listingId] })) as unknown as { allowedProviders: readonly bigint[] };
   return [...t.allowedProviders];
+}
+
+/** The licence, or null when it does not exist (an unknown licence reverts; anything else, a transport error, throws). */
+function licenceOf(client: MachinaPublicClient, market: Address, licenceId: bigint): Promise<LicenceState | null> {
+  return licenceId > 0n ? readLicence(client, { market, licenceId }) : Promise.resolve(null);
 }
 
 /**
@@ -158,12 +142,12 @@ export async function dataJobRefusal(
   const sizes: DatasetSize[] = [];
   for (const [i, d] of ref.datasets.entries()) {
     const licenceId = BigInt(d.licenceId);
-    const lic = await readLicenceView(client, data.market, licenceId);
+    const lic = await licenceOf(client, data.market, licenceId);
     if (!lic) return `datasets[${i}]: licence ${licenceId} does not exist`;
     if (lic.listingId !== BigInt(d.listingId)) return `datasets[${i}]: licence ${licenceId} is for listing ${lic.listingId}, not ${d.listingId}`;
-    if (lic.kind !== LICENCE_TRAINING) return `datasets[${i}]: licence ${licenceId} is not a training licence`;
+    if (lic.kind !== 'training') return `datasets[${i}]: licence ${licenceId} is not a training licence`;
     if (lic.expiresAt !== 0 && lic.expiresAt <= now) return `datasets[${i}]: licence ${licenceId} has expired`;
-    if (lic.jobId !== 0n && (lic.jobId !== p.job.jobId || lic.providerId !== p.providerId)) return `datasets[${i}]: licence ${licenceId} is bound to job ${lic.jobId} on provider ${lic.providerId}`;
+    if (lic.jobId !== null && (lic.jobId !== p.job.jobId || lic.providerId !== p.providerId)) return `datasets[${i}]: licence ${licenceId} is bound to job ${lic.jobId} on provider ${lic.providerId}`;
     const allowed = await allowedProviders(client, data.market, lic.listingId);
     if (allowed.length > 0 && !allowed.includes(p.providerId)) return `datasets[${i}]: the terms of listing ${lic.listingId} do not allow provider ${p.providerId}`;
     const size = await datasetSize(client, data, lic.listingId);
@@ -359,12 +343,12 @@ export async function resolveDataInput(client: MachinaPublicClient, data: Provid
     const licenceId = BigInt(d.licenceId);
     for (;;) {
       checkStopped();
-      const lic = await readLicenceView(client, data.market, licenceId);
+      const lic = await licenceOf(client, data.market, licenceId);
       if (!lic) throw refused(i, `licence ${licenceId} does not exist`);
       if (lic.listingId !== BigInt(d.listingId)) throw refused(i, `licence ${licenceId} is for listing ${lic.listingId}, not ${d.listingId}`);
-      if (lic.kind !== LICENCE_TRAINING) throw refused(i, `licence ${licenceId} is not a training licence`);
+      if (lic.kind !== 'training') throw refused(i, `licence ${licenceId} is not a training licence`);
       if (lic.jobId === p.job.jobId && lic.providerId === p.providerId) break;
-      if (lic.jobId !== 0n) throw refused(i, `licence ${licenceId} is bound to job ${lic.jobId} on provider ${lic.providerId}`);
+      if (lic.jobId !== null) throw refused(i, `licence ${licenceId} is bound to job ${lic.jobId} on provider ${lic.providerId}`);
       if (!retryable()) throw refused(i, `licence ${licenceId} was not bound to job ${p.job.jobId} in time`);
       await sleep(pollMs);
     }

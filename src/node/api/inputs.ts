@@ -48,6 +48,19 @@ export const agentIdParam = uintDecimal()
 export const agentIdParams = z.object({ agentId: agentIdParam });
 
 /**
+ * A non-negative id in a path (at most 31 digits, no sign or leading zeros), handed to handlers as a bigint.
+ * @example
+ * z.object({ id: uintPathParam('id') })
+ */
+export function uintPathParam(name: string) {
+  return z
+    .string()
+    .regex(/^(0|[1-9]\d{0,30})$/, 'must be a non-negative decimal integer without sign or leading zeros')
+    .transform((s) => BigInt(s))
+    .openapi({ param: { name, in: 'path' }, type: 'string', pattern: '^(0|[1-9][0-9]*)$', example: '1' });
+}
+
+/**
  * A 32-byte hex path parameter (a hash, a root, a digest), handed to handlers in lower case.
  * @example
  * z.object({ root: bytes32Param('root') })

@@ -20,7 +20,8 @@ import {
   validationRecordSchema,
 } from './schemas.ts';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+/** A JSON response of `schema` for an OpenAPI route. @example responses: { 200: json(agentSchema, 'The agent') } */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 export const errors = {
   400: json(errorSchema, 'Invalid input; `field` names it'),
   404: json(errorSchema, 'Unknown id'),

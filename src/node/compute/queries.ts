@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Address, Hex } from 'viem';
 import { computeMarketAbi } from '../../chain/artifacts/index.ts';
 import type { MachinaPublicClient } from '../../chain/clients.ts';
+import { createCachedChainClock } from '../api/clock.ts';
 import { jsonList } from '../db/bulk.ts';
 import { JOB_STATUS_NAMES } from './module.ts';
 
@@ -219,19 +220,7 @@ export function createComputeQueries(p: { db: Kysely<any>; client?: MachinaPubli
     return params;
   };
   // Chain time, for liveness (a devnet's clock may be moved ahead); cached for a second.
-  let clock: { at: number; chain: number } | undefined;
-  const now = async (): Promise<number> => {
-    const wall = Math.floor(Date.now() / 1000);
-    if (!client) return wall;
-    if (clock && Date.now() - clock.at < 1_000) return clock.chain;
-    try {
-      const b = await client.getBlock({ blockTag: 'latest' });
-      clock = { at: Date.now(), chain: Math.max(Number(b.timestamp), wall) };
-      return clock.chain;
-    } catch {
-      return wall;
-    }
-  };
+  const now = createCachedChainClock(client);
 
   const providerSelect = sql`
     select p.*, coalesce(a.active, 0)::int as active_jobs

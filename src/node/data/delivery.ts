@@ -12,7 +12,7 @@ import type { MachinaPublicClient } from '../../chain/clients.ts';
 import { readJob, readProvider } from '../../compute/market.ts';
 import { verifyDeliveryRequest } from '../../data/deliveryRequest.ts';
 import { sealDelivery } from '../../data/deliverySeal.ts';
-import { DataDeliveryError, InvalidDataInputError } from '../../data/errors.ts';
+import { DataDeliveryError, InvalidDataInputError, isDataRevert, LICENCE_KINDS } from '../../data/errors.ts';
 import type { TermsStruct } from '../../data/terms.ts';
 import { formatError } from '../../errors/index.ts';
 import { buildManifest, manifestTree } from '../../provenance/manifest.ts';
@@ -29,6 +29,8 @@ export type AuthorizedDelivery = {
   includedMask: bigint;
   root: Hex;
   contributors: { account: Address }[];
+  /** Per contributor: its consent revoked, read on the chain with the licence (what planDelivery leaves out). */
+  revoked: boolean[];
   jobId: bigint | null;
   providerId: bigint | null;
 };
@@ -86,19 +88,26 @@ export async function authorizeDelivery(p: {
   try {
     licence = await read<LicenceStruct>('getLicence', [licenceId]);
   } catch (err) {
-    if (/UnknownLicence/.test(formatError(err))) throw new ApiError(404, 'NOT_FOUND', `licence ${licenceId} does not exist`, 'licenceId');
+    if (isDataRevert(err, 'UnknownLicence')) throw new ApiError(404, 'NOT_FOUND', `licence ${licenceId} does not exist`, 'licenceId');
     throw err;
   }
   if (BigInt(licence.listingId) === 0n) throw new ApiError(404, 'NOT_FOUND', `licence ${licenceId} does not exist`, 'licenceId');
-  const kind = Number(licence.kind) === 1 ? 'training' : 'access';
+  const kind = LICENCE_KINDS[Number(licence.kind)] ?? 'access';
   if (BigInt(licence.listingId) !== listingId) {
     throw new ApiError(409, 'WRONG_LICENCE', `licence ${licenceId} is for listing ${licence.listingId}, not listing ${listingId}`, 'listingId');
   }
+  // One round for the rest: each contributor's consent is read as soon as the contributors are known, and a training
+  // licence's terms with them. Both are awaited later; a refusal before that drops them (a failed read is never unhandled).
+  const contributorsRead = read<readonly { account: Address }[]>('getContributors', [listingId]);
+  const consentsRead = contributorsRead.then((cs) => Promise.all(cs.map((_, i) => read<{ revokedAt: number }>('getConsent', [listingId, BigInt(i)]))));
+  const termsRead = kind === 'training' ? read<TermsStruct>('getTerms', [listingId]) : undefined;
+  consentsRead.catch(() => {});
+  termsRead?.catch(() => {});
   const [valid, holder, listing, contributors] = await Promise.all([
     read<boolean>('isLicenceValid', [licenceId]),
     read<Address>('holderOf', [licenceId]),
     read<ListingStruct>('getListing', [listingId]),
-    read<readonly { account: Address }[]>('getContributors', [listingId]),
+    contributorsRead,
   ]);
   if (!valid) {
     const at = Number(licence.expiresAt);
@@ -118,7 +127,7 @@ export async function authorizeDelivery(p: {
     const [provider, job, terms] = await Promise.all([
       readProvider(client, { market: p.computeMarket, providerId }),
       readJob(client, { market: p.computeMarket, jobId }),
-      read<TermsStruct>('getTerms', [listingId]),
+      termsRead!,
     ]);
     if (!provider || !isAddressEqual(provider.operator, address)) {
       const who = isAddressEqual(address, holder) ? ` (it is the holder's; a training licence's data goes to the compute provider, never to the holder)` : '';
@@ -137,6 +146,7 @@ export async function authorizeDelivery(p: {
       throw new ApiError(409, 'JOB_NOT_RUNNING', `job ${jobId} is ${job?.status ?? 'unknown'}${job?.status === 'assigned' ? ' to another provider' : ''}: licence ${licenceId}'s data is delivered only while provider ${providerId} is assigned the job`, 'licenceId');
     }
   }
+  const consents = await consentsRead;
   return {
     licenceId,
     listingId,
@@ -146,6 +156,7 @@ export async function authorizeDelivery(p: {
     includedMask: BigInt(licence.includedMask),
     root: (listing.root as Hex).toLowerCase() as Hex,
     contributors: contributors.map((c) => ({ account: c.account })),
+    revoked: consents.map((c) => Number(c.revokedAt ?? 0) !== 0),
     jobId,
     providerId,
   };
@@ -158,19 +169,14 @@ export type DeliveryPlan = {
 
 /**
  * Which files go out: those of contributors the licence covers (its includedMask) whose consent is still
- * in force now (read on the chain).
- * @example const plan = await planDelivery({ client, market, auth, files: records.files })
+ * in force now (read on the chain by authorizeDelivery, with the licence).
+ * @example const plan = planDelivery({ auth, files: records.files })
  */
-export async function planDelivery(p: { client: MachinaPublicClient; market: Address; auth: AuthorizedDelivery; files: readonly RecordFile[] }): Promise<DeliveryPlan> {
+export function planDelivery(p: { auth: AuthorizedDelivery; files: readonly RecordFile[] }): DeliveryPlan {
   const { auth } = p;
-  const consents = await Promise.all(
-    auth.contributors.map((_, i) =>
-      p.client.readContract({ address: p.market, abi: dataMarketAbi as never, functionName: 'getConsent' as never, args: [auth.listingId, BigInt(i)] as never }) as Promise<{ revokedAt: number; givenAt: number }>,
-    ),
-  );
   const reasonOf = (i: number): 'not-covered' | 'revoked' | null => {
     if (((auth.includedMask >> BigInt(i)) & 1n) === 0n) return 'not-covered';
-    if (Number(consents[i]?.revokedAt ?? 0) !== 0) return 'revoked';
+    if (auth.revoked[i]) return 'revoked';
     return null;
   };
   const excluded: DeliveryPlan['excluded'] = [];

@@ -6,15 +6,12 @@
 // node keeps (PUT /v1/data/listings/{id}/records) is the node's own: not journaled.
 import { sql, type Kysely, type Migration } from 'kysely';
 import { dataMarketAbi } from '../../chain/artifacts/index.ts';
+import { CREDIT_REASONS, LICENCE_KINDS } from '../../data/errors.ts';
 import type { BatchContext, IndexedEvent, NodeModule } from '../indexer/module.ts';
 
 /** Deployment name of the contract the module follows. */
 export const DATA_MARKET = 'DataMarket';
 
-/** Licence kinds in the contract's enum order (`LicenceKind`). */
-export const LICENCE_KIND_NAMES = ['access', 'training'] as const;
-/** Credit reasons in the contract's enum order (`CreditReason`). */
-export const CREDIT_REASON_NAMES = ['sale', 'royalty', 'model-revenue'] as const;
 
 const migrations: Record<string, Migration> = {
   '0001_data': {
@@ -175,7 +172,7 @@ const migrations: Record<string, Migration> = {
 };
 
 /** All chain-derived: journaled for reorgs, emptied on a re-index. data_records is the node's own. */
-export const dataTables = [
+const dataTables = [
   { name: 'data_listings', primaryKey: ['listing_id'] },
   { name: 'data_contributors', primaryKey: ['listing_id', 'idx'] },
   { name: 'data_consents', primaryKey: ['block_number', 'log_index'] },
@@ -247,7 +244,7 @@ async function consentRow(tx: Kysely<any>, e: IndexedEvent, a: Args, kind: 'give
   await tx.updateTable('data_listings').set({ consent_epoch: Number(a.epoch), updated_block: e.blockNumber }).where('listing_id', '=', str(a.listingId)).execute();
 }
 
-export const dataHandlers: Record<string, Handler> = {
+const dataHandlers: Record<string, Handler> = {
   ListingPublished: async (tx, e, a) => {
     const contributors = a.contributors as Args[];
     const row = {
@@ -348,7 +345,7 @@ export const dataHandlers: Record<string, Handler> = {
     const row = {
       listing_id: str(a.listingId),
       holder: a.holder,
-      kind: LICENCE_KIND_NAMES[Number(a.kind)] ?? String(a.kind),
+      kind: LICENCE_KINDS[Number(a.kind)] ?? String(a.kind),
       purposes: Number(a.purposes),
       commercial: t?.commercialUse ?? false,
       royalty_bps: t?.royaltyBps ?? 0,
@@ -463,7 +460,7 @@ export const dataHandlers: Record<string, Handler> = {
         log_index: e.logIndex,
         account: a.account,
         listing_id: str(a.listingId),
-        reason: CREDIT_REASON_NAMES[Number(a.reason)] ?? String(a.reason),
+        reason: CREDIT_REASONS[Number(a.reason)] ?? String(a.reason),
         ref: lower(a.ref),
         amount: str(a.amount),
         at: e.timestamp,
@@ -494,7 +491,7 @@ export const dataHandlers: Record<string, Handler> = {
  * @example
  * await applyDataBatch(tx, events, ctx)
  */
-export async function applyDataBatch(tx: Kysely<any>, events: IndexedEvent[], _ctx: BatchContext): Promise<void> {
+async function applyDataBatch(tx: Kysely<any>, events: IndexedEvent[], _ctx: BatchContext): Promise<void> {
   for (const e of events) if (e.contract === DATA_MARKET) await dataHandlers[e.event]?.(tx, e, e.args as Args);
 }
 

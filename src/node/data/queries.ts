@@ -8,14 +8,10 @@ import { sql, type Kysely } from 'kysely';
 import type { Address, Hex } from 'viem';
 import type { MachinaPublicClient } from '../../chain/clients.ts';
 import { cumulativeSplit } from '../../data/split.ts';
-import { maskToPurposes } from '../../data/terms.ts';
+import { maskToPurposes, PURPOSE_BITS, SCOPE_COMMERCIAL, SCOPE_TRAINING } from '../../data/terms.ts';
+import { createCachedChainClock } from '../api/clock.ts';
 import { jsonList } from '../db/bulk.ts';
 import type { StoredTerms } from './module.ts';
-
-/** Consent scope bits beside the purposes (mirrors the contract's SCOPE_TRAINING / SCOPE_COMMERCIAL). */
-const SCOPE_TRAINING_BIT = 2 ** 31;
-const SCOPE_COMMERCIAL_BIT = 2 ** 30;
-const PURPOSE_BITS = 2 ** 30 - 1;
 
 export type DataTermsView = {
   accessPrice: string;
@@ -232,8 +228,8 @@ export function consentView(r: { document_digest: unknown; scope: unknown; given
     documentDigest: (r.document_digest as Hex | null) ?? null,
     scope,
     purposes: scope === null ? [] : maskToPurposes(scope & PURPOSE_BITS),
-    training: scope !== null && Math.floor(scope / SCOPE_TRAINING_BIT) % 2 === 1,
-    commercial: scope !== null && Math.floor(scope / SCOPE_COMMERCIAL_BIT) % 2 === 1,
+    training: scope !== null && (scope & SCOPE_TRAINING) >>> 0 !== 0,
+    commercial: scope !== null && (scope & SCOPE_COMMERCIAL) !== 0,
     givenAt,
     revokedAt,
   };
@@ -248,19 +244,7 @@ export function consentView(r: { document_digest: unknown; scope: unknown; given
 export function createDataQueries(p: { db: Kysely<any>; client?: MachinaPublicClient | undefined }): DataQueries {
   const { db, client } = p;
   // Chain time (a devnet's clock may run ahead of the wall), cached for a second.
-  let clock: { at: number; chain: number } | undefined;
-  const now = async (): Promise<number> => {
-    const wall = Math.floor(Date.now() / 1000);
-    if (!client) return wall;
-    if (clock && Date.now() - clock.at < 1_000) return clock.chain;
-    try {
-      const b = await client.getBlock({ blockTag: 'latest' });
-      clock = { at: Date.now(), chain: Math.max(Number(b.timestamp), wall) };
-      return clock.chain;
-    } catch {
-      return wall;
-    }
-  };
+  const now = createCachedChainClock(client);
 
   const listingSelect = sql`
     select l.*, d.name as dataset_name, d.version as dataset_version, r.listing_id is not null as has_records,

@@ -21,12 +21,6 @@ export type ListedContributor = { index: number; account: string; recordsRoot: H
 
 export type RecordsPartition = { location: string; manifest: Manifest; files: RecordFile[]; perContributor: { index: number; files: number }[] };
 
-/**
- * An absolute path to an existing directory, resolved (symlinks and all).
- * @example const dir = await parseRecordsLocation('/srv/data/patients-v1')
- */
-export const parseRecordsLocation: (v: unknown) => Promise<string> = parseDirectoryLocation;
-
 /** `contributors` of the body, shape-checked: [{index, paths: string[]}], indexes unique and known. */
 function parseContributors(v: unknown, listed: readonly ListedContributor[]): { index: number; paths: string[] }[] {
   if (!Array.isArray(v)) throw bad('contributors', 'must be an array of {index, paths}');
@@ -61,7 +55,7 @@ function parseContributors(v: unknown, listed: readonly ListedContributor[]): { 
  * const part = await checkRecordsPartition({ root, contributors: listed, location: body.location, partition: body.contributors })
  */
 export async function checkRecordsPartition(p: { listingId: bigint; root: Hex; contributors: readonly ListedContributor[]; location: unknown; partition: unknown }): Promise<RecordsPartition> {
-  const location = await parseRecordsLocation(p.location);
+  const location = await parseDirectoryLocation(p.location);
   const parts = parseContributors(p.partition, p.contributors);
   let manifest: Manifest;
   try {

@@ -3,7 +3,6 @@
 // flow, licensed delivery (a signed request answered with the records encrypted to the requester's key),
 // and the records partition a seller gives its own node (loopback only). Errors in the node's one shape.
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import type { Address } from 'viem';
 import type { MachinaPublicClient } from '../../chain/clients.ts';
 import type { Deployment } from '../../chain/deployments.ts';
@@ -12,19 +11,16 @@ import { InvalidDataInputError } from '../../data/errors.ts';
 import { PURPOSES, purposesToMask } from '../../data/terms.ts';
 import type { Api } from '../api/context.ts';
 import { ApiError } from '../api/errors.ts';
-import { address, bytes32Param, readJsonBody } from '../api/inputs.ts';
-import { errors } from '../api/reads.ts';
+import { address, bytes32Param, readJsonBody, uintPathParam } from '../api/inputs.ts';
+import { errors, json } from '../api/reads.ts';
 import { addressSchema, bytes32Schema, decimalSchema, errorSchema } from '../api/schemas.ts';
 import type { ProvenanceQueries } from '../provenance/queries.ts';
-import { isLoopbackAddress } from '../provenance/routes.ts';
+import { isLoopbackAddress, peerAddress } from '../provenance/routes.ts';
 import { authorizeDelivery, checkDeliveryRequest, deliveryStream, planDelivery } from './delivery.ts';
 import { DELIVERY_REQUEST_MAX_SKEW } from '../../data/deliveryRequest.ts';
 import { isIdCursor, type DataQueries } from './queries.ts';
 import { checkRecordsPartition } from './records.ts';
 import { mountModelServing, type ModelServingContext } from './serving.ts';
-
-/** Media type of a delivery stream (frames: see src/data/deliveryFormat.ts). */
-export const DELIVERY_MEDIA_TYPE = DELIVERY_CONTENT_TYPE;
 
 /** What the node's data surface is given. */
 export type NodeData = {
@@ -50,13 +46,6 @@ export type DataRouteContext = Omit<ModelServingContext, 'data'> & { data?: Node
 const MAX_RECORDS_BODY = 16 * 1024 * 1024;
 const MAX_DELIVERY_BODY = 16 * 1024;
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const idParam = (name: string) =>
-  z
-    .string()
-    .regex(/^(0|[1-9]\d{0,30})$/, 'must be a non-negative decimal integer without sign or leading zeros')
-    .transform((s) => BigInt(s))
-    .openapi({ param: { name, in: 'path' }, type: 'string', pattern: '^(0|[1-9][0-9]*)$', example: '1' });
 const limitQuery = z
   .string()
   .regex(/^\d{1,4}$/, 'must be an integer 1-100')
@@ -255,12 +244,6 @@ const licencesQuery = z.object({
   cursor: cursorQuery,
 });
 
-/** The TCP peer of a request, as @hono/node-server hands it over (undefined in-process, e.g. app.request). */
-function peerAddress(c: Context): string | undefined {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } }; server?: { incoming?: { socket?: { remoteAddress?: string } } } } | undefined;
-  return (env?.server ?? env)?.incoming?.socket?.remoteAddress;
-}
-
 /**
  * Registers the data routes (no-op when the node has no data parts) and the model serving routes.
  * @example
@@ -307,7 +290,7 @@ export function registerData(app: Api, ctx: DataRouteContext): void {
       path: '/v1/data/listings/{id}',
       tags: ['data'],
       summary: 'One listing: terms, contributors with their consent and earnings, dataset versions, recent licences, models paying it royalties',
-      request: { params: z.object({ id: idParam('id') }) },
+      request: { params: z.object({ id: uintPathParam('id') }) },
       responses: { 200: json(listingDetailSchema, 'The listing'), ...errors },
     }),
     async (c) => c.json((await listingOr404(c.req.valid('param').id)) as never, 200),
@@ -319,7 +302,7 @@ export function registerData(app: Api, ctx: DataRouteContext): void {
       path: '/v1/data/listings/{id}/audit',
       tags: ['data'],
       summary: "Consent audit: each revocation, with the models registered before it whose lineage holds the listing's data (trained while the consent was in force)",
-      request: { params: z.object({ id: idParam('id') }) },
+      request: { params: z.object({ id: uintPathParam('id') }) },
       responses: { 200: json(auditSchema, 'The audit'), ...errors },
     }),
     async (c) => {
@@ -351,7 +334,7 @@ export function registerData(app: Api, ctx: DataRouteContext): void {
       path: '/v1/data/licences/{id}',
       tags: ['data'],
       summary: 'One licence: listing, holder, kind, purposes, validity, covered contributors, price, bound compute job and model',
-      request: { params: z.object({ id: idParam('id') }) },
+      request: { params: z.object({ id: uintPathParam('id') }) },
       responses: { 200: json(dataLicenceSchema, 'The licence'), ...errors },
     }),
     async (c) => {
@@ -399,11 +382,11 @@ export function registerData(app: Api, ctx: DataRouteContext): void {
     description: [
       'The node recovers the public key from the signature and decides on the chain: an Access licence delivers to its holder; a Training licence to the operator of the compute provider it is bound to, while that provider is assigned the job. The licence must be valid (not expired) and for `listingId`; the request signed within 300 s.',
       'A Training licence is also refused (403) when its provider is no longer in the listing\'s current non-empty allowedProviders, and for a compute-only listing when the provider\'s operator holds the licence. A signed request works once (409 REPLAYED after); the node streams a few deliveries at once (503 BUSY with Retry-After beyond).',
-      `The answer is ${DELIVERY_MEDIA_TYPE}: frames (src/data/deliveryFormat.ts), only their types and lengths in the clear — a header sealed to the recovered key (listing, licence, dataset root, file count, contributors left out) then one frame per file, each a box sealed to that key (ECIES secp256k1, AES-256-GCM) of [u32 length][{path, size, fileRoot, proof}][the file's bytes]; an error frame (plain {code, message}, naming a manifest path at most) ends a failed stream. Files of contributors the licence does not cover, or who revoked their consent since, are left out.`,
+      `The answer is ${DELIVERY_CONTENT_TYPE}: frames (src/data/deliveryFormat.ts), only their types and lengths in the clear — a header sealed to the recovered key (listing, licence, dataset root, file count, contributors left out) then one frame per file, each a box sealed to that key (ECIES secp256k1, AES-256-GCM) of [u32 length][{path, size, fileRoot, proof}][the file's bytes]; an error frame (plain {code, message}, naming a manifest path at most) ends a failed stream. Files of contributors the licence does not cover, or who revoked their consent since, are left out.`,
     ].join('\n\n'),
     request: { body: { required: true, content: { 'application/json': { schema: deliveryRequestSchema } } } },
     responses: {
-      200: { description: 'The delivery stream', content: { [DELIVERY_MEDIA_TYPE]: { schema: z.string().openapi({ format: 'binary' }) } } },
+      200: { description: 'The delivery stream', content: { [DELIVERY_CONTENT_TYPE]: { schema: z.string().openapi({ format: 'binary' }) } } },
       400: json(errorSchema, 'Invalid input (INVALID_ARGUMENT), another chain or market (WRONG_CHAIN, WRONG_MARKET) or a malformed signature (INVALID_SIGNATURE); `field` names it'),
       401: json(errorSchema, 'STALE_REQUEST: signed more than 300 s from the node\'s clock'),
       403: json(errorSchema, 'NOT_LICENSED: the signing key holds no such licence (or is not the bound provider\'s operator, or holds a compute-only licence itself); PROVIDER_NOT_ALLOWED: the bound provider is no longer in the terms'),
@@ -444,11 +427,11 @@ export function registerData(app: Api, ctx: DataRouteContext): void {
       const records = await q.getRecords(auth.listingId);
       if (!records) throw new ApiError(404, 'NOT_FOUND', `this node holds no records for listing ${auth.listingId} (the seller gives them to its own node: PUT /v1/data/listings/${auth.listingId}/records)`, 'listingId');
       if (records.root.toLowerCase() !== auth.root) throw new ApiError(409, 'RECORDS_OUTDATED', `the records this node holds for listing ${auth.listingId} are of dataset ${records.root}, not ${auth.root}`, 'listingId');
-      const plan = await planDelivery({ client: ctx.client, market: data.market, auth, files: records.files });
+      const plan = planDelivery({ auth, files: records.files });
       ctx.log(`data: delivering licence ${auth.licenceId} (listing ${auth.listingId}, ${auth.kind}) to ${auth.address}: ${plan.files.length} file(s), ${plan.excluded.length} contributor(s) left out`);
       const stream = deliveryStream({ auth, plan, files: records.files, location: records.location, log: ctx.log, onDone: () => inFlight-- });
       streaming = true;
-      return new Response(stream, { status: 200, headers: { 'content-type': DELIVERY_MEDIA_TYPE, 'cache-control': 'no-store' } });
+      return new Response(stream, { status: 200, headers: { 'content-type': DELIVERY_CONTENT_TYPE, 'cache-control': 'no-store' } });
     } finally {
       if (!streaming) inFlight--;
     }
@@ -462,7 +445,7 @@ export function registerData(app: Api, ctx: DataRouteContext): void {
     description:
       "Body {location, contributors: [{index, paths}]}. Accepted only from the node's own machine. The folder at `location` must hash to the listing's dataset root, every file must be named for exactly one contributor, and each contributor's files must hash to its recordsRoot on the listing. Nothing is kept unless everything checks.",
     request: {
-      params: z.object({ id: idParam('id') }),
+      params: z.object({ id: uintPathParam('id') }),
       body: { required: true, content: { 'application/json': { schema: z.object({ location: z.string(), contributors: z.array(z.object({ index: z.number().int(), paths: z.array(z.string()) })) }) } } },
     },
     responses: {

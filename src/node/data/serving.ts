@@ -7,24 +7,25 @@
 // What is served lives in memory: a restarted node serves again after another PUT.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { zeroAddress, type Address, type Hex } from 'viem';
-import { dataMarketAbi } from '../../chain/artifacts/index.ts';
+import type { Address, Hex } from 'viem';
 import type { MachinaPublicClient } from '../../chain/clients.ts';
 import type { Deployment } from '../../chain/deployments.ts';
 import { InvalidDataInputError } from '../../data/errors.ts';
 import { patientFeatures } from '../../data/examples/patients.ts';
 import { decodeWeights, predict, type ModelWeights } from '../../data/inference.ts';
+import { readModelRoyalty } from '../../data/market.ts';
 import { formatError } from '../../errors/index.ts';
 import { parseTokenAmount } from '../../pay/token.ts';
 import { hashBytes } from '../../provenance/hash.ts';
 import type { Api } from '../api/context.ts';
 import { ApiError } from '../api/errors.ts';
 import { readJsonBody } from '../api/inputs.ts';
+import { json } from '../api/reads.ts';
 import { addressSchema, bytes32Schema, decimalSchema, errorSchema } from '../api/schemas.ts';
 import type { NodeCompute } from '../compute/routes.ts';
 import { x402Gateway } from '../pay/gateway.ts';
 import type { NodePay } from '../pay/routes.ts';
-import { isLoopbackAddress } from '../provenance/routes.ts';
+import { isLoopbackAddress, peerAddress } from '../provenance/routes.ts';
 
 /** The node parts model serving uses (the node's ApiContext has them all). */
 export type ModelServingContext = {
@@ -58,14 +59,7 @@ const MAX_WEIGHTS_BODY = 48 * 1024 * 1024;
 const MAX_INFER_BODY = 64 * 1024;
 const DIGEST = /^0x[0-9a-fA-F]{64}$/;
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const bad = (field: string, reason: string) => new ApiError(400, 'INVALID_ARGUMENT', `${field}: ${reason}`, field);
-
-/** The TCP peer of a request, as @hono/node-server hands it over (undefined in-process, e.g. app.request). */
-function peerAddress(c: Context): string | undefined {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } }; server?: { incoming?: { socket?: { remoteAddress?: string } } } } | undefined;
-  return (env?.server ?? env)?.incoming?.socket?.remoteAddress;
-}
 
 export const servingSchema = z
   .object({
@@ -117,15 +111,11 @@ export function mountModelServing(app: Api, ctx: ModelServingContext): void {
   };
   /** The model's royalty record: its serving agent and vault (404 before `registerModelRoyalty`). */
   const royaltyOf = async (digest: Hex): Promise<{ agentId: bigint; vault: Address }> => {
-    let r: { vault: Address; agentId: bigint };
-    try {
-      r = (await ctx.client.readContract({ address: marketAddress(), abi: dataMarketAbi, functionName: 'getModelRoyalty', args: [digest] })) as unknown as typeof r;
-    } catch (err) {
-      if (err instanceof ApiError) throw err;
-      if (/UnknownModelRoyalty/.test(formatError(err))) r = { vault: zeroAddress, agentId: 0n };
-      else throw new ApiError(503, 'CHAIN_UNAVAILABLE', `cannot read the model's royalty record: ${formatError(err)}`);
-    }
-    if (!r || r.vault === zeroAddress) throw new ApiError(404, 'NOT_FOUND', `model ${digest} has no royalty split (register it with registerModelRoyalty first: its vault owns the serving agent that is paid)`, 'digest');
+    const market = marketAddress();
+    const r = await readModelRoyalty(ctx.client, { market, weightsDigest: digest }).catch((err: unknown) => {
+      throw new ApiError(503, 'CHAIN_UNAVAILABLE', `cannot read the model's royalty record: ${formatError(err)}`);
+    });
+    if (!r) throw new ApiError(404, 'NOT_FOUND', `model ${digest} has no royalty split (register it with registerModelRoyalty first: its vault owns the serving agent that is paid)`, 'digest');
     return { agentId: r.agentId, vault: r.vault };
   };
   const view = (s: Served) => ({

@@ -16,7 +16,7 @@ import { parseSubject } from '../../provenance/receipt.ts';
 import type { Api } from '../api/context.ts';
 import { ApiError } from '../api/errors.ts';
 import { bytes32Param as bytes32, isStorableText, readBodyBytes, readJsonBody } from '../api/inputs.ts';
-import { errors } from '../api/reads.ts';
+import { errors, json } from '../api/reads.ts';
 import { errorSchema } from '../api/schemas.ts';
 import type { Aggregator } from './aggregator.ts';
 import { createModelAuditor, type ModelAuditor } from './audits.ts';
@@ -47,7 +47,6 @@ const MAX_JSON_BYTES = 2 * 1024 * 1024;
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const pageQuery = z.object({
   limit: z
     .string()
@@ -88,7 +87,7 @@ const modelSchema = z.object({}).passthrough().openapi('ModelRecord');
 const bad = (field: string, reason: string) => new ApiError(400, 'INVALID_ARGUMENT', `${field}: ${reason}`, field);
 
 /** The TCP peer of a request, as @hono/node-server hands it over (undefined in-process, e.g. app.request). */
-function peerAddress(c: Context): string | undefined {
+export function peerAddress(c: Context): string | undefined {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } }; server?: { incoming?: { socket?: { remoteAddress?: string } } } } | undefined;
   return (env?.server ?? env)?.incoming?.socket?.remoteAddress;
 }

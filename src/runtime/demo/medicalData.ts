@@ -13,7 +13,8 @@ import { dataMarketAbi } from '../../chain/artifacts/index.ts';
 import type { MachinaPublicClient, MachinaWalletClient } from '../../chain/clients.ts';
 import type { Deployment } from '../../chain/deployments.ts';
 import { MachinaError } from '../../errors/index.ts';
-import { faucet, formatTokenAmount as fmt, tokenBalance } from '../../pay/token.ts';
+import { createNodeRequest, retryWhileNotIndexed } from '../../http/nodeRequest.ts';
+import { faucet, formatTokenAmount as fmt, parseTokenAmount, tokenBalance } from '../../pay/token.ts';
 import { createPayingFetch } from '../../pay/x402/client.ts';
 import { hashDirectory } from '../../provenance/directory.ts';
 import { hashBytes } from '../../provenance/hash.ts';
@@ -21,19 +22,16 @@ import { manifestRoot } from '../../provenance/manifest.ts';
 import { getDataset, registerDataset, registerModel, signModel } from '../../provenance/actions.ts';
 import { registerAgentWithFile } from '../../identity/actions/registerWithFile.ts';
 import { sha256Hex, type TrainSpec } from '../../compute/workloads/index.ts';
-import { CREDIT_REASONS } from '../errors.ts';
-import { splitSale, routeRevenueCredits } from '../split.ts';
-import { consentScope } from '../terms.ts';
-import { dataKeyFromPrivateKey } from '../crypto.ts';
-import * as market from '../market.ts';
-import { writePatientRecords, patientFeatures } from '../examples/patients.ts';
-import { trainOnData } from '../computeToData.ts';
+import { CREDIT_REASONS } from '../../data/errors.ts';
+import { splitSale, routeRevenueCredits } from '../../data/split.ts';
+import { consentScope } from '../../data/terms.ts';
+import { dataKeyFromPrivateKey } from '../../data/crypto.ts';
+import * as market from '../../data/market.ts';
+import { writePatientRecords, patientFeatures } from '../../data/examples/patients.ts';
+import { trainOnData } from '../../data/computeToData.ts';
 
 /** Devnet development accounts the demo plays (0 is the node's own signer, 1 the default `provider start`). */
 export const DEMO_ACCOUNTS = { siteA: 5, siteB: 6, siteC: 7, lab: 3, client: 4, provider: 8 } as const;
-
-/** Base units of mUSD (6 decimals). */
-const mUSD = (n: number) => BigInt(Math.round(n * 1_000_000));
 
 /** The demo's datasets: which sites contribute, their shares, and the terms. */
 export const DEMO_DATASETS = [
@@ -41,13 +39,13 @@ export const DEMO_DATASETS = [
     name: 'cardiometabolic-cohort',
     sites: ['site-a', 'site-b'] as const,
     shares: [6_000, 4_000],
-    terms: { accessPrice: 0n, trainingPrice: mUSD(40), royaltyBps: 1_000, computeOnly: true, commercialUse: true, attribution: true },
+    terms: { accessPrice: 0n, trainingPrice: parseTokenAmount('40'), royaltyBps: 1_000, computeOnly: true, commercialUse: true, attribution: true },
   },
   {
     name: 'diabetes-registry',
     sites: ['site-b', 'site-c'] as const,
     shares: [3_500, 6_500],
-    terms: { accessPrice: mUSD(25), trainingPrice: mUSD(30), royaltyBps: 1_500, computeOnly: false, commercialUse: true, attribution: true },
+    terms: { accessPrice: parseTokenAmount('25'), trainingPrice: parseTokenAmount('30'), royaltyBps: 1_500, computeOnly: false, commercialUse: true, attribution: true },
   },
 ] as const;
 
@@ -139,29 +137,6 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null |
   }
 }
 
-async function nodeJson<T>(nodeUrl: string, method: 'GET' | 'PUT' | 'POST', p: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${nodeUrl}${p}`, { method, headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(30_000) });
-  const text = await res.text();
-  let json: unknown = text;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, json: json as T };
-}
-
-/** PUT/POST to the node until its indexer has caught up with the chain event the route depends on (404 until then). */
-async function nodeWrite(nodeUrl: string, method: 'PUT' | 'POST', p: string, body: unknown, timeoutMs = 20_000): Promise<unknown> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await nodeJson<{ error?: { code?: string; message?: string } }>(nodeUrl, method, p, body);
-    if (r.status >= 200 && r.status < 300) return r.json;
-    if (r.status !== 404 || /^no route /.test(r.json?.error?.message ?? '') || Date.now() > until) throw new MachinaError(`the node refused ${method} ${p}: ${r.status} ${r.json?.error?.message ?? JSON.stringify(r.json).slice(0, 300)}`, { code: r.json?.error?.code ?? `HTTP_${r.status}` });
-    await new Promise((res) => setTimeout(res, 250));
-  }
-}
-
 async function pool<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(n);
   let next = 0;
@@ -210,6 +185,7 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
     client: p.wallet(DEMO_ACCOUNTS.client),
   };
   const addr = (s: Site) => w[s].account.address;
+  const { request } = createNodeRequest({ baseUrl: p.nodeUrl, timeoutMs: 30_000, urlSetting: '--node-url' });
 
   // Housekeeping: credit left over by an interrupted earlier run is withdrawn first, so this run's numbers are its own.
   for (const who of [w['site-a'], w['site-b'], w['site-c'], w.lab]) {
@@ -223,7 +199,6 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
   // ── the compute provider the sellers allow ────────────────────────────────────────────────────────────────
   let providerId = p.providerId;
   let daemon: { stop(): Promise<void> } | undefined;
-  const stops: Array<() => Promise<void>> = [];
   try {
     if (providerId === undefined) {
       const [{ ensureProvider }, { startProviderDaemon }] = await Promise.all([import('../../compute/provider/setup.ts'), import('../../compute/provider/daemon.ts')]);
@@ -232,7 +207,7 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
         market: computeMarket,
         token,
         identityRegistry,
-        resources: { deviceKind: 'cpu', region: 'local', deviceCount: 1, memoryMB: 1024, pricePerUnit: mUSD(0.01) },
+        resources: { deviceKind: 'cpu', region: 'local', deviceCount: 1, memoryMB: 1024, pricePerUnit: parseTokenAmount('0.01') },
         useFaucet: true,
         name: 'Machina demo compute-to-data provider',
       });
@@ -243,13 +218,12 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
         market: computeMarket,
         token,
         providerId,
-        pricePerUnit: mUSD(0.01),
+        pricePerUnit: parseTokenAmount('0.01'),
         pollMs: 100,
         nodeUrl: p.nodeUrl,
         // Compute-to-data: the key the sellers' node encrypts the records to (the operator's).
         data: { key: dataKeyFromPrivateKey(p.privateKey(DEMO_ACCOUNTS.provider)), market: marketAddress, provenance: registry },
       });
-      stops.push(() => daemon!.stop());
       step(`provider ${providerId} running in this process (operator ${pw.account.address})`);
     } else step(`using the running provider ${providerId}`);
     lap('provider');
@@ -278,7 +252,7 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
         await registerDataset(publisher, { registry, name: d.name, root: m.root, fileCount: m.files.length, totalBytes: BigInt(m.totalBytes), uri: `${p.nodeUrl}/v1/datasets/${m.root}/manifest` });
       }
       // Anchored too, through the node's aggregator (a receipt anyone can check later); not waited for.
-      await nodeJson(p.nodeUrl, 'POST', '/v1/anchors', { digests: [m.root], subject: { kind: 'dataset', name: d.name, files: m.files.length, totalBytes: m.totalBytes, chunkSize: 1 << 20 } }).catch(() => undefined);
+      await request('POST', '/v1/anchors', { body: { digests: [m.root], subject: { kind: 'dataset', name: d.name, files: m.files.length, totalBytes: m.totalBytes, chunkSize: 1 << 20 } } }).catch(() => undefined);
       const termsText = `${d.name}: ${PURPOSES.join(' and ')} only; training by compute-to-data on provider ${providerId}; attribution required; royalty ${d.terms.royaltyBps / 100}% of model revenue.`;
       const { listingId } = await market.publishListing(publisher, {
         market: marketAddress,
@@ -294,7 +268,7 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
         },
         contributors: contributors.map(({ account, shareBps, recordsRoot }) => ({ account, shareBps, recordsRoot })),
       });
-      await nodeWrite(p.nodeUrl, 'PUT', `/v1/data/listings/${listingId}/records`, { location: dir, contributors: contributors.map((x, index) => ({ index, paths: x.paths })) });
+      await retryWhileNotIndexed(() => request('PUT', `/v1/data/listings/${listingId}/records`, { body: { location: dir, contributors: contributors.map((x, index) => ({ index, paths: x.paths })) } }), 20_000);
       datasets.push({
         listingId,
         name: d.name,
@@ -325,7 +299,7 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
     const lab = w.lab;
     const licenceTotal = datasets.reduce((s, d) => s + d.trainingPrice, 0n);
     const labBalance = await tokenBalance(p.client, { token, owner: lab.account.address });
-    if (labBalance < licenceTotal + mUSD(50)) await faucet(p.client, lab, { token, to: lab.account.address, amount: licenceTotal + mUSD(50) - labBalance });
+    if (labBalance < licenceTotal + parseTokenAmount('50')) await faucet(p.client, lab, { token, to: lab.account.address, amount: licenceTotal + parseTokenAmount('50') - labBalance });
     const trainer = await registerAgentWithFile(p.client, lab, {
       identityRegistry,
       file: { name: 'Open cardiometabolic research lab', description: 'Trains risk models on licensed medical data through compute-to-data', services: [] },
@@ -382,14 +356,14 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
       agentURI: `data:application/json,${encodeURIComponent(JSON.stringify({ name: modelName, description: 'Cardiometabolic risk model trained by compute-to-data; paid inference over x402' }))}`,
     });
     step(`model registered with its lineage; revenue vault ${royalty.vault} owns serving agent ${royalty.agentId}`);
-    await nodeWrite(p.nodeUrl, 'PUT', `/v1/data/models/${trained.weightsDigest}/serving`, { weights: Buffer.from(trained.weights).toString('base64'), priceUnits: DEMO_PRICE_PER_CALL.toString(), features: 'patients-v1' });
+    await retryWhileNotIndexed(() => request('PUT', `/v1/data/models/${trained.weightsDigest}/serving`, { body: { weights: Buffer.from(trained.weights).toString('base64'), priceUnits: DEMO_PRICE_PER_CALL.toString(), features: 'patients-v1' } }), 20_000);
     lap('register');
 
     // ── a client agent pays for N inference calls over x402 ──────────────────────────────────────────────────
     const cw = w.client;
     const clientBalance = await tokenBalance(p.client, { token, owner: cw.account.address });
     const spendMax = DEMO_PRICE_PER_CALL * BigInt(calls);
-    if (clientBalance < spendMax + mUSD(1)) await faucet(p.client, cw, { token, to: cw.account.address, amount: spendMax + mUSD(1) - clientBalance });
+    if (clientBalance < spendMax + parseTokenAmount('1')) await faucet(p.client, cw, { token, to: cw.account.address, amount: spendMax + parseTokenAmount('1') - clientBalance });
     const clientBefore = await tokenBalance(p.client, { token, owner: cw.account.address });
     const vaultBefore = await tokenBalance(p.client, { token, owner: royalty.vault });
     const sample = sampleFeatures(path.join(runDir, DEMO_DATASETS[1].name));
@@ -443,8 +417,8 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
     const audit = await waitFor(
       'the node to index the revocation',
       async () => {
-        const r = await nodeJson<{ revocations?: Array<{ index: number; models: Array<{ weightsDigest: string }> }> }>(p.nodeUrl, 'GET', `/v1/data/listings/${revokedListing.listingId}/audit`);
-        return r.status === 200 && (r.json.revocations ?? []).some((x) => x.index === revokedIndex) ? r.json : undefined;
+        const r = await request<{ revocations?: Array<{ index: number; models: Array<{ weightsDigest: string }> }> }>('GET', `/v1/data/listings/${revokedListing.listingId}/audit`, { notFound: 'undefined' });
+        return r && (r.revocations ?? []).some((x) => x.index === revokedIndex) ? r : undefined;
       },
       20_000,
     );
@@ -512,11 +486,10 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
     const conservation = {
       in: { licences: licenceSpend, inference, total: licenceSpend + inference },
       out: { contributors: outContributors, beneficiary: modelRevenue, total: outContributors + modelRevenue },
-      balanced: false,
+      balanced: licenceSpend + inference === outContributors + modelRevenue && inference === clientSpend && marketBalance === totalCredits,
       marketBalance,
       totalCredits,
     };
-    conservation.balanced = conservation.in.total === conservation.out.total && inference === clientSpend && marketBalance === totalCredits;
     lap('balances');
 
     return {
@@ -573,7 +546,7 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
       timings,
     };
   } finally {
-    for (const s of stops.reverse()) await s().catch(() => {});
+    await daemon?.stop().catch(() => {});
     if (daemon) await (await import('../../compute/workloads/index.ts')).closeSandboxes().catch(() => {});
   }
 }
