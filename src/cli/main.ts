@@ -21,6 +21,7 @@ import { addComputeCommands } from './commands/compute.ts';
 import { addProviderCommands } from './commands/provider.ts';
 import { addDataCommands } from './commands/data.ts';
 import { addDemoCommands } from './commands/demo.ts';
+import { addSimCommands } from './commands/sim.ts';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   addProviderCommands(program);
   addDataCommands(program);
   addDemoCommands(program);
+  addSimCommands(program);
   addMcpCommand(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   return program;

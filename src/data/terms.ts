@@ -333,3 +333,11 @@ export function priceOf(terms: Pick<TermsInput, 'accessPrice' | 'trainingPrice' 
   if (kind === 'access') return terms.computeOnly ? null : terms.accessPrice;
   return terms.trainingAllowed ? terms.trainingPrice : null;
 }
+
+/** The bit indexes set in a mask (a uint256, or its decimal string). */
+export function maskIndexes(mask: string | bigint): number[] {
+  let m = BigInt(mask);
+  const out: number[] = [];
+  for (let i = 0; m > 0n; i++, m >>= 1n) if (m & 1n) out.push(i);
+  return out;
+}

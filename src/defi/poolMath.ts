@@ -98,15 +98,41 @@ export function quote(zeroForOne: boolean, amountIn: bigint, fee: bigint, r0: bi
 
 /** Accrues the price accumulator and rolls the TWAP window when due (the contract's `_accumulate`). */
 export function accumulate(s: PoolState, now: bigint): void {
-  if (now > s.lastTimestamp) {
-    s.priceCumulative += price(s.reserve0, s.reserve1) * (now - s.lastTimestamp);
-    s.lastTimestamp = now;
+  accumulated(s, now);
+  commitAccumulator(s);
+}
+
+// Scratch of the last `accumulated()` call: the TWAP accumulators at `now`, not yet written to the state. The
+// mutators compute in locals, validate, and only then write, so a revert leaves the state untouched without a copy.
+let accPriceCumulative = 0n;
+let accLastTimestamp = 0n;
+let accObsCumulative = 0n;
+let accObsTimestamp = 0n;
+let accTwapPrice = 0n;
+
+function accumulated(s: PoolState, now: bigint): void {
+  accPriceCumulative = s.priceCumulative;
+  accLastTimestamp = s.lastTimestamp;
+  accObsCumulative = s.obsCumulative;
+  accObsTimestamp = s.obsTimestamp;
+  accTwapPrice = s.twapPrice;
+  if (now > accLastTimestamp) {
+    accPriceCumulative += ((s.reserve1 * WAD) / s.reserve0) * (now - accLastTimestamp);
+    accLastTimestamp = now;
   }
-  if (now - s.obsTimestamp >= s.breaker.window) {
-    s.twapPrice = (s.priceCumulative - s.obsCumulative) / (now - s.obsTimestamp);
-    s.obsCumulative = s.priceCumulative;
-    s.obsTimestamp = now;
+  if (now - accObsTimestamp >= s.breaker.window) {
+    accTwapPrice = (accPriceCumulative - accObsCumulative) / (now - accObsTimestamp);
+    accObsCumulative = accPriceCumulative;
+    accObsTimestamp = now;
   }
+}
+
+function commitAccumulator(s: PoolState): void {
+  s.priceCumulative = accPriceCumulative;
+  s.lastTimestamp = accLastTimestamp;
+  s.obsCumulative = accObsCumulative;
+  s.obsTimestamp = accObsTimestamp;
+  s.twapPrice = accTwapPrice;
 }
 
 export type SwapResult = { amountOut: bigint; tripped: boolean; fee: bigint };
@@ -117,33 +143,51 @@ export type SwapResult = { amountOut: bigint; tripped: boolean; fee: bigint };
  * @example const { amountOut } = swap(s, { zeroForOne: true, amountIn: 10n ** 18n, minAmountOut: 0n, now });
  */
 export function swap(s: PoolState, p: { zeroForOne: boolean; amountIn: bigint; minAmountOut?: bigint; now: bigint }): SwapResult {
-  const minAmountOut = p.minAmountOut ?? 0n;
-  if (p.amountIn === 0n) throw new PoolMathError('ZeroAmount');
-  if (s.reserve0 === 0n) throw new PoolMathError('InsufficientLiquidity');
-  if (p.now < s.pausedUntil) throw new PoolMathError('SwapsPaused', { until: s.pausedUntil });
-  const n = clonePool(s);
-  accumulate(n, p.now);
-  const fee = n.fee;
-  const q = quote(p.zeroForOne, p.amountIn, fee, n.reserve0, n.reserve1);
-  const oldPrice = price(n.reserve0, n.reserve1);
-  const newPrice = price(q.reserve0, q.reserve1);
-  if (n.breaker.threshold !== 0n && n.twapPrice !== 0n) {
-    const newDev = deviation(newPrice, n.twapPrice);
-    if (newDev > n.breaker.threshold && newDev > deviation(oldPrice, n.twapPrice)) {
-      n.pausedUntil = p.now + n.breaker.cooldown;
-      Object.assign(s, n);
+  // The simulator's hot path: no copies, no tuples; every intermediate is a local until the last checks pass.
+  const amountIn = p.amountIn;
+  const now = p.now;
+  if (amountIn === 0n) throw new PoolMathError('ZeroAmount');
+  const r0 = s.reserve0;
+  const r1 = s.reserve1;
+  if (r0 === 0n) throw new PoolMathError('InsufficientLiquidity');
+  if (now < s.pausedUntil) throw new PoolMathError('SwapsPaused', { until: s.pausedUntil });
+  accumulated(s, now);
+  const fee = s.fee;
+  const inAfterFee = (amountIn * (FEE_SCALE - fee)) / FEE_SCALE;
+  let amountOut: bigint;
+  let n0: bigint;
+  let n1: bigint;
+  if (p.zeroForOne) {
+    amountOut = (inAfterFee * r1) / (r0 + inAfterFee);
+    n0 = r0 + amountIn;
+    n1 = r1 - amountOut;
+  } else {
+    amountOut = (inAfterFee * r0) / (r1 + inAfterFee);
+    n0 = r0 - amountOut;
+    n1 = r1 + amountIn;
+  }
+  const oldPrice = (r1 * WAD) / r0;
+  const newPrice = (n1 * WAD) / n0;
+  const twap = accTwapPrice;
+  const threshold = s.breaker.threshold;
+  if (threshold !== 0n && twap !== 0n) {
+    const newDev = deviation(newPrice, twap);
+    if (newDev > threshold && newDev > deviation(oldPrice, twap)) {
+      commitAccumulator(s);
+      s.pausedUntil = now + s.breaker.cooldown;
       return { amountOut: 0n, tripped: true, fee };
     }
   }
-  if (q.amountOut === 0n || q.amountOut < minAmountOut) {
-    throw new PoolMathError('InsufficientOutput', { amountOut: q.amountOut, minAmountOut });
+  const minAmountOut = p.minAmountOut ?? 0n;
+  if (amountOut === 0n || amountOut < minAmountOut) {
+    throw new PoolMathError('InsufficientOutput', { amountOut, minAmountOut });
   }
-  n.variance = nextVariance(n.variance, oldPrice, newPrice);
-  n.fee = dynamicFee(n);
-  n.reserve0 = q.reserve0;
-  n.reserve1 = q.reserve1;
-  Object.assign(s, n);
-  return { amountOut: q.amountOut, tripped: false, fee };
+  commitAccumulator(s);
+  s.variance = nextVariance(s.variance, oldPrice, newPrice);
+  s.fee = dynamicFee(s);
+  s.reserve0 = n0;
+  s.reserve1 = n1;
+  return { amountOut, tripped: false, fee };
 }
 
 function sqrt(x: bigint): bigint {
@@ -168,37 +212,38 @@ export function addLiquidity(
   p: { amount0Max: bigint; amount1Max: bigint; minShares?: bigint; to: string; now: bigint },
 ): { shares: bigint; amount0: bigint; amount1: bigint } {
   if (p.amount0Max === 0n || p.amount1Max === 0n) throw new PoolMathError('ZeroAmount');
-  const n = clonePool(s);
   let shares: bigint;
   let amount0: bigint;
   let amount1: bigint;
-  const supply = n.totalShares;
+  const supply = s.totalShares;
   if (supply === 0n) {
     const root = sqrt(p.amount0Max * p.amount1Max);
     if (root <= MINIMUM_LIQUIDITY) throw new PoolMathError('InsufficientLiquidity');
     shares = root - MINIMUM_LIQUIDITY;
-    [amount0, amount1] = [p.amount0Max, p.amount1Max];
-    n.shares.set(zeroKey, MINIMUM_LIQUIDITY);
-    n.totalShares = root;
-    n.lastTimestamp = p.now;
-    n.obsTimestamp = p.now;
-    n.twapPrice = price(amount0, amount1);
+    amount0 = p.amount0Max;
+    amount1 = p.amount1Max;
+    if (shares < (p.minShares ?? 0n)) throw new PoolMathError('InsufficientShares', { shares });
+    s.shares.set(zeroKey, MINIMUM_LIQUIDITY);
+    s.totalShares = root;
+    s.lastTimestamp = p.now;
+    s.obsTimestamp = p.now;
+    s.twapPrice = price(amount0, amount1);
   } else {
-    accumulate(n, p.now);
-    const s0 = (p.amount0Max * supply) / n.reserve0;
-    const s1 = (p.amount1Max * supply) / n.reserve1;
+    accumulated(s, p.now);
+    const s0 = (p.amount0Max * supply) / s.reserve0;
+    const s1 = (p.amount1Max * supply) / s.reserve1;
     shares = s0 < s1 ? s0 : s1;
     if (shares === 0n) throw new PoolMathError('InsufficientLiquidity');
-    amount0 = ceilDiv(shares * n.reserve0, supply);
-    amount1 = ceilDiv(shares * n.reserve1, supply);
-    n.totalShares = supply + shares;
+    amount0 = ceilDiv(shares * s.reserve0, supply);
+    amount1 = ceilDiv(shares * s.reserve1, supply);
+    if (shares < (p.minShares ?? 0n)) throw new PoolMathError('InsufficientShares', { shares });
+    commitAccumulator(s);
+    s.totalShares = supply + shares;
   }
-  if (shares < (p.minShares ?? 0n)) throw new PoolMathError('InsufficientShares', { shares });
   const key = p.to.toLowerCase();
-  n.shares.set(key, (n.shares.get(key) ?? 0n) + shares);
-  n.reserve0 += amount0;
-  n.reserve1 += amount1;
-  Object.assign(s, n);
+  s.shares.set(key, (s.shares.get(key) ?? 0n) + shares);
+  s.reserve0 += amount0;
+  s.reserve1 += amount1;
   return { shares, amount0, amount1 };
 }
 
@@ -216,18 +261,17 @@ export function removeLiquidity(
   const key = p.from.toLowerCase();
   const balance = s.shares.get(key) ?? 0n;
   if (p.shares > balance) throw new PoolMathError('SharesExceedBalance', { shares: p.shares, balance });
-  const n = clonePool(s);
-  accumulate(n, p.now);
-  const amount0 = (p.shares * n.reserve0) / n.totalShares;
-  const amount1 = (p.shares * n.reserve1) / n.totalShares;
+  accumulated(s, p.now);
+  const amount0 = (p.shares * s.reserve0) / s.totalShares;
+  const amount1 = (p.shares * s.reserve1) / s.totalShares;
   if (amount0 === 0n || amount1 === 0n) throw new PoolMathError('InsufficientLiquidity');
   if (amount0 < (p.min0 ?? 0n)) throw new PoolMathError('InsufficientOutput', { amountOut: amount0 });
   if (amount1 < (p.min1 ?? 0n)) throw new PoolMathError('InsufficientOutput', { amountOut: amount1 });
-  n.shares.set(key, balance - p.shares);
-  n.totalShares -= p.shares;
-  n.reserve0 -= amount0;
-  n.reserve1 -= amount1;
-  Object.assign(s, n);
+  commitAccumulator(s);
+  s.shares.set(key, balance - p.shares);
+  s.totalShares -= p.shares;
+  s.reserve0 -= amount0;
+  s.reserve1 -= amount1;
   return { amount0, amount1 };
 }
 

@@ -16,6 +16,7 @@ import { registerPay } from './pay/routes.ts';
 import { registerProvenance } from './provenance/routes.ts';
 import { registerCompute } from './compute/routes.ts';
 import { registerData } from './data/routes.ts';
+import { registerSim } from './sim/routes.ts';
 import type { AgentRecord } from './service/types.ts';
 
 export type { NodeAppDeps } from './api/context.ts';
@@ -123,6 +124,7 @@ export function createNodeApp(deps: NodeAppDeps): NodeApp {
   registerProvenance(app, ctx);
   registerCompute(app, ctx);
   registerData(app, ctx);
+  registerSim(app, ctx);
   registerReads(app, ctx);
   const streams = registerStream(app, ctx);
   registerWrites(app, ctx);

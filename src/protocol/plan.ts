@@ -14,6 +14,14 @@ import {
   agentPaymasterBytecode,
   identityRegistryAbi,
   identityRegistryBytecode,
+  adaptivePoolAbi,
+  adaptivePoolBytecode,
+  labOracleAbi,
+  labOracleBytecode,
+  labTokenAbi,
+  labTokenBytecode,
+  lendingMarketAbi,
+  lendingMarketBytecode,
   machinaEntryPointAbi,
   machinaEntryPointBytecode,
   paymentReceiptsAbi,
@@ -61,6 +69,47 @@ export function computeMarketConfig(devnet: boolean) {
 
 /** The compute market's own ERC-8004 registration (it requests validations of disputed results as this agent). */
 export const COMPUTE_MARKET_AGENT_URI = 'data:application/json,{"name":"Machina compute market","description":"Requests validations of disputed compute results"}';
+
+/**
+ * The DeFi lab's parameters: the AdaptivePool's fee bounds and circuit breaker, the LendingMarket's risk
+ * parameters and rate curve, and (devnet only) how the lab is seeded. The devnet's TWAP window and breaker
+ * cooldown are seconds, so a demo or a test sees the breaker trip and recover while it watches. Amounts are
+ * 18-decimal base units; fees and the breaker threshold in ppm; rates, lltv and bonus in WAD.
+ */
+export function defiMarketConfig(devnet: boolean) {
+  const WAD = 10n ** 18n;
+  return {
+    pool: {
+      bounds: { minBaseFee: 500, maxBaseFee: 10_000, maxK: 20_000_000n, maxFee: 60_000 },
+      baseFee: 3_000,
+      k: 5_000_000n,
+      breaker: { threshold: 100_000, window: devnet ? 30 : 1_800, cooldown: devnet ? 20 : 3_600 },
+    },
+    lending: {
+      lltv: (WAD * 8n) / 10n,
+      liquidationBonus: (WAD * 5n) / 100n,
+      curve: { baseRate: WAD / 50n, slope1: WAD / 10n, slope2: WAD, kink: (WAD * 8n) / 10n },
+      bounds: { maxBaseRate: WAD / 10n, maxSlope1: WAD / 2n, maxSlope2: 5n * WAD, minKink: WAD / 2n, maxKink: (WAD * 95n) / 100n },
+    },
+    /** Devnet seeding: the pool at 100 lUSD per LAB, lenders' supply, and the feed's first price. */
+    seed: {
+      poolLab: 10_000n * WAD,
+      poolDollar: 1_000_000n * WAD,
+      lendingSupply: 500_000n * WAD,
+      feedPrice: 100n * WAD,
+    },
+  } as const;
+}
+
+/** `ILabOracle.Source.Pool`: the oracle reads the pool's TWAP. */
+const ORACLE_SOURCE_POOL = 1;
+
+/** Sends one devnet seeding transaction and waits for it (seeding steps take several). */
+async function mined(ctx: DeployContext, hash: `0x${string}`) {
+  const r = await ctx.client.waitForTransactionReceipt({ hash });
+  if (r.status !== 'success') throw new Error(`seeding transaction ${hash} reverted`);
+  return hash;
+}
 
 const entryPointDepositOf = (ctx: DeployContext, account: Address) =>
   ctx.client.readContract({ address: ctx.addresses.EntryPoint!, abi: machinaEntryPointAbi, functionName: 'balanceOf', args: [account] });
@@ -132,6 +181,36 @@ export const protocolPlan: DeployPlan = {
       bytecode: dataMarketBytecode,
       args: ({ addresses }) => [addresses.IdentityRegistry, addresses.ProvenanceRegistry, addresses.ComputeMarket, addresses.SettlementToken],
     },
+    // DeFi lab: two lab tokens (LAB collateral = the pool's token0, lUSD debt = token1, open mint: never money), the
+    // adaptive AMM, the oracle reading its TWAP (a feed for scenarios), and the lending market pricing liquidations by it.
+    { name: 'LabAsset', abi: labTokenAbi, bytecode: labTokenBytecode, args: () => ['Machina Lab Asset', 'LAB'] },
+    { name: 'LabDollar', abi: labTokenAbi, bytecode: labTokenBytecode, args: () => ['Machina Lab Dollar', 'lUSD'] },
+    {
+      name: 'AdaptivePool',
+      abi: adaptivePoolAbi,
+      bytecode: adaptivePoolBytecode,
+      args: (ctx) => {
+        const c = defiMarketConfig(isDevnet(ctx)).pool;
+        const me = ctx.wallet.account.address;
+        return [ctx.addresses.LabAsset, ctx.addresses.LabDollar, me, me, c.bounds, c.baseFee, c.k, c.breaker];
+      },
+    },
+    {
+      name: 'LabOracle',
+      abi: labOracleAbi,
+      bytecode: labOracleBytecode,
+      args: (ctx) => [ctx.addresses.AdaptivePool, ctx.wallet.account.address, ctx.wallet.account.address, ORACLE_SOURCE_POOL],
+    },
+    {
+      name: 'LendingMarket',
+      abi: lendingMarketAbi,
+      bytecode: lendingMarketBytecode,
+      args: (ctx) => {
+        const c = defiMarketConfig(isDevnet(ctx)).lending;
+        const me = ctx.wallet.account.address;
+        return [ctx.addresses.LabAsset, ctx.addresses.LabDollar, ctx.addresses.LabOracle, me, me, c.lltv, c.liquidationBonus, c.curve, c.bounds];
+      },
+    },
   ],
   wiring: [
     {
@@ -169,6 +248,40 @@ export const protocolPlan: DeployPlan = {
       isDone: async (ctx) => !isDevnet(ctx) || (await entryPointDepositOf(ctx, ctx.addresses.AgentPaymaster!)) > 0n,
       run: ({ wallet, addresses }) =>
         wallet.writeContract({ address: addresses.EntryPoint!, abi: machinaEntryPointAbi, functionName: 'depositTo', args: [addresses.AgentPaymaster!], value: DEVNET_PAYMASTER_DEPOSIT }),
+    },
+    {
+      description: 'the devnet seeds the LAB/lUSD pool (10,000 LAB + 1,000,000 lUSD: 100 lUSD per LAB)',
+      isDone: async (ctx) =>
+        !isDevnet(ctx) || (await ctx.client.readContract({ address: ctx.addresses.AdaptivePool!, abi: adaptivePoolAbi, functionName: 'totalShares' })) > 0n,
+      run: async (ctx) => {
+        const { wallet, addresses } = ctx;
+        const { poolLab, poolDollar } = defiMarketConfig(true).seed;
+        const me = wallet.account.address;
+        for (const [token, amount] of [[addresses.LabAsset!, poolLab], [addresses.LabDollar!, poolDollar]] as const) {
+          await mined(ctx, await wallet.writeContract({ address: token, abi: labTokenAbi, functionName: 'mint', args: [me, amount] }));
+          await mined(ctx, await wallet.writeContract({ address: token, abi: labTokenAbi, functionName: 'approve', args: [addresses.AdaptivePool!, amount] }));
+        }
+        return wallet.writeContract({ address: addresses.AdaptivePool!, abi: adaptivePoolAbi, functionName: 'addLiquidity', args: [poolLab, poolDollar, 0n, me] });
+      },
+    },
+    {
+      description: "the devnet seeds the lending market's supply (500,000 lUSD)",
+      isDone: async (ctx) =>
+        !isDevnet(ctx) || (await ctx.client.readContract({ address: ctx.addresses.LendingMarket!, abi: lendingMarketAbi, functionName: 'state' })).totalSupplyAssets > 0n,
+      run: async (ctx) => {
+        const { wallet, addresses } = ctx;
+        const { lendingSupply } = defiMarketConfig(true).seed;
+        const me = wallet.account.address;
+        await mined(ctx, await wallet.writeContract({ address: addresses.LabDollar!, abi: labTokenAbi, functionName: 'mint', args: [me, lendingSupply] }));
+        await mined(ctx, await wallet.writeContract({ address: addresses.LabDollar!, abi: labTokenAbi, functionName: 'approve', args: [addresses.LendingMarket!, lendingSupply] }));
+        return wallet.writeContract({ address: addresses.LendingMarket!, abi: lendingMarketAbi, functionName: 'supply', args: [lendingSupply, me] });
+      },
+    },
+    {
+      description: "the devnet pushes the lab oracle's first feed price (100 lUSD per LAB)",
+      isDone: async (ctx) => !isDevnet(ctx) || (await ctx.client.readContract({ address: ctx.addresses.LabOracle!, abi: labOracleAbi, functionName: 'feed' }))[0] > 0n,
+      run: ({ wallet, addresses }) =>
+        wallet.writeContract({ address: addresses.LabOracle!, abi: labOracleAbi, functionName: 'setFeedPrice', args: [defiMarketConfig(true).seed.feedPrice] }),
     },
   ],
 };

@@ -163,6 +163,7 @@ export async function startMachine({ settings, plan, version, onDeployEvent, onI
           provenance: provenance?.parts,
           compute: compute?.parts,
           data,
+          sim: { dataDir: settings.dataDir },
           mcp: createMcpHttpHandler({
             queries: store.queries,
             writer,

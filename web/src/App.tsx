@@ -10,6 +10,8 @@ import { DataListing } from './pages/DataListing.tsx';
 import { DataModel } from './pages/DataModel.tsx';
 import { Dataset } from './pages/Dataset.tsx';
 import { Datasets } from './pages/Datasets.tsx';
+import { Lab } from './pages/Lab.tsx';
+import { LabRun } from './pages/LabRun.tsx';
 import { Licences } from './pages/Licences.tsx';
 import { Lineage } from './pages/Lineage.tsx';
 import { Models } from './pages/Models.tsx';
@@ -23,7 +25,7 @@ import { useLiveStatus, type LiveStatus } from './live.tsx';
 import { href, useRoute, type Route } from './router.ts';
 
 /** Pages that sit under another page's nav entry. */
-const SECTION: Partial<Record<Route['page'], string>> = { agent: 'agents', wallet: 'wallets', dataset: 'datasets', lineage: 'models', computeJob: 'compute', computeProvider: 'compute', dataCatalogue: 'data', dataListing: 'data', dataLicences: 'data', dataModel: 'data' };
+const SECTION: Partial<Record<Route['page'], string>> = { agent: 'agents', wallet: 'wallets', dataset: 'datasets', lineage: 'models', computeJob: 'compute', computeProvider: 'compute', dataCatalogue: 'data', dataListing: 'data', dataLicences: 'data', dataModel: 'data', labRun: 'lab' };
 
 const liveLabel: Record<LiveStatus, string> = { connecting: 'connecting…', live: 'live', offline: 'offline' };
 
@@ -68,6 +70,9 @@ export function App() {
             </NavLink>
             <NavLink to="/data" active={section === 'data'} testId="nav-data">
               Data
+            </NavLink>
+            <NavLink to="/lab" active={section === 'lab'} testId="nav-lab">
+              Lab
             </NavLink>
             <NavLink to="/events" active={section === 'events'} testId="nav-events">
               Event log
@@ -136,6 +141,10 @@ function Page({ route }: { route: Route }) {
       return <Licences key={`${route.holder}|${route.listing}`} initialHolder={route.holder} listing={route.listing} />;
     case 'dataModel':
       return <DataModel key={route.digest.toLowerCase()} digest={route.digest} />;
+    case 'lab':
+      return <Lab />;
+    case 'labRun':
+      return <LabRun key={route.runId} runId={route.runId} />;
     case 'events':
       return <Events contract={route.contract} event={route.event} />;
     case 'notFound':

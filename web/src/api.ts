@@ -545,3 +545,17 @@ export const dataApi = {
   royalties: (account: string, signal?: AbortSignal) => getJson<DataRoyalties>(`/v1/data/royalties${query({ account })}`, signal),
   modelRoyalties: (digest: string, signal?: AbortSignal) => getJson<DataRoyaltyFlow>(`/v1/data/models/${seg(digest)}/royalties`, signal),
 };
+
+// ---------------------------------------------------------------------------------------------
+// The lab (/v1/sim/*): runs and sweeps of the market simulator (`machina sim run`) from the node's run
+// store, their headline metrics, charts (the same SVG files as the run's HTML report) and CSV series.
+
+export type { SimChartName, SimFileName, SimRunDetail, SimRunMetrics, SimRunRow } from '../../src/node/sim/runs.ts';
+import type { SimChartName, SimFileName, SimRunDetail, SimRunRow } from '../../src/node/sim/runs.ts';
+
+export const simApi = {
+  runs: (p: { limit?: number }, signal?: AbortSignal) => getJson<{ runs: SimRunRow[] }>(`/v1/sim/runs${query(p)}`, signal),
+  run: (id: string, signal?: AbortSignal) => getJson<SimRunDetail>(`/v1/sim/runs/${seg(id)}`, signal),
+  chartUrl: (id: string, name: SimChartName) => `/v1/sim/runs/${seg(id)}/charts/${name}.svg`,
+  fileUrl: (id: string, name: SimFileName) => `/v1/sim/runs/${seg(id)}/files/${name}.csv`,
+};

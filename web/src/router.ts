@@ -22,6 +22,8 @@ export type Route =
   | { page: 'dataListing'; listingId: string }
   | { page: 'dataLicences'; holder: string; listing: string }
   | { page: 'dataModel'; digest: string }
+  | { page: 'lab' }
+  | { page: 'labRun'; runId: string }
   | { page: 'notFound'; path: string };
 
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
@@ -48,6 +50,8 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'data' && parts[1] === 'listings' && parts.length === 3 && /^\d+$/.test(parts[2]!)) return { page: 'dataListing', listingId: parts[2]! };
   if (parts[0] === 'data' && parts[1] === 'licences' && parts.length === 2) return { page: 'dataLicences', holder: q.get('holder') ?? '', listing: q.get('listing') ?? '' };
   if (parts[0] === 'data' && parts[1] === 'models' && parts.length === 3 && BYTES32.test(parts[2]!)) return { page: 'dataModel', digest: parts[2]! };
+  if (parts[0] === 'lab' && parts.length === 1) return { page: 'lab' };
+  if (parts[0] === 'lab' && parts[1] === 'runs' && parts.length === 3 && /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(parts[2]!)) return { page: 'labRun', runId: parts[2]! };
   if (parts[0] === 'events' && parts.length === 1) return { page: 'events', contract: q.get('contract') ?? '', event: q.get('event') ?? '' };
   return { page: 'notFound', path: rawPath };
 }

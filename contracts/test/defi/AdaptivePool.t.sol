@@ -7,14 +7,14 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {AdaptivePool} from "../../src/defi/AdaptivePool.sol";
 import {IAdaptivePool} from "../../src/defi/interfaces/IAdaptivePool.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {MockToken} from "../../src/defi/mocks/MockToken.sol";
+import {LabToken} from "../../src/defi/LabToken.sol";
 import {PoolTestBase} from "./utils/PoolTestBase.sol";
 
 /// @notice A token that calls back into the pool from `transferFrom` once armed.
-contract ReentrantToken is MockToken {
+contract ReentrantToken is LabToken {
     AdaptivePool internal target;
 
-    constructor() MockToken("Evil", "EVL") {}
+    constructor() LabToken("Evil", "EVL") {}
 
     function arm(AdaptivePool p) external {
         target = p;

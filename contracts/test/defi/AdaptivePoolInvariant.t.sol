@@ -4,19 +4,19 @@ pragma solidity ^0.8.28;
 import {Test} from "forge-std/Test.sol";
 
 import {AdaptivePool} from "../../src/defi/AdaptivePool.sol";
-import {MockToken} from "../../src/defi/mocks/MockToken.sol";
+import {LabToken} from "../../src/defi/LabToken.sol";
 import {PoolTestBase} from "./utils/PoolTestBase.sol";
 
 /// @notice Random swaps, adds, removes and time jumps against one pool.
 contract PoolHandler is Test {
     AdaptivePool internal pool;
-    MockToken internal t0;
-    MockToken internal t1;
+    LabToken internal t0;
+    LabToken internal t1;
     address[] internal actors;
     uint256 public swaps;
     uint256 public trips;
 
-    constructor(AdaptivePool pool_, MockToken t0_, MockToken t1_, address[] memory actors_) {
+    constructor(AdaptivePool pool_, LabToken t0_, LabToken t1_, address[] memory actors_) {
         pool = pool_;
         t0 = t0_;
         t1 = t1_;

@@ -10,11 +10,11 @@ export { computeMarketSettlementAbi, computeMarketSettlementBytecode } from './C
 export { dataLicenceAbi, dataLicenceBytecode } from './DataLicence.ts';
 export { dataMarketAbi, dataMarketBytecode } from './DataMarket.ts';
 export { dataMarketRoyaltiesAbi, dataMarketRoyaltiesBytecode } from './DataMarketRoyalties.ts';
-export { labOracleAbi, labOracleBytecode } from './LabOracle.ts';
-export { lendingMarketAbi, lendingMarketBytecode } from './LendingMarket.ts';
 export { identityRegistryAbi, identityRegistryBytecode } from './IdentityRegistry.ts';
+export { labOracleAbi, labOracleBytecode } from './LabOracle.ts';
+export { labTokenAbi, labTokenBytecode } from './LabToken.ts';
+export { lendingMarketAbi, lendingMarketBytecode } from './LendingMarket.ts';
 export { machinaEntryPointAbi, machinaEntryPointBytecode } from './MachinaEntryPoint.ts';
-export { mockTokenAbi, mockTokenBytecode } from './MockToken.ts';
 export { modelRevenueVaultAbi, modelRevenueVaultBytecode } from './ModelRevenueVault.ts';
 export { paymentMerkleAbi, paymentMerkleBytecode } from './PaymentMerkle.ts';
 export { paymentReceiptsAbi, paymentReceiptsBytecode } from './PaymentReceipts.ts';

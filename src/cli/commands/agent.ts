@@ -10,9 +10,10 @@ import { fetchRegistrationFile, parseServiceFlag, type RegistrationFile } from '
 import { payAgent } from '../../pay/payAgent.ts';
 import { collect, parseAgentId, parseEtherAmount, parseIntIn } from '../args.ts';
 import { openContext } from '../context.ts';
-import { emit, table } from '../output.ts';
+import { emit, table, toJson } from '../output.ts';
 import { addChainOptions, addSignerOptions, type GlobalOptions } from './options.ts';
 import { InvalidArgumentError } from '../../errors/index.ts';
+import { parseTokenAmount } from '../../pay/token.ts';
 
 type RegisterOptions = GlobalOptions & { name?: string; description?: string; service?: string[]; image?: string; uri?: string; x402?: boolean };
 
@@ -50,9 +51,86 @@ function addRegisterCommand(agent: Command) {
   addSignerOptions(cmd);
 }
 
+type RunOptions = GlobalOptions & { strategy?: string; steps?: string; interval: string; budget: string; maxTrade?: string; seed: string };
+
+/** `agent run`: one autonomous trader on the DeFi lab until --steps or Ctrl-C; a line per step, then a summary. */
+function addRunCommand(agent: Command) {
+  const cmd = agent
+    .command('run')
+    .description('run an autonomous trading agent on the DeFi lab: a new ERC-8004 identity, a guarded agent account (funded from the lab faucet on the devnet), and an observe-decide-trade loop until --steps or Ctrl-C')
+    .requiredOption('--strategy <name>', 'momentum, mean-reversion, ml, herd, market-maker, arbitrageur or liquidator')
+    .option('--steps <n>', 'stop after this many steps (default: run until Ctrl-C)')
+    .option('--interval <ms>', 'pause between steps', '1000')
+    .option('--budget <lUSD>', "what the agent starts with, in lUSD (half in LAB at the pool price); its key's window cap is ten times this per day", '10000')
+    .option('--max-trade <lUSD>', "the key's per-transaction spend cap, in lUSD (LAB: the same value); default a quarter of --budget")
+    .option('--seed <n>', "the strategy's seed (its jittered parameters)", '1')
+    .action(async (opts: RunOptions) => {
+      const [{ parseStrategyName, runAgent }, { defiAddressesOf }] = await Promise.all([import('../../agents/runtime.ts'), import('../../agents/chainMarket.ts')]);
+      const strategy = parseStrategyName(opts.strategy ?? '', '--strategy');
+      const steps = opts.steps === undefined ? undefined : parseIntIn(opts.steps, '--steps', 1, 10_000_000);
+      const intervalMs = parseIntIn(opts.interval, '--interval', 0, 3_600_000);
+      const budget = parseTokenAmount(opts.budget, '--budget', 18);
+      if (budget === 0n) throw new InvalidArgumentError('--budget', 'must be greater than zero');
+      const maxTrade = opts.maxTrade === undefined ? undefined : parseTokenAmount(opts.maxTrade, '--max-trade', 18);
+      if (maxTrade === 0n) throw new InvalidArgumentError('--max-trade', 'must be greater than zero');
+      const seed = parseIntIn(opts.seed, '--seed', 0, 2 ** 32 - 1);
+      const json = !!opts.json;
+      const ctx = await openContext(opts);
+      const defi = defiAddressesOf(Object.fromEntries(Object.entries(ctx.deployment.contracts).map(([n, c]) => [n, c.address])));
+      const controller = new AbortController();
+      const onInt = () => controller.abort();
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onInt);
+      const print = (e: { type: string } & Record<string, unknown>, human: string) => {
+        if (json) process.stdout.write(`${toJson(e)}\n`);
+        else process.stdout.write(`${human}\n`);
+      };
+      const n = (x: number, d = 4) => x.toFixed(d);
+      try {
+        await runAgent({
+          client: ctx.client,
+          owner: ctx.wallet(),
+          identityRegistry: ctx.address('IdentityRegistry'),
+          accountFactory: ctx.address('AgentAccountFactory'),
+          defi,
+          strategy,
+          seed,
+          steps,
+          intervalMs,
+          budget,
+          maxTrade,
+          signal: controller.signal,
+          onEvent: (e) => {
+            switch (e.type) {
+              case 'setup':
+                return print(e, `setup: ${e.step}${'agentId' in e ? ` ${e.agentId}` : ''}${'account' in e ? ` ${e.account}` : ''}${'perTx' in e ? ` (per tx ${e.perTx}, window ${e.windowCap})` : ''}`);
+              case 'ready':
+                return print(e, `agent ${e.agentId} (${e.strategy}) trades from account ${e.account} with key ${e.key}; budget ${formatUnits(e.budget, 18)} lUSD, at most ${formatUnits(e.maxTrade, 18)} lUSD per trade${steps === undefined ? ' (Ctrl-C stops)' : ''}`);
+              case 'step':
+                return print(
+                  e,
+                  `${String(e.step).padStart(5)}  price ${n(e.price)}  twap ${n(e.twap)}  fee ${e.fee}ppm${e.paused ? '  PAUSED' : ''}  ${e.outcome.padEnd(8)}  ${e.detail}${e.txHash ? `  ${e.txHash}` : ''}`,
+                );
+              case 'summary':
+                return print(
+                  e,
+                  `summary: ${e.steps} steps, ${e.trades} trades, ${e.holds} holds, ${e.refused} refused by the policy, ${e.reverted} reverted, ${e.tripped} stopped by the breaker; value ${n(e.startValue, 2)} -> ${n(e.endValue, 2)} lUSD (PnL ${e.pnl >= 0 ? '+' : ''}${n(e.pnl, 2)}, ${n(e.pnlPct, 2)}%)`,
+                );
+            }
+          },
+        });
+      } finally {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onInt);
+      }
+    });
+  addSignerOptions(cmd);
+}
+
 export function addAgentCommands(program: Command) {
-  const agent = program.command('agent').description('agent identities (ERC-8004)');
+  const agent = program.command('agent').description('agent identities (ERC-8004) and autonomous trading agents');
   addRegisterCommand(agent);
+  addRunCommand(agent);
 
   addChainOptions(
     agent

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { keccak256, stringToHex, toHex, type Address, type Hex } from 'viem';
 import { DEVNET_CHAIN_ID, DEVNET_MNEMONIC } from '../../chain/devnet.ts';
 import { InvalidArgumentError, MachinaError, formatError } from '../../errors/index.ts';
-import { PURPOSES, type PurposeName } from '../../data/terms.ts';
+import { maskIndexes, PURPOSES, type PurposeName } from '../../data/terms.ts';
 import { retryWhileNotIndexed } from '../../http/nodeRequest.ts';
 import { formatTokenAmount, parseTokenAmount } from '../../pay/token.ts';
 import { collect, parseAddress, parseAgentId, parseBytes32, parseIntIn, parseName } from '../args.ts';
@@ -519,7 +519,7 @@ export function addDataCommands(program: Command) {
     if (!held) {
       const quoted = await market.quote(ctx.client, { market: marketAddress, listingId, kind, purposes });
       if (maxPrice !== undefined && quoted.price > maxPrice) throw new InvalidArgumentError('--max-price', `listing ${listingId} asks ${mUSD(quoted.price)} for a ${kind} licence, more than ${mUSD(maxPrice)}`);
-      progress(`quote: ${mUSD(quoted.price)} for ${kind === 'access' ? 'an access' : 'a training'} licence of listing ${listingId}, covering ${countBits(quoted.includedMask)} of ${listing.contributors.length} contributor(s) (consent epoch ${quoted.consentEpoch})`);
+      progress(`quote: ${mUSD(quoted.price)} for ${kind === 'access' ? 'an access' : 'a training'} licence of listing ${listingId}, covering ${maskIndexes(quoted.includedMask).length} of ${listing.contributors.length} contributor(s) (consent epoch ${quoted.consentEpoch})`);
       await ensureTokens(ctx, quoted.price, progress);
       q = quoted;
     }
@@ -821,9 +821,4 @@ export function addDataCommands(program: Command) {
   });
 }
 
-function countBits(mask: bigint): number {
-  let n = 0;
-  for (let m = mask; m > 0n; m >>= 1n) n += Number(m & 1n);
-  return n;
-}
 

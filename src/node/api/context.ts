@@ -9,6 +9,7 @@ import type { NodePay } from '../pay/routes.ts';
 import type { NodeProvenance } from '../provenance/routes.ts';
 import type { NodeCompute } from '../compute/routes.ts';
 import type { NodeData } from '../data/routes.ts';
+import type { NodeSim } from '../sim/routes.ts';
 
 /** The node's parts the HTTP API serves; everything but the chain client reads the index. */
 export type NodeAppDeps = {
@@ -34,6 +35,8 @@ export type NodeAppDeps = {
   compute?: NodeCompute | undefined;
   /** Data marketplace: listings, licences, royalties, licensed delivery; without it no /v1/data routes. */
   data?: NodeData | undefined;
+  /** The lab's run store (`machina sim run` output); without it no /v1/sim routes. */
+  sim?: NodeSim | undefined;
   /** The streamable-HTTP MCP handler, mounted at /mcp. */
   mcp?: ((request: Request) => Promise<Response>) | undefined;
   /** The dashboard's build directory, served at /. */

@@ -5,7 +5,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Hex } from 'viem';
 import type { Api } from '../api/context.ts';
 import { ApiError } from '../api/errors.ts';
-import { address, bytes32Param } from '../api/inputs.ts';
+import { address, bytes32Param, uintPathParam } from '../api/inputs.ts';
 import { errors } from '../api/reads.ts';
 import { addressSchema, bytes32Schema, decimalSchema, errorSchema } from '../api/schemas.ts';
 import { BlobStoreError, type BlobStore } from './blobs.ts';
@@ -23,13 +23,6 @@ export type NodeCompute = {
 export type ComputeRouteContext = { compute?: NodeCompute | undefined; publicUrl: string };
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const uintParam = (name: string) =>
-  z
-    .string()
-    .regex(/^(0|[1-9]\d{0,30})$/, 'must be a non-negative decimal integer without sign or leading zeros')
-    .transform((s) => BigInt(s))
-    .openapi({ param: { name, in: 'path' }, type: 'string', pattern: '^(0|[1-9][0-9]*)$', example: '1' });
-
 const STATUSES = JOB_STATUS_NAMES.filter((s) => s !== 'none') as [string, ...string[]];
 
 export const providerRowSchema = z
@@ -212,7 +205,7 @@ export function registerCompute(app: Api, ctx: ComputeRouteContext): void {
       path: '/v1/compute/providers/{id}',
       tags: ['compute'],
       summary: 'One provider, with its 50 most recent jobs and its slashes',
-      request: { params: z.object({ id: uintParam('id') }) },
+      request: { params: z.object({ id: uintPathParam('id') }) },
       responses: { 200: json(providerDetailSchema, 'The provider'), ...errors },
     }),
     async (c) => {
@@ -244,7 +237,7 @@ export function registerCompute(app: Api, ctx: ComputeRouteContext): void {
       path: '/v1/compute/jobs/{id}',
       tags: ['compute'],
       summary: 'One job: spec, replicas with their digests and payouts, bids and offers, slashes, the challenge and the arbiters\' votes',
-      request: { params: z.object({ id: uintParam('id') }) },
+      request: { params: z.object({ id: uintPathParam('id') }) },
       responses: { 200: json(jobDetailSchema, 'The job'), ...errors },
     }),
     async (c) => {

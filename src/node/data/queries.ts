@@ -8,7 +8,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Address, Hex } from 'viem';
 import type { MachinaPublicClient } from '../../chain/clients.ts';
 import { cumulativeSplit } from '../../data/split.ts';
-import { maskToPurposes, PURPOSE_BITS, SCOPE_COMMERCIAL, SCOPE_TRAINING } from '../../data/terms.ts';
+import { maskIndexes, maskToPurposes, PURPOSE_BITS, SCOPE_COMMERCIAL, SCOPE_TRAINING } from '../../data/terms.ts';
 import { createCachedChainClock } from '../api/clock.ts';
 import { jsonList } from '../db/bulk.ts';
 import type { StoredTerms } from './module.ts';
@@ -206,14 +206,6 @@ export function isIdCursor(s: string): boolean {
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
-
-/** The bit indexes set in a mask (a uint256 as a decimal string). */
-export function maskIndexes(mask: string | bigint): number[] {
-  let m = BigInt(mask);
-  const out: number[] = [];
-  for (let i = 0; m > 0n; i++, m >>= 1n) if (m & 1n) out.push(i);
-  return out;
-}
 
 export function termsView(t: StoredTerms): DataTermsView {
   return { ...t, purposes: maskToPurposes(t.purposes), purposesMask: t.purposes, termsDigest: t.termsDigest as Hex };

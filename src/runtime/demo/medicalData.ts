@@ -24,7 +24,7 @@ import { registerAgentWithFile } from '../../identity/actions/registerWithFile.t
 import { sha256Hex, type TrainSpec } from '../../compute/workloads/index.ts';
 import { CREDIT_REASONS } from '../../data/errors.ts';
 import { splitSale, routeRevenueCredits } from '../../data/split.ts';
-import { consentScope } from '../../data/terms.ts';
+import { consentScope, maskIndexes } from '../../data/terms.ts';
 import { dataKeyFromPrivateKey } from '../../data/crypto.ts';
 import * as market from '../../data/market.ts';
 import { writePatientRecords, patientFeatures } from '../../data/examples/patients.ts';
@@ -423,7 +423,7 @@ export async function runMedicalDemo(p: MedicalDemoParameters): Promise<MedicalD
       20_000,
     );
     const modelsTrainedBefore = (audit.revocations ?? []).filter((x) => x.index === revokedIndex).flatMap((x) => x.models.map((m) => m.weightsDigest as Hex));
-    step(`${SITE_NAMES['site-c']} revoked its consent to ${revokedListing.name}: the audit lists ${modelsTrainedBefore.length} model(s) trained before; a new quote covers ${bits(quoteAfter.includedMask)} of ${revokedListing.contributors.length} contributors`);
+    step(`${SITE_NAMES['site-c']} revoked its consent to ${revokedListing.name}: the audit lists ${modelsTrainedBefore.length} model(s) trained before; a new quote covers ${maskIndexes(quoteAfter.includedMask).length} of ${revokedListing.contributors.length} contributors`);
     lap('revocation');
 
     // ── every balance, from the chain ────────────────────────────────────────────────────────────────────────
@@ -560,9 +560,4 @@ function sampleFeatures(dir: string): number[][] {
   return out;
 }
 
-function bits(mask: bigint): number {
-  let n = 0;
-  for (let m = mask; m > 0n; m >>= 1n) n += Number(m & 1n);
-  return n;
-}
 

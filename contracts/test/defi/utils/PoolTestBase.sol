@@ -5,12 +5,12 @@ import {Test} from "forge-std/Test.sol";
 
 import {AdaptivePool} from "../../../src/defi/AdaptivePool.sol";
 import {IAdaptivePool} from "../../../src/defi/interfaces/IAdaptivePool.sol";
-import {MockToken} from "../../../src/defi/mocks/MockToken.sol";
+import {LabToken} from "../../../src/defi/LabToken.sol";
 
-/// @notice Deploys an adaptive pool over two mock tokens, with helpers to fund, seed and trade.
+/// @notice Deploys an adaptive pool over two lab tokens, with helpers to fund, seed and trade.
 abstract contract PoolTestBase is Test {
-    MockToken internal t0;
-    MockToken internal t1;
+    LabToken internal t0;
+    LabToken internal t1;
     AdaptivePool internal pool;
 
     address internal owner = makeAddr("owner");
@@ -34,8 +34,8 @@ abstract contract PoolTestBase is Test {
 
     function _deployPool() internal {
         vm.warp(1_700_000_000);
-        t0 = new MockToken("Token0", "T0");
-        t1 = new MockToken("Token1", "T1");
+        t0 = new LabToken("Token0", "T0");
+        t1 = new LabToken("Token1", "T1");
         pool = new AdaptivePool(t0, t1, owner, controller, _bounds(), BASE_FEE, K, _breaker());
         _fund(lp);
         _fund(trader);

@@ -1,0 +1,242 @@
+// `machina sim run|sweep|list`: the AI-volatility lab from the command line. `run` plays a scenario over many seeds
+// (Monte Carlo), `sweep` over a grid of parameters; both print a summary, write an HTML report with charts and the
+// raw series as CSV to --out, and keep a copy under <dataDir>/sim/runs/<id>/ for `sim list` and the dashboard.
+// The simulator loads inside the actions so `machina --help` stays quick.
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadSettings } from '../../config/settings.ts';
+import type { MetricSummary, RunMetrics } from '../../sim/types.ts';
+import { InvalidArgumentError } from '../../errors/index.ts';
+import type { Scenario } from '../../sim/scenario.ts';
+import { parseIntIn } from '../args.ts';
+import { emit, table } from '../output.ts';
+import { addDataDirOption, addJsonOption, type GlobalOptions } from './options.ts';
+
+type RunOptions = GlobalOptions & { out?: string; seeds?: string; steps?: string; workers?: string };
+type ListOptions = GlobalOptions & { limit: string };
+
+/** The metrics the summary prints, in order, with how to show them. */
+const SUMMARY_METRICS: readonly { key: keyof RunMetrics; label: string; pct?: boolean }[] = [
+  { key: 'crashDepth', label: 'crash depth', pct: true },
+  { key: 'maxDrawdown', label: 'max drawdown', pct: true },
+  { key: 'crashDuration', label: 'crash duration (steps)' },
+  { key: 'timeToRecover', label: 'time to recover (steps)' },
+  { key: 'realizedVol', label: 'realized volatility' },
+  { key: 'liquidationCount', label: 'liquidations' },
+  { key: 'liquidationVolume', label: 'liquidation volume' },
+  { key: 'cascadeDepth', label: 'cascade depth' },
+  { key: 'badDebt', label: 'bad debt' },
+  { key: 'breakerTrips', label: 'breaker trips' },
+  { key: 'pausedSteps', label: 'paused steps' },
+  { key: 'minPrice', label: 'minimum price' },
+];
+
+/** A number for the terminal: four significant digits, thousands separated; fractions as percentages when asked. */
+export function formatMetric(n: number | null | undefined, pct = false): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '-';
+  if (pct) return `${(n * 100).toFixed(1)}%`;
+  if (Number.isInteger(n)) return n.toLocaleString('en-US');
+  return Number(n.toPrecision(4)).toLocaleString('en-US', { maximumFractionDigits: 6 });
+}
+
+/** Rows `metric  mean  p95` under a header. */
+export function metricTable(summary: Partial<Record<keyof RunMetrics, MetricSummary>>, extra: [string, string, string][] = []): string[] {
+  const rows: [string, string, string][] = [['metric', 'mean', 'p95']];
+  for (const m of SUMMARY_METRICS) {
+    const s = summary[m.key];
+    if (s) rows.push([m.label, formatMetric(s.mean, m.pct), formatMetric(s.p95, m.pct)]);
+  }
+  rows.push(...extra);
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  const w2 = Math.max(...rows.map((r) => r[2].length));
+  return rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padStart(w1)}  ${c.padStart(w2)}`);
+}
+
+/**
+ * A count bar on stderr (seeds, steps), with the timing of the byte bar in ../progress.ts: nothing for work under half a
+ * second and nothing under --json; redrawn in place on a terminal, a plain line every few seconds elsewhere.
+ */
+export function countBar({ json, what, stream = process.stderr }: { json: boolean; what: string; stream?: NodeJS.WriteStream }) {
+  const started = Date.now();
+  const tty = stream.isTTY === true;
+  let lastDraw = 0;
+  let drawn = false;
+  return {
+    update(done: number, total: number, unit = '') {
+      if (json) return;
+      const now = Date.now();
+      if (now - started < 500 || (now - lastDraw < (tty ? 100 : 5_000) && done < total)) return;
+      lastDraw = now;
+      const frac = total > 0 ? Math.min(1, done / total) : 0;
+      const width = 30;
+      const fill = Math.round(frac * width);
+      const secs = (now - started) / 1000;
+      const eta = frac > 0 ? Math.max(0, secs / frac - secs) : NaN;
+      const line = `${what} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(1)}% ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}${unit ? ` ${unit}` : ''}${Number.isFinite(eta) ? ` ~${Math.ceil(eta)} s left` : ''}`;
+      if (tty) stream.write(`\r${line.slice(0, (stream.columns ?? 120) - 1)}\x1b[K`);
+      else stream.write(`${line}\n`);
+      drawn = true;
+    },
+    stop() {
+      if (drawn && tty) stream.write('\r\x1b[K');
+    },
+  };
+}
+
+/** The scenario from a file or a name in scenarios/, with --seeds and --steps applied (checked before anything runs). */
+async function scenarioFor(raw: string, opts: RunOptions): Promise<Scenario> {
+  const seeds = opts.seeds === undefined ? undefined : parseIntIn(opts.seeds, '--seeds', 1, 10_000);
+  const steps = opts.steps === undefined ? undefined : parseIntIn(opts.steps, '--steps', 1, 10_000_000);
+  const { loadScenario } = await import('../../sim/scenario.ts');
+  const scenario = loadScenario(raw);
+  if (steps !== undefined) {
+    const last = Math.max(-1, ...scenario.shocks.map((s) => s.step));
+    if (last >= steps) throw new InvalidArgumentError('--steps', `must be above the scenario's last shock at step ${last} (got ${steps})`);
+    scenario.steps = steps;
+  }
+  if (seeds !== undefined) scenario.seeds = seeds;
+  return scenario;
+}
+
+/** How many seeds a scenario runs (per sweep point). */
+const seedCount = (sc: Scenario) => (typeof sc.seeds === 'number' ? sc.seeds : sc.seeds.length);
+
+const rel = (p: string) => {
+  const r = path.relative(process.cwd(), p);
+  return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : p;
+};
+
+export function addSimCommands(program: Command): void {
+  const sim = program.command('sim').description('the AI-volatility lab: simulate markets of trading agents, Monte Carlo over seeds, parameter sweeps, reports');
+
+  addDataDirOption(
+    addJsonOption(
+      sim
+        .command('run')
+        .description('run a scenario over its seeds (Monte Carlo); print the metrics and write an HTML report with charts and CSV series')
+        .argument('<SCENARIO>', 'a scenario file (JSON) or the name of one in scenarios/, e.g. herd-crash')
+        .option('--out <dir>', 'also write the report here (report.html, charts/*.svg, *.csv, summary.json)')
+        .option('--seeds <n>', "number of seeds, 1-10,000 (default: the scenario's)")
+        .option('--steps <n>', "steps per run, 1-10,000,000 (default: the scenario's)"),
+    ),
+    'kept simulation runs (sim/runs/<id>/)',
+  ).action(async (raw: string, opts: RunOptions) => {
+    const json = !!opts.json;
+    const settings = loadSettings(opts);
+    const scenario = await scenarioFor(raw, opts);
+    const lab = await import('../../sim/index.ts');
+    const { newRunId, runFiles, saveRun } = await import('../../sim/report/index.ts');
+    const bar = countBar({ json, what: `simulating ${scenario.name}` });
+    const started = Date.now();
+    const result = await lab.runMonteCarlo(scenario, { onProgress: (done: number, total: number) => bar.update(done, total, 'runs') });
+    bar.stop();
+    const wallMs = Date.now() - started;
+    const createdAt = new Date().toISOString();
+    const id = newRunId(result.scenario);
+    const { files } = runFiles(result, { id, createdAt, scenario });
+    const { dir, out } = saveRun({ dataDir: settings.dataDir, id, files, out: opts.out });
+    const where = out ?? dir;
+    const first = result.first;
+    const decisions = result.runs.length * first.decisions;
+    emit(
+      { json },
+      {
+        id,
+        scenario: result.scenario,
+        seeds: result.seeds,
+        steps: first.steps,
+        agents: first.agents,
+        decisions,
+        wallMs,
+        summary: result.summary,
+        badDebtVaR95: result.badDebtVaR95,
+        report: path.join(where, 'report.html'),
+        dir,
+        out,
+      },
+      () => [
+        `${result.scenario}: ${result.seeds.length} seed${result.seeds.length === 1 ? '' : 's'} × ${first.steps.toLocaleString('en-US')} steps × ${first.agents.toLocaleString('en-US')} agents, ${formatMetric(decisions)} decisions in ${(wallMs / 1000).toFixed(1)} s`,
+        '',
+        ...metricTable(result.summary, [['bad debt VaR 95%', formatMetric(result.badDebtVaR95), '']]),
+        '',
+        ...table([
+          ['report', rel(path.join(where, 'report.html'))],
+          ['kept as', `${id} (${rel(dir)})`],
+        ]),
+      ],
+    );
+  });
+
+  addDataDirOption(
+    addJsonOption(
+      sim
+        .command('sweep')
+        .description('run a scenario over its parameter grid (e.g. share of herd agents, breaker on/off); write the sweep chart, CSV and an HTML report')
+        .argument('<SCENARIO>', 'a scenario file (JSON) with a sweep, or the name of one in scenarios/, e.g. herd-sweep')
+        .option('--out <dir>', 'also write the sweep here (sweep.svg, sweep.csv, sweep.json, report.html)')
+        .option('--seeds <n>', "seeds per point, 1-10,000 (default: the scenario's)")
+        .option('--steps <n>', "steps per run, 1-10,000,000 (default: the scenario's)"),
+    ),
+    'kept simulation runs (sim/runs/<id>/)',
+  ).action(async (raw: string, opts: RunOptions) => {
+    const json = !!opts.json;
+    const settings = loadSettings(opts);
+    const scenario = await scenarioFor(raw, opts);
+    if (!scenario.sweep) throw new InvalidArgumentError('scenario.sweep', `${scenario.name} has no sweep: add "sweep": { "x": { "param": "agents.herdShare", "values": [0, 0.4, 0.8] } }, or use \`machina sim run\``);
+    const lab = await import('../../sim/index.ts');
+    const { newRunId, saveRun, sweepFiles } = await import('../../sim/report/index.ts');
+    const bar = countBar({ json, what: `sweeping ${scenario.name}` });
+    const started = Date.now();
+    const sweep = await lab.runSweep(scenario, { onProgress: (done: number, total: number) => bar.update(done, total, 'runs') });
+    bar.stop();
+    const wallMs = Date.now() - started;
+    const createdAt = new Date().toISOString();
+    const id = newRunId(sweep.scenario);
+    const { files } = sweepFiles(sweep, { id, createdAt, scenario, seeds: seedCount(scenario), steps: scenario.steps });
+    const { dir, out } = saveRun({ dataDir: settings.dataDir, id, files, out: opts.out });
+    const where = out ?? dir;
+    const points = [...sweep.points].sort((a, b) => sweep.seriesLabels.indexOf(a.series) - sweep.seriesLabels.indexOf(b.series) || a.x - b.x);
+    emit(
+      { json },
+      { id, scenario: sweep.scenario, xParam: sweep.xParam, xValues: sweep.xValues, seriesParam: sweep.seriesParam, seriesLabels: sweep.seriesLabels, points: sweep.points, wallMs, chart: path.join(where, 'sweep.svg'), report: path.join(where, 'report.html'), dir, out },
+      () => {
+        const header = [sweep.seriesParam ?? 'series', sweep.xParam, 'crash depth', 'p95', 'bad debt', 'VaR 95%'];
+        const rows = points.map((p) => [p.series || '-', formatMetric(p.x), formatMetric(p.summary.crashDepth.mean, true), formatMetric(p.summary.crashDepth.p95, true), formatMetric(p.summary.badDebt.mean), formatMetric(p.badDebtVaR95)]);
+        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+        const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+        return [
+          `${sweep.scenario}: ${sweep.points.length} points (${sweep.xParam} × ${sweep.seriesLabels.length || 1} series) in ${(wallMs / 1000).toFixed(1)} s`,
+          '',
+          line(header),
+          ...rows.map(line),
+          '',
+          ...table([
+            ['chart', rel(path.join(where, 'sweep.svg'))],
+            ['report', rel(path.join(where, 'report.html'))],
+            ['kept as', `${id} (${rel(dir)})`],
+          ]),
+        ];
+      },
+    );
+  });
+
+  addDataDirOption(
+    addJsonOption(sim.command('list').description('recent simulation runs and sweeps, newest first').option('--limit <n>', 'at most this many, 1-1,000', '20')),
+    'kept simulation runs (sim/runs/<id>/)',
+  ).action(async (opts: ListOptions) => {
+    const json = !!opts.json;
+    const limit = parseIntIn(opts.limit, '--limit', 1, 1_000);
+    const settings = loadSettings(opts);
+    const { listRuns } = await import('../../sim/report/index.ts');
+    const runs = listRuns(settings.dataDir, { limit });
+    emit({ json }, { runs }, () => {
+      if (runs.length === 0) return `no simulation runs in ${rel(settings.dataDir)} yet (run \`machina sim run SCENARIO\`)`;
+      const header = ['id', 'kind', 'seeds', 'steps', 'crash depth', 'bad debt', 'VaR 95%'];
+      const rows = runs.map((r) => [r.id, r.kind, formatMetric(r.seeds), formatMetric(r.steps), formatMetric(r.crashDepth, true), formatMetric(r.badDebt), formatMetric(r.badDebtVaR95)]);
+      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      const line = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+      return [line(header), ...rows.map(line), '', `in ${rel(path.join(settings.dataDir, 'sim', 'runs'))}; a sweep shows its worst point`];
+    });
+  });
+}

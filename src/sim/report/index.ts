@@ -1,0 +1,22 @@
+// Reports of simulation runs: SVG charts, CSV, self-contained HTML, and the run store the CLI writes and the node reads.
+export { escapeXml, flagRanges, formatTick, lineChart, niceTicks, runCharts, sweepChart, type RunCharts } from './charts.ts';
+export { agentsCsv, csvField, eventsCsv, parseCsv, parseSeriesCsv, runsCsv, seriesCsv, sweepCsv, toCsv } from './csv.ts';
+export { METRICS, formatValue, runReportHtml, sweepReportHtml } from './html.ts';
+export {
+  isRunId,
+  listRuns,
+  newRunId,
+  readRun,
+  readRunFile,
+  runFiles,
+  runsDir,
+  saveRun,
+  sweepFiles,
+  writeRunFiles,
+  type RunFiles,
+  type RunInfo,
+  type RunKind,
+  type StoredRun,
+  type StoredRunSummary,
+  type StoredSweepSummary,
+} from './store.ts';
