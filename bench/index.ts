@@ -1,4 +1,4 @@
-// `npm run bench [gas|paygas|indexer|api|x402|provgas|merkle|hash|intake|matcher|compute|data ...] [--json]`: every benchmark, each figure printed with its
+// `npm run bench [gas|paygas|indexer|api|x402|provgas|merkle|hash|intake|matcher|compute|data|sim ...] [--json]`: every benchmark, each figure printed with its
 // ratio to a baseline measured in the same run (for gas: the canonical contracts on the same calls).
 // Progress goes to stderr; `--json` prints one JSON document on stdout for programs.
 import { gasTable, measureGas } from './gas.ts';
@@ -13,6 +13,7 @@ import { measureProvenanceIntake, provenanceIntakeReport } from './provenanceInt
 import { computeMatcherReport, measureComputeMatcher } from './computeMatcher.ts';
 import { computeMarketReport, measureComputeMarket } from './computeMarket.ts';
 import { dataMarketReport, measureDataMarket } from './dataMarket.ts';
+import { measureSim, simReport } from './sim.ts';
 
 const json = process.argv.includes('--json');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -105,6 +106,13 @@ if (wanted('data')) {
   const r = await measureDataMarket({ log });
   results.data = r;
   out(`${dataMarketReport(r)}\n`);
+}
+
+if (wanted('sim')) {
+  log('sim: simulator speed on one core, then the same population on a fresh devnet ...');
+  const r = await measureSim({ log });
+  results.sim = r;
+  out(`${simReport(r)}\n`);
 }
 
 if (json) process.stdout.write(`${JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);

@@ -155,7 +155,10 @@ const fmt = (u: bigint) => whole(u).toPrecision(6);
  * @example
  * const planned = planAction(action, { defi, actor: account, holdings, pool })
  */
-export function planAction(action: Action, p: { defi: DefiAddresses; actor: Address; holdings: Holdings; pool: PoolChainState; approvals?: boolean; slippageBps?: number }): PlannedAction {
+export function planAction(
+  action: Action,
+  p: { defi: DefiAddresses; actor: Address; holdings: Holdings; pool: PoolChainState; approvals?: boolean; slippageBps?: number; /** Most a liquidation repays at once (a partial liquidation). */ maxRepay?: bigint },
+): PlannedAction {
   const { defi, actor, holdings: h, pool } = p;
   const approvals = p.approvals ?? true;
   const strip = (calls: Call[]) => (approvals ? calls : calls.filter((c) => !c.data.startsWith('0x095ea7b3')));
@@ -208,6 +211,7 @@ export function planAction(action: Action, p: { defi: DefiAddresses; actor: Addr
     case 'liquidate': {
       let repay = units(action.repay);
       if (repay > h.token1) repay = h.token1;
+      if (p.maxRepay !== undefined && repay > p.maxRepay) repay = p.maxRepay;
       if (repay === 0n) return { run: false, why: 'no lUSD to repay with' };
       return {
         run: true,

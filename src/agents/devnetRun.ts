@@ -9,7 +9,9 @@ import { connectChain, walletFor, type MachinaPublicClient, type MachinaWalletCl
 import { devnetAccount } from '../chain/signer.ts';
 import { InvalidArgumentError } from '../errors/index.ts';
 import { mintLabToken } from '../defi/pool.ts';
-import { actionResult, agentView, approveAll, BorrowerWatch, defiAddressesOf, observeMarket, planAction, readBreakerFraction, readHoldings, type DefiAddresses } from './chainMarket.ts';
+import { readOracle, setFeedPrice } from '../defi/oracle.ts';
+import { seededRandom } from './strategies/model.ts';
+import { actionResult, agentView, approveAll, BorrowerWatch, defiAddressesOf, observeMarket, planAction, readBreakerFraction, readHoldings, units, whole, type DefiAddresses } from './chainMarket.ts';
 import { strategyFor } from './runtime.ts';
 import { createSharedModel } from './strategies/create.ts';
 import { FeatureTracker } from './strategies/features.ts';
@@ -27,8 +29,16 @@ export type DevnetRunParameters = {
   seed?: number;
   /** Pays the agents' gas and mints their lab tokens (default: devnet account 0). */
   funder?: MachinaWalletClient;
+  /** The oracle's feeder, who pushes the feed's random walk (default: devnet account 0, the devnet's feeder). */
+  feeder?: MachinaWalletClient;
   /** What each agent starts with, base units (default 100 LAB and 10,000 lUSD). */
   funds?: { token0: bigint; token1: bigint };
+  /**
+   * Per-step volatility of the external feed's seeded random walk, which the funder (the oracle's feeder on the
+   * devnet) pushes before each step so that arbitrageurs and the rest have something to trade on (default 0.01;
+   * 0 leaves the feed alone).
+   */
+  feedVol?: number;
 };
 
 export type DevnetRunResult = {
@@ -68,6 +78,7 @@ export async function runOnDevnet(p: DevnetRunParameters): Promise<DevnetRunResu
   const defi = isDefi(p.addresses) ? p.addresses : defiAddressesOf(p.addresses);
   const seed = p.seed ?? 1;
   const funder = p.funder ?? walletFor(client, devnetAccount(0));
+  const feeder = p.feeder ?? (p.funder ? walletFor(client, devnetAccount(0)) : funder);
   const funds = p.funds ?? { token0: 100n * 10n ** 18n, token1: 10_000n * 10n ** 18n };
   const t0 = performance.now();
 
@@ -95,6 +106,9 @@ export async function runOnDevnet(p: DevnetRunParameters): Promise<DevnetRunResu
   const breaker = await readBreakerFraction(client, { pool: defi.pool });
   const tracker = new FeatureTracker();
   const watch = agents.some((a) => a.strategy.name === 'liquidator') ? new BorrowerWatch(defi.lending) : undefined;
+  const feedVol = p.feedVol ?? 0.01;
+  const rnd = seededRandom(seed ^ 0x5eed);
+  let feed = whole((await readOracle(client, { oracle: defi.oracle })).feedPrice) || 100;
   const setupMs = performance.now() - t0;
 
   let decisions = 0;
@@ -105,6 +119,12 @@ export async function runOnDevnet(p: DevnetRunParameters): Promise<DevnetRunResu
   let finalPrice = 0;
   const t1 = performance.now();
   for (let step = 0; step < p.steps; step++) {
+    if (feedVol > 0) {
+      // Box-Muller from the seeded source: one normal draw per step.
+      const z = Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+      feed *= Math.exp(feedVol * z);
+      await setFeedPrice(feeder, { oracle: defi.oracle, price: units(feed) });
+    }
     const obs = await observeMarket(client, defi, { step, tracker, watch, breaker });
     finalPrice = obs.view.price;
     for (const a of agents) {

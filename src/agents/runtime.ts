@@ -232,7 +232,9 @@ export async function runAgent(p: RunAgentParameters): Promise<AgentSummary> {
     const view = agentView(holdings, obs.pool);
     const action = strategy.decide(obs.view, view);
     const base = { type: 'step' as const, step, time: obs.view.time, price: obs.view.price, twap: obs.view.twap, feed: obs.view.feed, fee: obs.view.fee, paused: obs.view.paused, action };
-    const planned = planAction(action, { defi, actor: account, holdings, pool: obs.pool });
+    // A liquidation repays at most the key's per-transaction cap (partially, as liquidations may); swaps are the
+    // strategy's size, and the policy refuses one beyond the cap.
+    const planned = planAction(action, { defi, actor: account, holdings, pool: obs.pool, maxRepay: maxTrade });
     let event: AgentStepEvent;
     if (!planned.run) {
       stats.holds++;

@@ -47,6 +47,7 @@ export type LendingState = {
 /**
  * The oracle price a call reads, WAD. A function is called only where the contract reads the oracle, so an
  * unavailable oracle (a function that throws) fails exactly the calls that would revert with `OracleUnavailable`.
+ * It must not call back into this module (the mutators keep their intermediate results in module scratch).
  */
 export type PriceInput = bigint | (() => bigint);
 
@@ -95,6 +96,7 @@ export function createLending(p: {
   controller?: string;
   now?: bigint;
 }): LendingState {
+  checkAddress(p.controller);
   if (p.lltv === 0n || p.lltv >= WAD || p.bonus >= WAD) throw new LendingMathError('InvalidRiskParams');
   if (!boundsConsistent(p.bounds)) throw new LendingMathError('InvalidBounds');
   if (!checkCurve(p.curve, p.bounds)) throw new LendingMathError('CurveOutOfBounds');
@@ -378,7 +380,8 @@ export type LiquidateResult = { repaid: bigint; shares: bigint; seized: bigint; 
 /**
  * Liquidates an unhealthy `borrower` at `price`: repays up to `repayAssets` (MAX = whole debt), seizes
  * repaid * (1e18 + bonus) / price collateral (capped at the collateral, then repaid = ceil(seized * price /
- * (1e18 + bonus))), and writes off whatever debt is left with no collateral behind it.
+ * (1e18 + bonus)); nothing to repay reverts ZeroAmount), and writes off whatever debt is left with no collateral
+ * behind it.
  * @example const { repaid, seized, badDebt } = liquidate(s, { liquidator, borrower, repayAssets: MAX, price, now });
  */
 export function liquidate(

@@ -16,7 +16,7 @@ export const SERIES_COLUMNS = [
 ] as const;
 
 /** Rows of the PnL series at most (sampled evenly). */
-const PNL_SAMPLES = 500;
+const PNL_SAMPLES = 200;
 
 export type RunOptions = { onProgress?: Progress | undefined };
 

@@ -189,8 +189,10 @@ export class Market {
       this.strategies[i] = createStrategy(p.strategy, { seed: (seed * 1_000_003 + i * 7919) >>> 0, params, shared });
       this.herd[i] = p.herd ? 1 : 0;
       this.isLiquidator[i] = p.strategy === 'liquidator' ? 1 : 0;
-      this.bal0[i] = toWei(p.capital / 2 / m.price);
-      this.bal1[i] = toWei(p.capital / 2);
+      // liquidators hold debt tokens (what they repay with); everyone else starts half and half
+      const share0 = p.strategy === 'liquidator' ? 0 : 0.5;
+      this.bal0[i] = toWei((p.capital * share0) / m.price);
+      this.bal1[i] = toWei(p.capital * (1 - share0));
       this.f0[i] = fromWei(this.bal0[i]!);
       this.f1[i] = fromWei(this.bal1[i]!);
     }

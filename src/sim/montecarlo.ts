@@ -4,7 +4,7 @@ import { runSimulation } from './engine.ts';
 import { percentile } from './metrics.ts';
 import { seedsOf, type Scenario } from './scenario.ts';
 import { METRIC_KEYS, type MetricSummary, type MonteCarloResult, type Progress, type RunMetrics } from './types.ts';
-import { runPool, type Job } from './workers.ts';
+import { runPool, type Job } from './worker.ts';
 
 export type MonteCarloOptions = { seeds?: number[] | undefined; onProgress?: Progress | undefined; workers?: number | undefined };
 

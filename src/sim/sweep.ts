@@ -4,7 +4,7 @@ import { summarize } from './montecarlo.ts';
 import { percentile } from './metrics.ts';
 import { seedsOf, setParam, type Scenario } from './scenario.ts';
 import type { Progress, SweepPoint, SweepResult } from './types.ts';
-import { runPool, type Job } from './workers.ts';
+import { runPool, type Job } from './worker.ts';
 import { runSimulation } from './engine.ts';
 import { InvalidArgumentError } from '../errors/base.ts';
 

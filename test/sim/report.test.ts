@@ -25,6 +25,7 @@ import {
   sweepFiles,
   toCsv,
 } from '../../src/sim/report/index.ts';
+import { parseScenario, runSimulation } from '../../src/sim/index.ts';
 import type { MetricSummary, MonteCarloResult, RunMetrics, SimRun, SweepResult } from '../../src/sim/types.ts';
 
 /** Checks that `xml` is well-formed enough for a browser and GitHub: balanced tags, quoted attributes, escaped text. */
@@ -192,6 +193,35 @@ describe('CSV', () => {
     const back = parseSeriesCsv(seriesCsv(run.series));
     assert.deepEqual(back.columns, run.series.columns);
     for (const c of run.series.columns) assert.deepEqual(back.data[c], run.series.data[c], c);
+  });
+
+  it("round-trips a real run's series, PnL and events", () => {
+    // A small market with a crash the breaker catches: herding AI traders, a whale's sale, borrowers to liquidate.
+    const scenario = parseScenario(
+      {
+        steps: 300,
+        agents: { ai: 8, herdShare: 0.75, momentum: 2, marketMaker: 1, arbitrageur: 1, liquidator: 1 },
+        market: { breaker: { threshold: 30_000 } },
+        lending: { borrowers: { count: 30 } },
+        shocks: [{ kind: 'feed', step: 150, change: -0.25 }, { kind: 'sell', step: 150, amount: 3_000 }],
+      },
+      'real, small',
+    );
+    const run = runSimulation(scenario, 3);
+    for (const t of [run.series, run.pnlSeries]) {
+      const back = parseSeriesCsv(seriesCsv(t));
+      assert.deepEqual(back.columns, t.columns);
+      for (const c of t.columns) assert.deepEqual(back.data[c], t.data[c], c);
+    }
+    assert.equal(run.series.data.price!.length, 300);
+    const events = parseCsv(eventsCsv(run.events));
+    assert.equal(events.length, run.events.length + 1);
+    assert.deepEqual(events.slice(1).map((r) => [Number(r[0]), r[1]]), run.events.map((e) => [e.step, e.kind]));
+    assert.equal(new Set(events[0]).size, events[0]!.length, 'no two columns share a name');
+    const charts = runCharts(run);
+    for (const svg of Object.values(charts)) assertWellFormed(svg);
+    const trips = run.events.filter((e) => e.kind === 'breaker').length;
+    assert.match(charts.breaker, new RegExp(`data-series="breaker trip" data-kind="markers" data-count="${trips}"`));
   });
 
   it('writes events with one column per detail key', () => {

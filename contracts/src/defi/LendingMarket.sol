@@ -131,11 +131,7 @@ contract LendingMarket is ILendingMarket, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @inheritdoc ILendingMarket
-    function withdraw(uint256 assets, address to)
-        external
-        nonReentrant
-        returns (uint256 withdrawn, uint256 shares)
-    {
+    function withdraw(uint256 assets, address to) external nonReentrant returns (uint256 withdrawn, uint256 shares) {
         if (assets == 0) revert ZeroAmount();
         if (to == address(0)) revert ZeroAddress();
         _accrue();
@@ -216,11 +212,7 @@ contract LendingMarket is ILendingMarket, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @inheritdoc ILendingMarket
-    function repay(uint256 assets, address onBehalf)
-        external
-        nonReentrant
-        returns (uint256 repaid, uint256 shares)
-    {
+    function repay(uint256 assets, address onBehalf) external nonReentrant returns (uint256 repaid, uint256 shares) {
         if (assets == 0) revert ZeroAmount();
         if (onBehalf == address(0)) revert ZeroAddress();
         _accrue();

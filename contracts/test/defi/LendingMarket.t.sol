@@ -9,7 +9,25 @@ import {ILabOracle} from "../../src/defi/interfaces/ILabOracle.sol";
 import {ILendingMarket} from "../../src/defi/interfaces/ILendingMarket.sol";
 import {LabOracle} from "../../src/defi/LabOracle.sol";
 import {LendingMarket} from "../../src/defi/LendingMarket.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {LabToken} from "../../src/defi/LabToken.sol";
 import {LendingTestBase} from "./utils/LendingTestBase.sol";
+
+/// @notice A debt token that calls back into the market from `transferFrom` once armed.
+contract ReentrantLoanToken is LabToken {
+    LendingMarket internal target;
+
+    constructor() LabToken("Evil", "EVL") {}
+
+    function arm(LendingMarket m) external {
+        target = m;
+    }
+
+    function transferFrom(address from, address to, uint256 value) public override returns (bool) {
+        if (address(target) != address(0)) target.supply(1, from);
+        return super.transferFrom(from, to, value);
+    }
+}
 
 /// @notice One test per behaviour and per error of the lending market; accrual and liquidation checked against
 ///         hand-computed numbers.
@@ -399,7 +417,7 @@ contract LendingMarketTest is LendingTestBase {
         assertEq(market.position(borrower).borrowShares, 0);
         ILendingMarket.MarketState memory s = market.state();
         assertEq(s.totalBorrowShares, 0);
-        assertEq(s.totalBorrowAssets, 0); // saturated at zero: the rounded-up debt was the whole total
+        assertEq(s.totalBorrowAssets, 0); // the last debt, rounded up, is the whole total (saturates if a wei over)
     }
 
     function test_repay_maxOnBehalf() public {
@@ -641,7 +659,8 @@ contract LendingMarketTest is LendingTestBase {
     // ---------------------------------------------------------------- governance
 
     function test_setCurve_byController() public {
-        ILendingMarket.Curve memory c = ILendingMarket.Curve({baseRate: 0.05e18, slope1: 0.2e18, slope2: 3e18, kink: 0.9e18});
+        ILendingMarket.Curve memory c =
+            ILendingMarket.Curve({baseRate: 0.05e18, slope1: 0.2e18, slope2: 3e18, kink: 0.9e18});
         vm.expectEmit(address(market));
         emit ILendingMarket.CurveSet(controller, c);
         vm.prank(controller);
@@ -785,6 +804,19 @@ contract LendingMarketTest is LendingTestBase {
         vm.prank(treasury);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, treasury));
         market.setReserve(0.1e18, treasury);
+    }
+
+    function test_supply_revertsReentrancy() public {
+        ReentrantLoanToken evil = new ReentrantLoanToken();
+        LendingMarket m =
+            new LendingMarket(collateral, evil, oracle, owner, controller, LLTV, BONUS, _curve(), _curveBounds());
+        evil.mint(lender, 10e18);
+        vm.prank(lender);
+        evil.approve(address(m), type(uint256).max);
+        evil.arm(m);
+        vm.prank(lender);
+        vm.expectRevert(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);
+        m.supply(1e18, lender);
     }
 
     function test_ownership_twoStep() public {

@@ -44,9 +44,12 @@ contract LendingMarketFuzzTest is LendingTestBase {
         assertLe(loan.balanceOf(liquidator), before);
     }
 
-    function testFuzz_withdrawExact_burnsAtLeastTheSharesMinted(uint256 supplied, uint256 borrowed, uint256 dt, uint256 assets)
-        public
-    {
+    function testFuzz_withdrawExact_burnsAtLeastTheSharesMinted(
+        uint256 supplied,
+        uint256 borrowed,
+        uint256 dt,
+        uint256 assets
+    ) public {
         _randomMarket(supplied, borrowed, dt);
         assets = bound(assets, 1, 1e27);
         uint256 minted = _supply(liquidator, assets);
@@ -59,9 +62,12 @@ contract LendingMarketFuzzTest is LendingTestBase {
         }
     }
 
-    function testFuzz_borrowRepay_roundTripNeverFavoursUser(uint256 supplied, uint256 borrowed, uint256 dt, uint256 amount)
-        public
-    {
+    function testFuzz_borrowRepay_roundTripNeverFavoursUser(
+        uint256 supplied,
+        uint256 borrowed,
+        uint256 dt,
+        uint256 amount
+    ) public {
         _randomMarket(supplied, borrowed, dt);
         _supply(lender, 1e27); // room to borrow
         amount = bound(amount, 1, 1e26);

@@ -163,10 +163,6 @@ contract LendingMarketInvariantTest is LendingTestBase {
         assertLe(market.utilization(), 1e18);
     }
 
-    function afterInvariant() public view {
-        assertEq(handler.badDebts(), 0, "baddebt");
-    }
-
     function invariant_noDebtWithoutCollateral() public view {
         for (uint256 i; i < actors.length; ++i) {
             ILendingMarket.Position memory p = market.position(actors[i]);

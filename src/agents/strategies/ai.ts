@@ -1,6 +1,6 @@
 // The AI traders: `ml` (each agent trains its own variant of the forecaster) and `herd` (all share one model and
 // one signal). Both trade when the forecast beats the current fee plus a margin, sized by the forecast's edge.
-import { N_WEIGHTS, OnlineForecaster, PRIOR_WEIGHTS, SharedModel, seededRandom, type AiRule } from './model.ts';
+import { N_WEIGHTS, OnlineForecaster, PRIOR_WEIGHTS, ruleOf, SharedModel, seededRandom, type AiRule } from './model.ts';
 import { jitter, swapAction } from './sizing.ts';
 import { HOLD, type Action, type AgentView, type MarketView, type Strategy, type StrategyOptions } from './types.ts';
 
@@ -21,8 +21,8 @@ export function ml(o: StrategyOptions): Strategy {
   const params = o.params ?? {};
   const weights = PRIOR_WEIGHTS.map((w) => w * (3 * rnd() - 1) + 0.05 * (rnd() - 0.5));
   const mask = Array.from({ length: N_WEIGHTS }, (_, i) => (i === N_WEIGHTS - 1 || rnd() < 0.7 ? 1 : 0));
-  const model = new OnlineForecaster({ weights, mask, learningRate: jitter(params.learningRate ?? 0.002, 0.5, rnd) });
-  const base = new SharedModel({ rule: params }).rule;
+  const model = new OnlineForecaster({ weights, mask, learningRate: jitter(params.learningRate ?? 0.0005, 0.5, rnd) });
+  const base = ruleOf(params);
   const rule: AiRule = { ...base, margin: jitter(base.margin, 0.5, rnd), gain: jitter(base.gain, 0.5, rnd) };
   let until = -1;
   return {
@@ -43,7 +43,7 @@ export function ml(o: StrategyOptions): Strategy {
  * @example const herd = new SharedModel(); const s = herdTrader({ seed: 1, shared: herd });
  */
 export function herdTrader(o: StrategyOptions): Strategy {
-  const shared = o.shared instanceof SharedModel ? o.shared : new SharedModel({ rule: o.params ?? {} });
+  const shared = o.shared instanceof SharedModel ? o.shared : new SharedModel({ rule: ruleOf(o.params ?? {}) });
   const rule = shared.rule;
   let until = -1;
   return {

@@ -40,7 +40,7 @@ export function createStrategy(name: StrategyName, o: StrategyOptions): Strategy
 export function createSharedModel(o: { params?: Record<string, number> } = {}): SharedModel {
   const params = o.params ?? {};
   return new SharedModel({
-    model: new OnlineForecaster({ weights: PRIOR_WEIGHTS, learningRate: params.learningRate ?? 0.002 }),
+    model: new OnlineForecaster({ weights: PRIOR_WEIGHTS, learningRate: params.learningRate ?? 0.0005 }),
     rule: params,
   });
 }

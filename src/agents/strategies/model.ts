@@ -31,54 +31,75 @@ function scaled(v: number): number {
   return x > CLIP ? CLIP : x < -CLIP ? -CLIP : x;
 }
 
+// The scaled feature vector of the latest Features object: every model reads the same one each step, so it is
+// computed once per step however many agents ask.
+let lastFeatures: Features | null = null;
+const shared = new Float64Array(N_WEIGHTS);
+
+function vectorOf(f: Features): Float64Array {
+  if (f !== lastFeatures) {
+    lastFeatures = f;
+    shared[0] = scaled(f.r1);
+    shared[1] = scaled(f.r5);
+    shared[2] = scaled(f.r20);
+    shared[3] = scaled(f.devTwap);
+    shared[4] = scaled(f.devFeed);
+    shared[5] = scaled(f.vol);
+    shared[6] = 1;
+  }
+  return shared;
+}
+
 /**
- * Linear forecaster of the next one-step return, trained online.
+ * Linear forecaster of the next one-step return, trained online by SGD on the squared error.
  * @example const f = new OnlineForecaster({ weights: PRIOR_WEIGHTS }); const expected = f.observe(features);
  */
 export class OnlineForecaster {
   readonly weights: Float64Array;
   private readonly mask: Float64Array;
+  /** The (masked) input of the previous step and the prediction made from it. */
   private readonly x = new Float64Array(N_WEIGHTS);
+  private lastPrediction = 0;
   private hasPrev = false;
   readonly learningRate: number;
   /** Number of SGD updates so far. */
   updates = 0;
+  /** The latest forecast of the next return (fraction), as `observe` returned it. */
+  forecast = 0;
 
   constructor(o: { weights?: readonly number[]; mask?: readonly number[]; learningRate?: number } = {}) {
     this.weights = Float64Array.from(o.weights ?? PRIOR_WEIGHTS);
     this.mask = Float64Array.from(o.mask ?? new Array<number>(N_WEIGHTS).fill(1));
-    this.learningRate = o.learningRate ?? 0.002;
+    this.learningRate = o.learningRate ?? 0.0005;
   }
 
   /**
-   * One step: trains on the return realised since the previous call (`f.r1`), then predicts the next return
-   * from `f`. Call once per step.
+   * One step: trains on the return realised since the previous call (`f.r1`) against the prediction made then,
+   * then predicts the next return from `f`. Call once per step.
    */
   observe(f: Features): number {
+    const v = vectorOf(f);
     const x = this.x;
     const w = this.weights;
+    const m = this.mask;
     if (this.hasPrev) {
-      let y = 0;
-      for (let i = 0; i < N_WEIGHTS; i++) y += w[i]! * x[i]!;
-      let err = scaled(f.r1) - y;
+      let err = v[0]! - this.lastPrediction;
       if (err > CLIP) err = CLIP;
       else if (err < -CLIP) err = -CLIP;
       const g = this.learningRate * err;
       for (let i = 0; i < N_WEIGHTS; i++) w[i] = w[i]! + g * x[i]!;
       this.updates++;
     }
-    const m = this.mask;
-    x[0] = scaled(f.r1) * m[0]!;
-    x[1] = scaled(f.r5) * m[1]!;
-    x[2] = scaled(f.r20) * m[2]!;
-    x[3] = scaled(f.devTwap) * m[3]!;
-    x[4] = scaled(f.devFeed) * m[4]!;
-    x[5] = scaled(f.vol) * m[5]!;
-    x[6] = m[6]!;
-    this.hasPrev = true;
     let y = 0;
-    for (let i = 0; i < N_WEIGHTS; i++) y += w[i]! * x[i]!;
-    return y * FEATURE_SCALE;
+    for (let i = 0; i < N_WEIGHTS; i++) {
+      const xi = v[i]! * m[i]!;
+      x[i] = xi;
+      y += w[i]! * xi;
+    }
+    this.hasPrev = true;
+    this.lastPrediction = y;
+    this.forecast = y * FEATURE_SCALE;
+    return this.forecast;
   }
 }
 
@@ -86,6 +107,12 @@ export class OnlineForecaster {
 export type AiRule = { margin: number; gain: number; maxFraction: number; hold: number };
 
 export const DEFAULT_AI_RULE: AiRule = { margin: 0.002, gain: 10, maxFraction: 0.3, hold: 3 };
+
+/** The rule's fields from strategy params (unknown keys ignored, so every rule object has one shape). */
+export function ruleOf(params: Partial<Record<string, number>>): AiRule {
+  const d = DEFAULT_AI_RULE;
+  return { margin: params.margin ?? d.margin, gain: params.gain ?? d.gain, maxFraction: params.maxFraction ?? d.maxFraction, hold: params.hold ?? d.hold };
+}
 
 /**
  * One model and one signal for a whole herd: the forecast is computed (and the model trained) once per step,
@@ -100,7 +127,7 @@ export class SharedModel {
 
   constructor(o: { model?: OnlineForecaster; rule?: Partial<AiRule> } = {}) {
     this.model = o.model ?? new OnlineForecaster();
-    this.rule = { ...DEFAULT_AI_RULE, ...o.rule };
+    this.rule = ruleOf(o.rule ?? {});
   }
 
   /** The herd's forecast for the step of `m` (computed on the first call of that step). */

@@ -99,6 +99,8 @@ async function scenarioFor(raw: string, opts: RunOptions): Promise<Scenario> {
   return scenario;
 }
 
+const workersOf = (opts: RunOptions) => (opts.workers === undefined ? undefined : parseIntIn(opts.workers, '--workers', 1, 256));
+
 /** How many seeds a scenario runs (per sweep point). */
 const seedCount = (sc: Scenario) => (typeof sc.seeds === 'number' ? sc.seeds : sc.seeds.length);
 
@@ -118,18 +120,20 @@ export function addSimCommands(program: Command): void {
         .argument('<SCENARIO>', 'a scenario file (JSON) or the name of one in scenarios/, e.g. herd-crash')
         .option('--out <dir>', 'also write the report here (report.html, charts/*.svg, *.csv, summary.json)')
         .option('--seeds <n>', "number of seeds, 1-10,000 (default: the scenario's)")
-        .option('--steps <n>', "steps per run, 1-10,000,000 (default: the scenario's)"),
+        .option('--steps <n>', "steps per run, 1-10,000,000 (default: the scenario's)")
+        .option('--workers <n>', 'worker threads, 1-256 (default: one per core)'),
     ),
     'kept simulation runs (sim/runs/<id>/)',
   ).action(async (raw: string, opts: RunOptions) => {
     const json = !!opts.json;
+    const workers = workersOf(opts);
     const settings = loadSettings(opts);
     const scenario = await scenarioFor(raw, opts);
     const lab = await import('../../sim/index.ts');
     const { newRunId, runFiles, saveRun } = await import('../../sim/report/index.ts');
     const bar = countBar({ json, what: `simulating ${scenario.name}` });
     const started = Date.now();
-    const result = await lab.runMonteCarlo(scenario, { onProgress: (done: number, total: number) => bar.update(done, total, 'runs') });
+    const result = await lab.runMonteCarlo(scenario, { workers, onProgress: (done: number, total: number) => bar.update(done, total, 'runs') });
     bar.stop();
     const wallMs = Date.now() - started;
     const createdAt = new Date().toISOString();
@@ -176,11 +180,13 @@ export function addSimCommands(program: Command): void {
         .argument('<SCENARIO>', 'a scenario file (JSON) with a sweep, or the name of one in scenarios/, e.g. herd-sweep')
         .option('--out <dir>', 'also write the sweep here (sweep.svg, sweep.csv, sweep.json, report.html)')
         .option('--seeds <n>', "seeds per point, 1-10,000 (default: the scenario's)")
-        .option('--steps <n>', "steps per run, 1-10,000,000 (default: the scenario's)"),
+        .option('--steps <n>', "steps per run, 1-10,000,000 (default: the scenario's)")
+        .option('--workers <n>', 'worker threads, 1-256 (default: one per core)'),
     ),
     'kept simulation runs (sim/runs/<id>/)',
   ).action(async (raw: string, opts: RunOptions) => {
     const json = !!opts.json;
+    const workers = workersOf(opts);
     const settings = loadSettings(opts);
     const scenario = await scenarioFor(raw, opts);
     if (!scenario.sweep) throw new InvalidArgumentError('scenario.sweep', `${scenario.name} has no sweep: add "sweep": { "x": { "param": "agents.herdShare", "values": [0, 0.4, 0.8] } }, or use \`machina sim run\``);
@@ -188,7 +194,7 @@ export function addSimCommands(program: Command): void {
     const { newRunId, saveRun, sweepFiles } = await import('../../sim/report/index.ts');
     const bar = countBar({ json, what: `sweeping ${scenario.name}` });
     const started = Date.now();
-    const sweep = await lab.runSweep(scenario, { onProgress: (done: number, total: number) => bar.update(done, total, 'runs') });
+    const sweep = await lab.runSweep(scenario, { workers, onProgress: (done: number, total: number) => bar.update(done, total, 'runs') });
     bar.stop();
     const wallMs = Date.now() - started;
     const createdAt = new Date().toISOString();

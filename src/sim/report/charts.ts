@@ -66,6 +66,8 @@ export type PanelSpec = {
   markers?: MarkerSpec[];
   /** Start the left axis at zero (amounts) rather than at the data's minimum (prices). */
   zeroBased?: boolean;
+  /** Label the left axis in percent (values are fractions). */
+  yPercent?: boolean;
   /** Put the x ticks exactly at these values (sweeps: the swept values). */
   xTicks?: number[];
   height?: number;
@@ -73,7 +75,7 @@ export type PanelSpec = {
 
 type Scale = { min: number; max: number; ticks: number[]; map: (v: number) => number };
 
-function scale(values: number[], lo: number, hi: number, opts: { zero?: boolean; ticks?: number[]; invert?: boolean }): Scale {
+function scale(values: number[], lo: number, hi: number, opts: { zero?: boolean; ticks?: number[]; invert?: boolean; tight?: boolean; count?: number }): Scale {
   let min = Infinity;
   let max = -Infinity;
   for (const v of values) {
@@ -83,8 +85,11 @@ function scale(values: number[], lo: number, hi: number, opts: { zero?: boolean;
   }
   if (min === Infinity) [min, max] = [0, 1];
   if (opts.zero) [min, max] = [Math.min(0, min), Math.max(0, max)];
-  const ticks = opts.ticks ?? niceTicks(min, max);
-  if (!opts.ticks) [min, max] = [Math.min(min, ticks[0]!), Math.max(max, ticks[ticks.length - 1]!)];
+  // Nothing but zeros (no bad debt at all): a 0..1 axis, not one centred on zero.
+  if (opts.zero && min === 0 && max === 0) max = 1;
+  let ticks = opts.ticks ?? niceTicks(min, max, opts.count);
+  if (opts.tight && max > min) ticks = ticks.filter((t) => t >= min - 1e-9 * Math.abs(min) && t <= max + 1e-9 * Math.abs(max));
+  else if (!opts.ticks) [min, max] = [Math.min(min, ticks[0]!), Math.max(max, ticks[ticks.length - 1]!)];
   if (max === min) max = min + 1;
   const span = max - min;
   const map = opts.invert ? (v: number) => hi - ((v - min) / span) * (hi - lo) : (v: number) => lo + ((v - min) / span) * (hi - lo);
@@ -148,7 +153,7 @@ function panel(spec: PanelSpec, top: number): { svg: string; height: number } {
   const y0 = top + height - m.bottom;
   const y1 = top + m.top;
   const xs = Array.from(spec.x);
-  const xScale = scale(xs, x0, x1, spec.xTicks ? { ticks: spec.xTicks } : {});
+  const xScale = scale(xs, x0, x1, spec.xTicks ? { ticks: spec.xTicks } : { tight: true, count: 8 });
   const leftValues: number[] = [];
   const rightValues: number[] = [];
   // Bars sum their steps per bucket (a bar a pixel or wider), so the axis must reach the largest sum.
@@ -183,7 +188,8 @@ function panel(spec: PanelSpec, top: number): { svg: string; height: number } {
   for (const t of yL.ticks) out.push(`<line x1="${x0}" x2="${x1}" y1="${f1(yL.map(t))}" y2="${f1(yL.map(t))}"/>`);
   out.push('</g>');
   out.push(`<g font-size="12" fill="#3d444d" ${FONT}>`);
-  for (const t of yL.ticks) out.push(`<text x="${x0 - 6}" y="${f1(yL.map(t) + 4)}" text-anchor="end">${escapeXml(formatTick(t))}</text>`);
+  const yTick = spec.yPercent ? (t: number) => `${Number((t * 100).toPrecision(3))}%` : formatTick;
+  for (const t of yL.ticks) out.push(`<text x="${x0 - 6}" y="${f1(yL.map(t) + 4)}" text-anchor="end">${escapeXml(yTick(t))}</text>`);
   if (hasRight) for (const t of yR.ticks) out.push(`<text x="${x1 + 6}" y="${f1(yR.map(t) + 4)}">${escapeXml(formatTick(t))}</text>`);
   const xTicks = spec.xTicks ?? xScale.ticks.filter((t) => t >= xScale.min && t <= xScale.max);
   for (const t of xTicks) {
@@ -259,8 +265,9 @@ function legendItems(spec: PanelSpec): LegendItem[] {
   for (const [k, l] of (spec.lines ?? []).entries()) if (l.legend !== false) items.push({ label: l.label, color: l.color ?? PALETTE[k % PALETTE.length]!, kind: l.dash ? 'dash' : 'line' });
   for (const [k, b] of (spec.bars ?? []).entries()) items.push({ label: b.label, color: b.color ?? PALETTE[(k + 3) % PALETTE.length]!, kind: 'box' });
   for (const b of spec.bands ?? []) if (b.legend !== false) items.push({ label: b.label, color: b.color ?? PALETTE[0]!, kind: 'box' });
-  for (const s of spec.spans ?? []) items.push({ label: s.label, color: s.color ?? '#f0ad4e', kind: 'box' });
-  for (const [k, mk] of (spec.markers ?? []).entries()) items.push({ label: mk.label, color: mk.color ?? PALETTE[(k + 1) % PALETTE.length]!, kind: 'marker' });
+  // Spans and markers with nothing to show stay out of the legend (the description still counts them).
+  for (const s of spec.spans ?? []) if (s.ranges.length > 0) items.push({ label: s.label, color: s.color ?? '#f0ad4e', kind: 'box' });
+  for (const [k, mk] of (spec.markers ?? []).entries()) if (mk.at.length > 0) items.push({ label: mk.label, color: mk.color ?? PALETTE[(k + 1) % PALETTE.length]!, kind: 'marker' });
   return items;
 }
 
@@ -441,9 +448,9 @@ export function runCharts(run: SimRun): RunCharts {
 
 // ───────────────────────────────────────────────────────────────────────────── sweeps
 
-/** A parameter name for an axis: `herdShare` → `herd share`, `breaker.enabled` → `breaker enabled`. */
+/** A parameter name for an axis, its last part in words: `agents.herdShare` → `herd share`. */
 function humanize(name: string): string {
-  return name
+  return (name.split('.').pop() || name)
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/[._]+/g, ' ')
     .toLowerCase();
@@ -471,7 +478,9 @@ export function sweepChart(sweep: SweepResult): string {
   const color = (k: number) => PALETTE[k % PALETTE.length]!;
   const xTicks = sweep.xValues.length <= 12 ? [...sweep.xValues].sort((a, b) => a - b) : undefined;
   const byLabel = labels.map((label) => ({ label, pts: seriesPoints(sweep, label) }));
-  const named = (label: string) => (label ? label : 'all runs');
+  // Series values name themselves with their parameter: "off" under `protections` reads "protections off".
+  const param = sweep.seriesParam ? humanize(sweep.seriesParam) : '';
+  const named = (label: string) => (!label ? 'all runs' : param && !label.toLowerCase().startsWith(param) ? `${param} ${label}` : label);
   // Each series gets its own x values (a series may miss a point), so one panel per metric draws series by series.
   const xAll = [...sweep.xValues].sort((a, b) => a - b);
   const at = (pts: SweepPoint[], pick: (p: SweepPoint) => number) => xAll.map((x) => {
@@ -483,7 +492,8 @@ export function sweepChart(sweep: SweepResult): string {
     title: 'Crash depth (line: mean across seeds; band: median to 95th percentile)',
     x: xAll,
     xLabel,
-    yLabel: 'crash depth',
+    yLabel: 'crash depth (price below the feed)',
+    yPercent: true,
     zeroBased: true,
     height: 330,
     ...(xTicks ? { xTicks } : {}),

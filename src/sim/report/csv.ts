@@ -91,10 +91,14 @@ export function parseSeriesCsv(text: string): SeriesTable {
   return { columns: header, data };
 }
 
-/** Events as CSV: step, kind, then one column per detail key (the union over all events, sorted). */
+/**
+ * Events as CSV: step, kind, then one column per detail key (the union over all events, sorted); a detail key that
+ * would repeat a column's name (a shock's own `kind`) is written as `detail.<key>`.
+ */
 export function eventsCsv(events: readonly SimEvent[]): string {
   const keys = [...new Set(events.flatMap((e) => Object.keys(e.detail)))].sort();
-  return toCsv(['step', 'kind', ...keys], events.map((e) => [e.step, e.kind, ...keys.map((k) => e.detail[k])]));
+  const header = keys.map((k) => (k === 'step' || k === 'kind' ? `detail.${k}` : k));
+  return toCsv(['step', 'kind', ...header], events.map((e) => [e.step, e.kind, ...keys.map((k) => e.detail[k])]));
 }
 
 /** Each agent's start and end value and PnL. */

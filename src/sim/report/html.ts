@@ -3,21 +3,21 @@
 import type { MetricSummary, MonteCarloResult, RunMetrics, SimEvent, SweepResult } from '../types.ts';
 import { escapeXml as esc, type RunCharts } from './charts.ts';
 
-/** What each metric means, in the order the tables show them. */
+/** What each metric means (definitions in src/sim/metrics.ts), in the order the tables show them. */
 export const METRICS: readonly { key: keyof RunMetrics; label: string; unit: string }[] = [
-  { key: 'crashDepth', label: 'crash depth', unit: 'largest fall from a running peak, fraction of the peak' },
-  { key: 'crashDuration', label: 'crash duration', unit: 'steps from the peak to the trough' },
-  { key: 'timeToRecover', label: 'time to recover', unit: 'steps from the trough back to the pre-crash level' },
-  { key: 'maxDrawdown', label: 'max drawdown', unit: 'fraction' },
+  { key: 'crashDepth', label: 'crash depth', unit: 'largest shortfall of the pool price below the external feed, fraction' },
+  { key: 'crashDuration', label: 'crash duration', unit: 'longest run of steps more than 2% below the feed' },
+  { key: 'timeToRecover', label: 'time to recover', unit: 'steps from the deepest shortfall back to within 2% of the feed' },
+  { key: 'maxDrawdown', label: 'max drawdown', unit: 'largest fall from a running peak, fraction' },
   { key: 'minPrice', label: 'minimum price', unit: 'token1 per token0' },
   { key: 'finalPrice', label: 'final price', unit: 'token1 per token0' },
-  { key: 'realizedVol', label: 'realized volatility', unit: 'std. dev. of step returns' },
+  { key: 'realizedVol', label: 'realized volatility', unit: 'annualised std. dev. of step log returns' },
   { key: 'liquidationVolume', label: 'liquidation volume', unit: 'debt repaid by liquidators, token1' },
   { key: 'liquidationCount', label: 'liquidations', unit: 'count' },
-  { key: 'cascadeDepth', label: 'cascade depth', unit: 'longest run of consecutive steps with liquidations' },
-  { key: 'badDebt', label: 'bad debt', unit: 'token1' },
-  { key: 'breakerTrips', label: 'breaker trips', unit: 'count' },
-  { key: 'pausedSteps', label: 'paused steps', unit: 'steps with swaps paused' },
+  { key: 'cascadeDepth', label: 'cascade depth', unit: 'waves in the longest liquidation chain' },
+  { key: 'badDebt', label: 'bad debt', unit: 'debt written off with no collateral left, token1' },
+  { key: 'breakerTrips', label: 'breaker trips', unit: 'swaps the circuit breaker stopped' },
+  { key: 'pausedSteps', label: 'paused steps', unit: 'steps that ended with swaps paused' },
 ];
 
 /** A number for a table cell: integers with separators, others to four significant digits. */

@@ -75,7 +75,7 @@ export function LabRun({ runId }: { runId: string }) {
             {r.charts.length === 0 ? (
               <Empty>This run holds no chart.</Empty>
             ) : (
-              <div className="lab-charts">
+              <div className={`lab-charts${r.kind === 'sweep' ? ' single' : ''}`}>
                 {(r.kind === 'sweep' ? (['sweep'] as SimChartName[]) : RUN_CHARTS)
                   .filter((c) => r.charts.includes(c))
                   .map((c) => (

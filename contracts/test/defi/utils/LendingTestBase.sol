@@ -49,9 +49,7 @@ abstract contract LendingTestBase is Test {
         loan = new LabToken("Loan", "LOAN");
         oracle = new LabOracle(IAdaptivePool(address(0)), owner, feeder, ILabOracle.Source.Feed);
         _setPrice(PRICE);
-        market = new LendingMarket(
-            collateral, loan, oracle, owner, controller, LLTV, BONUS, _curve(), _curveBounds()
-        );
+        market = new LendingMarket(collateral, loan, oracle, owner, controller, LLTV, BONUS, _curve(), _curveBounds());
         _fund(lender);
         _fund(borrower);
         _fund(liquidator);
