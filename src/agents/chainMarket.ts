@@ -2,15 +2,18 @@
 // (pool, oracle, lending) made into the pinned MarketView, an agent's holdings into AgentView, and a strategy's
 // Action turned into contract calls (approvals included, sized from the current balances) and executed by an
 // agent account (inside its key's policy) or an EOA.
-import { decodeErrorResult, erc20Abi, maxUint256, toFunctionSelector, type Abi, type Address, type Hex, type TransactionReceipt } from 'viem';
+import { decodeErrorResult, erc20Abi, maxUint256, parseEventLogs, toFunctionSelector, zeroAddress, type Abi, type Address, type Hex, type TransactionReceipt } from 'viem';
 import { adaptivePoolAbi, labOracleAbi, lendingMarketAbi } from '../chain/artifacts/index.ts';
 import type { MachinaPublicClient, MachinaWalletClient } from '../chain/clients.ts';
 import { MachinaError } from '../errors/index.ts';
 import { revertOf } from '../errors/revert.ts';
 import { debtOf, isLiquidatable, liquidateCalls, liquidationOf, listBorrowers, readBorrowRate, readLending, readPosition, utilizationOf } from '../defi/lending.ts';
 import { readOracle } from '../defi/oracle.ts';
-import { addLiquidityCalls, asDefiError, DefiRevertError, quoteSwap, readPool, removeLiquidityCalls, swapCalls, swapOutcome, type PoolChainState } from '../defi/pool.ts';
+import { addLiquidityCalls, asDefiError, DefiRevertError, quoteSwap, withGasMargin, readPool, removeLiquidityCalls, swapCalls, swapOutcome, type PoolChainState } from '../defi/pool.ts';
+import { agentAccountAbi } from '../wallet/abi.ts';
+import { agentOutcome, previewAgentCalls } from '../wallet/agent.ts';
 import type { Call } from '../wallet/calls.ts';
+import { refusalError } from '../wallet/refusal.ts';
 import { readerOf } from '../wallet/client.ts';
 import type { Action, AgentView, FeatureTracker, LendingView, MarketView } from './strategies/types.ts';
 
@@ -282,4 +285,58 @@ export async function approveAll(wallet: MachinaWalletClient, defi: DefiAddresse
       await reader.waitForTransactionReceipt({ hash });
     }
   }
+}
+
+/**
+ * `executeAsAgent` with a gas margin (see `withGasMargin`): previews first and throws the PolicyRefusedError that
+ * names the limit instead of sending a refused action; a call that fails inside the batch throws the lab
+ * contract's own DefiRevertError.
+ * @example
+ * const { txHash, receipt } = await executeAsAgentWithMargin(keyWallet, { account, calls })
+ */
+export async function executeAsAgentWithMargin(
+  keyWallet: MachinaWalletClient,
+  p: { account: Address; calls: readonly Call[] },
+): Promise<{ executed: boolean; pendingId: bigint | null; txHash: Hex; receipt: TransactionReceipt }> {
+  const reader = readerOf(keyWallet);
+  const key = keyWallet.account.address;
+  const first = p.calls[0];
+  const at = first ? { target: first.target, selector: first.data.slice(0, 10) as Hex } : {};
+  const preview = await previewAgentCalls(reader, { account: p.account, key, calls: p.calls });
+  if (preview.refusal !== 0) throw await refusalError(reader, { account: p.account, key, reason: preview.refusal, asset: preview.asset, amount: preview.amount, ...at });
+  const call = { address: p.account, abi: agentAccountAbi, functionName: 'executeAsAgent', args: [key, p.calls], account: keyWallet.account } as const;
+  let txHash: Hex;
+  try {
+    const { request } = await reader.simulateContract(call);
+    const gas = await reader.estimateContractGas(call);
+    txHash = await keyWallet.writeContract({ ...request, gas: withGasMargin(gas) });
+  } catch (err) {
+    throw innerDefiError(err, p.calls);
+  }
+  const receipt = await reader.waitForTransactionReceipt({ hash: txHash });
+  if (receipt.status !== 'success') throw new MachinaError(`executeAsAgent reverted on chain (tx ${txHash})`, { code: 'TX_REVERTED', details: { hash: txHash } });
+  const refused = parseEventLogs({ abi: agentAccountAbi, logs: receipt.logs, eventName: 'AgentActionRefused' }).find((l) => l.address.toLowerCase() === p.account.toLowerCase());
+  if (refused) {
+    const a = refused.args;
+    throw await refusalError(reader, { account: p.account, key, reason: a.reason, asset: a.asset === zeroAddress && a.amount === 0n ? undefined : a.asset, amount: a.amount === 0n ? undefined : a.amount, target: a.target, selector: a.selector });
+  }
+  return { ...agentOutcome(p.account, receipt), txHash, receipt };
+}
+
+/**
+ * Sends one call from an EOA with a gas margin and waits for it; throws the lab contract's DefiRevertError when the
+ * estimate already reverts, a MachinaError when it reverts on chain.
+ */
+export async function sendCallWithMargin(wallet: MachinaWalletClient, call: Call): Promise<TransactionReceipt> {
+  const reader = readerOf(wallet);
+  let hash: Hex;
+  try {
+    const gas = await reader.estimateGas({ account: wallet.account, to: call.target, data: call.data, value: call.value });
+    hash = await wallet.sendTransaction({ to: call.target, data: call.data, value: call.value, gas: withGasMargin(gas) });
+  } catch (err) {
+    throw asDefiError(err);
+  }
+  const receipt = await reader.waitForTransactionReceipt({ hash });
+  if (receipt.status !== 'success') throw new MachinaError(`call to ${call.target} reverted on chain (tx ${hash})`, { code: 'TX_REVERTED', details: { hash } });
+  return receipt;
 }

@@ -11,7 +11,7 @@ import { InvalidArgumentError } from '../errors/index.ts';
 import { mintLabToken } from '../defi/pool.ts';
 import { readOracle, setFeedPrice } from '../defi/oracle.ts';
 import { seededRandom } from './strategies/model.ts';
-import { actionResult, agentView, approveAll, BorrowerWatch, defiAddressesOf, observeMarket, planAction, readBreakerFraction, readHoldings, units, whole, type DefiAddresses } from './chainMarket.ts';
+import { actionResult, agentView, approveAll, BorrowerWatch, sendCallWithMargin, defiAddressesOf, observeMarket, planAction, readBreakerFraction, readHoldings, units, whole, type DefiAddresses } from './chainMarket.ts';
 import { strategyFor } from './runtime.ts';
 import { createSharedModel } from './strategies/create.ts';
 import { FeatureTracker } from './strategies/features.ts';
@@ -135,10 +135,8 @@ export async function runOnDevnet(p: DevnetRunParameters): Promise<DevnetRunResu
       if (!planned.run) continue;
       try {
         for (const call of planned.calls) {
-          const hash = await a.wallet.sendTransaction({ to: call.target, data: call.data, value: call.value });
-          const receipt = await client.waitForTransactionReceipt({ hash });
+          const receipt = await sendCallWithMargin(a.wallet, call);
           gasUsed += receipt.gasUsed;
-          if (receipt.status !== 'success') throw new Error('reverted');
           if (actionResult(defi, receipt).tripped) tripped++;
         }
         trades++;

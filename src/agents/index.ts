@@ -21,3 +21,4 @@ export {
 } from './chainMarket.ts';
 export { runAgent, parseStrategyName, strategyFor, tradingPolicy, type RunAgentParameters, type AgentEvent, type AgentStepEvent, type AgentSummary, type StepOutcome } from './runtime.ts';
 export { runOnDevnet, type DevnetRunParameters, type DevnetRunResult } from './devnetRun.ts';
+export * from './strategies/index.ts';

@@ -10,7 +10,6 @@ import { InvalidArgumentError, MachinaError } from '../errors/index.ts';
 import { registerAgentWithFile } from '../identity/actions/registerWithFile.ts';
 import { mintLabToken, readPool, DefiRevertError } from '../defi/pool.ts';
 import { createAgentAccount, setAgentKey } from '../wallet/account.ts';
-import { executeAsAgent } from '../wallet/agent.ts';
 import { PolicyRefusedError } from '../wallet/refusal.ts';
 import type { KeyPolicyInput } from '../wallet/policy.ts';
 import { bindAgentWallet } from '../wallet/signatures.ts';
@@ -18,6 +17,7 @@ import {
   actionResult,
   agentView,
   BorrowerWatch,
+  executeAsAgentWithMargin,
   innerDefiError,
   observeMarket,
   planAction,
@@ -241,9 +241,8 @@ export async function runAgent(p: RunAgentParameters): Promise<AgentSummary> {
       event = { ...base, outcome: action.kind === 'hold' ? 'hold' : 'skipped', detail: planned.why, value: view.value };
     } else {
       try {
-        const r = await executeAsAgent(keyWallet, { account, calls: planned.calls });
-        const receipt = await client.getTransactionReceipt({ hash: r.txHash });
-        const res = actionResult(defi, receipt);
+        const r = await executeAsAgentWithMargin(keyWallet, { account, calls: planned.calls });
+        const res = actionResult(defi, r.receipt);
         stats.gasUsed += res.gasUsed;
         if (res.tripped) stats.tripped++;
         else stats.trades++;
@@ -261,9 +260,10 @@ export async function runAgent(p: RunAgentParameters): Promise<AgentSummary> {
           event = { ...base, outcome: 'refused', detail: `${planned.summary}: ${err.message}`, reason: err.reason, value: view.value };
         } else {
           const e = innerDefiError(err, planned.calls);
-          if (!(e instanceof DefiRevertError)) throw e;
+          const onChain = e instanceof MachinaError && e.code === 'TX_REVERTED';
+          if (!(e instanceof DefiRevertError) && !onChain) throw e;
           stats.reverted++;
-          event = { ...base, outcome: 'reverted', detail: `${planned.summary}: ${e.message}`, reason: e.errorName, value: view.value };
+          event = { ...base, outcome: 'reverted', detail: `${planned.summary}: ${(e as Error).message}`, reason: e instanceof DefiRevertError ? e.errorName : 'TX_REVERTED', value: view.value };
         }
       }
     }

@@ -9,7 +9,7 @@ import { InvalidArgumentError, MachinaError } from '../errors/index.ts';
 import { asRevertError, isRevertNamed, revertArg as str, revertErrorParameters, type RevertSentences } from '../errors/revert.ts';
 import { ensureAllowance } from '../pay/token.ts';
 import type { Call } from '../wallet/calls.ts';
-import { readerOf, sendWrite } from '../wallet/client.ts';
+import { readerOf } from '../wallet/client.ts';
 import { FEE_SCALE, quote, WAD } from './poolMath.ts';
 
 /** Readable sentences for the pool's, the lending market's and the oracle's custom errors (ABI argument order). */
@@ -22,7 +22,7 @@ const sentences: RevertSentences = {
     a.length >= 2 ? `borrows of ${str(a[0])} would exceed the market's supply of ${str(a[1])}` : 'the pool has no liquidity yet, or the deposit is too small to mint a share',
   InsufficientShares: (a) => `the deposit would mint ${str(a[0])} shares, below the minimum of ${str(a[1])}`,
   SharesExceedBalance: (a) => `burning ${str(a[0])} shares, but the caller holds ${str(a[1])}`,
-  SwapsPaused: (a) => `the circuit breaker paused swaps until ${new Date(Number(a[0]) * 1000).toISOString()} (${str(a[0])})`,
+  SwapsPaused: (a) => `the circuit breaker paused swaps until ${new Date(Number(a[0]) * 1000).toISOString()} (${str(a[0])}); until then only swaps toward the TWAP execute`,
   NotController: (a) => `${str(a[0])} is not the parameter controller`,
   BaseFeeOutOfBounds: (a) => `base fee ${str(a[0])} ppm is outside governance's bounds ${str(a[1])}-${str(a[2])} ppm`,
   KOutOfBounds: (a) => `k ${str(a[0])} is above governance's bound of ${str(a[1])}`,
@@ -72,13 +72,32 @@ export function isDefiRevert(error: unknown, ...names: string[]): boolean {
   return isRevertNamed(error instanceof DefiRevertError ? error.errorName : undefined, error, names);
 }
 
-/** One write, its revert made readable. */
-export async function defiWrite(wallet: MachinaWalletClient, functionName: string, address: Address, abi: Abi, args: readonly unknown[]) {
+/**
+ * The gas a lab write is sent with: the estimate plus a margin. The pool's TWAP accumulator and the oracle's
+ * timestamp write more storage when the block's time moves on, so an estimate made against the latest block
+ * can fall short by the time the transaction is mined.
+ */
+export const withGasMargin = (estimate: bigint): bigint => (estimate * 13n) / 10n + 20_000n;
+
+/**
+ * One lab write: simulated first (a revert becomes a DefiRevertError sentence), sent with a gas margin, confirmed.
+ * @example
+ * const { hash, receipt } = await defiWrite(wallet, 'swap', pool, adaptivePoolAbi, [true, amountIn, minOut, to])
+ */
+export async function defiWrite(wallet: MachinaWalletClient, functionName: string, address: Address, abi: Abi, args: readonly unknown[]): Promise<{ hash: Hex; receipt: TransactionReceipt }> {
+  const reader = readerOf(wallet);
+  let hash: Hex;
   try {
-    return await sendWrite(wallet, { address, abi, functionName, args });
+    const call = { address, abi, functionName, args, account: wallet.account } as Parameters<typeof reader.simulateContract>[0];
+    const { request } = await reader.simulateContract(call);
+    const gas = await reader.estimateContractGas(call as Parameters<typeof reader.estimateContractGas>[0]);
+    hash = await wallet.writeContract({ ...(request as Parameters<MachinaWalletClient['writeContract']>[0]), gas: withGasMargin(gas) });
   } catch (err) {
     throw asDefiError(err, functionName);
   }
+  const receipt = await reader.waitForTransactionReceipt({ hash });
+  if (receipt.status !== 'success') throw new MachinaError(`${functionName} reverted on chain (tx ${hash})`, { code: 'TX_REVERTED', details: { hash } });
+  return { hash, receipt };
 }
 
 function positive(value: bigint, field: string): bigint {

@@ -139,7 +139,9 @@ export type SwapResult = { amountOut: bigint; tripped: boolean; fee: bigint };
 
 /**
  * Applies an exact-in swap at block time `now` to `s` (in place; on a revert `s` is left untouched). A swap the
- * breaker stops returns `{ amountOut: 0n, tripped: true }` and pauses swaps, as the contract does.
+ * breaker stops returns `{ amountOut: 0n, tripped: true }` and pauses swaps, as the contract does. During a pause
+ * (`now < pausedUntil`) a swap that does not increase the price's ppm deviation from the TWAP reference (as this
+ * call's accumulation leaves it) executes normally, and one that increases it throws `SwapsPaused`.
  * @example const { amountOut } = swap(s, { zeroForOne: true, amountIn: 10n ** 18n, minAmountOut: 0n, now });
  */
 export function swap(s: PoolState, p: { zeroForOne: boolean; amountIn: bigint; minAmountOut?: bigint; now: bigint }): SwapResult {
@@ -150,7 +152,6 @@ export function swap(s: PoolState, p: { zeroForOne: boolean; amountIn: bigint; m
   const r0 = s.reserve0;
   const r1 = s.reserve1;
   if (r0 === 0n) throw new PoolMathError('InsufficientLiquidity');
-  if (now < s.pausedUntil) throw new PoolMathError('SwapsPaused', { until: s.pausedUntil });
   accumulated(s, now);
   const fee = s.fee;
   const inAfterFee = (amountIn * (FEE_SCALE - fee)) / FEE_SCALE;
@@ -168,14 +169,22 @@ export function swap(s: PoolState, p: { zeroForOne: boolean; amountIn: bigint; m
   }
   const oldPrice = (r1 * WAD) / r0;
   const newPrice = (n1 * WAD) / n0;
+  // the breaker, against the reference as this call's accumulation leaves it (the contract's `_breakerStops`)
   const twap = accTwapPrice;
-  const threshold = s.breaker.threshold;
-  if (threshold !== 0n && twap !== 0n) {
-    const newDev = deviation(newPrice, twap);
-    if (newDev > threshold && newDev > deviation(oldPrice, twap)) {
-      commitAccumulator(s);
-      s.pausedUntil = now + s.breaker.cooldown;
-      return { amountOut: 0n, tripped: true, fee };
+  if (now < s.pausedUntil) {
+    // paused: only a swap that moves the price further from the TWAP is refused
+    if (twap === 0n || deviation(newPrice, twap) > deviation(oldPrice, twap)) {
+      throw new PoolMathError('SwapsPaused', { until: s.pausedUntil });
+    }
+  } else {
+    const threshold = s.breaker.threshold;
+    if (threshold !== 0n && twap !== 0n) {
+      const newDev = deviation(newPrice, twap);
+      if (newDev > threshold && newDev > deviation(oldPrice, twap)) {
+        commitAccumulator(s);
+        s.pausedUntil = now + s.breaker.cooldown;
+        return { amountOut: 0n, tripped: true, fee };
+      }
     }
   }
   const minAmountOut = p.minAmountOut ?? 0n;

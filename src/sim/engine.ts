@@ -114,10 +114,10 @@ export function runSimulation(sc: Scenario, seed: number, opts: RunOptions = {})
       lendingView.borrowRate = fromWei(borrowRate(lending));
     }
 
-    // whale trades from the scenario's shocks (retried while the pool is paused)
+    // whale trades from the scenario's shocks: retried while swaps are paused, dropped if the breaker stops them
     for (let k = pendingTrades.length - 1; k >= 0; k--) {
       const t = pendingTrades[k]!;
-      if (mk.swapFor(-1, t.zeroForOne, t.amount)) {
+      if (mk.swapFor(-1, t.zeroForOne, t.amount) !== 0) {
         pendingTrades.splice(k, 1);
         refreshView(mk, mv);
       }

@@ -263,20 +263,23 @@ export class Market {
     this.f1[i] = fromWei(b1);
   }
 
-  /** Agent i (or the whale, i = -1) swaps; returns whether a swap executed. Paused or reverted swaps do nothing. */
-  swapFor(i: number, zeroForOne: boolean, amount: number): boolean {
-    if (this.now < this.pool.pausedUntil) return false;
+  /**
+   * Agent i (or the whale, i = -1) swaps. Returns 1 when the swap executed, 0 when swaps are paused, -1 when the
+   * breaker stopped it or it reverted (either way nothing moved).
+   */
+  swapFor(i: number, zeroForOne: boolean, amount: number): number {
+    if (this.now < this.pool.pausedUntil) return 0;
     let amountIn = toWei(amount);
     if (i >= 0) {
       const bal = zeroForOne ? this.bal0[i]! : this.bal1[i]!;
       if (amountIn > bal) amountIn = bal;
     }
-    if (amountIn === 0n) return false;
+    if (amountIn === 0n) return -1;
     let r;
     try {
       r = swap(this.pool, { zeroForOne, amountIn, now: this.now });
     } catch (e) {
-      if (e instanceof PoolMathError) return false;
+      if (e instanceof PoolMathError) return -1;
       throw e;
     }
     if (r.tripped) {
@@ -285,7 +288,7 @@ export class Market {
         step: this.step, kind: 'breaker',
         detail: { price: this.priceF, twap: fromWei(this.pool.twapPrice), pausedUntil: Number(this.pool.pausedUntil), agent: i, strategy: i >= 0 ? this.kinds[i]! : 'whale' },
       });
-      return false;
+      return -1;
     }
     const priceBefore = this.priceF;
     if (i >= 0) {
@@ -297,7 +300,7 @@ export class Market {
     c.trades++;
     c.volume += zeroForOne ? fromWei(amountIn) * priceBefore : fromWei(amountIn);
     if (zeroForOne && i >= 0 && this.isLiquidator[i] === 1) c.liquidationSales += fromWei(amountIn);
-    return true;
+    return 1;
   }
 
   /** Agent i adds `fraction` of its balances as liquidity (at the pool's ratio). */

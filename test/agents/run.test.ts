@@ -157,13 +157,16 @@ describe('machina agent run', () => {
   });
 
   // Last: it leaves the pool paused by the breaker.
-  it("reports a swap the pool refuses inside the account's batch (paused by the breaker) in the pool's own words", async () => {
+  it("reports a swap the pool refuses inside the account's batch (away from the TWAP while the breaker pauses) in the pool's own words", async () => {
     const driver = chain.wallet(2);
     // A 30% move against the TWAP: the breaker stops the swap and pauses swaps for the cooldown.
     const s = await readPool(chain.client, { pool: defi.pool });
     const tripped = await swap(driver, { pool: defi.pool, zeroForOne: false, amountIn: (s.reserve1 * 15n) / 100n, minAmountOut: 0n });
     assert.equal(tripped.tripped, true);
-    const blind: Strategy = { name: 'momentum', decide: () => ({ kind: 'swap', zeroForOne: false, amountIn: 10 }) };
+    // During the pause only swaps toward the TWAP execute: this agent trades away from it, blind to the pause.
+    const p = await readPool(chain.client, { pool: defi.pool });
+    const away = p.spotPrice >= p.twapPrice ? { zeroForOne: false, amountIn: 10 } : { zeroForOne: true, amountIn: 0.1 };
+    const blind: Strategy = { name: 'momentum', decide: () => ({ kind: 'swap', ...away }) };
     const events: AgentEvent[] = [];
     const summary = await runAgent({
       client: chain.client,

@@ -15,7 +15,7 @@ import { addLiquidity, createPool, price, swap } from '../../src/defi/poolMath.t
 
 const calm: Features = Object.freeze({ r1: 0, r5: 0, r20: 0, devTwap: 0, devFeed: 0, vol: 0.001 });
 
-function view(o: Partial<MarketView> & { features?: Partial<Features> } = {}): MarketView {
+function view(o: Omit<Partial<MarketView>, 'features'> & { features?: Partial<Features> } = {}): MarketView {
   const { features, ...rest } = o;
   return {
     step: 10, time: 120, price: 100, twap: 100, feed: 100, fee: 3000, paused: false, lending: null, liquidity: 1_000_000, breaker: 0,
@@ -96,7 +96,7 @@ describe('strategies', () => {
       const actions = herd.map((s) => s.decide(m, agent));
       const first = JSON.stringify(actions[0]);
       assert.ok(actions.every((a) => JSON.stringify(a) === first), `step ${step}: lockstep`);
-      if (step === 25) assert.ok(actions[0]!.kind === 'swap' && actions[0].zeroForOne, 'the herd sells the crash together');
+      if (step === 25) assert.ok(actions[0]?.kind === 'swap' && actions[0].zeroForOne, 'the herd sells the crash together');
       if (step === 26) assert.equal(actions[0], HOLD, 'and holds together');
     }
     assert.equal(shared.model.updates, 29, 'trained once per step, not once per agent');

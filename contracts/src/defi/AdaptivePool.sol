@@ -11,8 +11,8 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IAdaptivePool} from "./interfaces/IAdaptivePool.sol";
 
 /// @title AdaptivePool
-/// @notice Constant-product AMM whose fee rises with realized volatility and whose circuit breaker pauses swaps
-///         that would push the price too far from its TWAP.
+/// @notice Constant-product AMM whose fee rises with realized volatility and whose circuit breaker, when a swap
+///         would push the price too far from its TWAP, pauses swaps away from the TWAP (swaps back toward it go on).
 /// @dev Math (mirrored by `src/defi/poolMath.ts`, wei-exact):
 ///      - price = reserve1 * 1e18 / reserve0 (token1 per token0, WAD, floor).
 ///      - swap: inAfterFee = amountIn * (1e6 - fee) / 1e6; out = inAfterFee * rOut / (rIn + inAfterFee); the whole
@@ -24,7 +24,11 @@ import {IAdaptivePool} from "./interfaces/IAdaptivePool.sol";
 ///        the last observation, twapPrice = (priceCumulative - obsCumulative) / (now - obsTimestamp) and the
 ///        observation rolls to now.
 ///      - breaker: with threshold > 0, dev(p) = |p - twapPrice| * 1e6 / twapPrice; a swap whose post-trade price has
-///        dev > threshold and dev greater than before is not executed and pauses swaps for `cooldown` seconds.
+///        dev > threshold and dev greater than before is not executed and pauses swaps for `cooldown` seconds. During
+///        a pause, a swap whose post-trade dev is not greater than its pre-trade dev (both against the reference after
+///        this call's TWAP update) executes normally, so arbitrage back toward the TWAP is never frozen; a swap that
+///        increases dev reverts `SwapsPaused`. Trades are not the only thing that moves the reference: liquidity
+///        changes roll the window too, which is why a pause must not hold a manipulated price in place.
 ///      LP shares are internal balances (`sharesOf`), not an ERC-20; MINIMUM_LIQUIDITY shares are locked at address 0.
 ///      Fee-on-transfer and rebasing tokens are not supported.
 contract AdaptivePool is IAdaptivePool, Ownable2Step, ReentrancyGuardTransient {
@@ -118,7 +122,7 @@ contract AdaptivePool is IAdaptivePool, Ownable2Step, ReentrancyGuardTransient {
         uint256 r1 = reserve1;
         if (r0 == 0) revert InsufficientLiquidity();
         uint64 now_ = uint64(block.timestamp);
-        if (now_ < pausedUntil) revert SwapsPaused(pausedUntil);
+        // before the breaker reads the TWAP reference (a SwapsPaused revert rolls this back)
         _accumulate(now_, r0, r1);
 
         uint32 feeNow = fee;
@@ -128,7 +132,7 @@ contract AdaptivePool is IAdaptivePool, Ownable2Step, ReentrancyGuardTransient {
         {
             uint256 oldPrice = _price(r0, r1);
             uint256 newPrice = _price(n0, n1);
-            if (_trips(oldPrice, newPrice, now_)) return 0;
+            if (_breakerStops(oldPrice, newPrice, now_)) return 0;
             if (amountOut == 0 || amountOut < minAmountOut) revert InsufficientOutput(amountOut, minAmountOut);
             variance = _nextVariance(variance, oldPrice, newPrice);
         }
@@ -321,14 +325,24 @@ contract AdaptivePool is IAdaptivePool, Ownable2Step, ReentrancyGuardTransient {
         (n0, n1) = zeroForOne ? (r0 + amountIn, r1 - amountOut) : (r0 - amountOut, r1 + amountIn);
     }
 
-    /// @dev Trips the breaker (pausing swaps) if moving from `oldPrice` to `newPrice` leaves the band further away.
-    function _trips(uint256 oldPrice, uint256 newPrice, uint64 now_) internal returns (bool) {
-        uint32 threshold = _breaker.threshold;
+    /// @dev The breaker's verdict on a swap moving the price from `oldPrice` to `newPrice`, against the TWAP reference
+    ///      as `_accumulate` left it at this call. While swaps are paused (`now_ < pausedUntil`), a swap that increases
+    ///      the deviation (or any swap, if the reference is 0 and no deviation can be measured) reverts
+    ///      `SwapsPaused`, and every other swap executes, whatever the threshold. Otherwise, with the breaker on and a
+    ///      nonzero reference, a swap whose new deviation exceeds the threshold and the old deviation trips it: swaps
+    ///      pause for `cooldown` and this returns true (the swap is not executed).
+    function _breakerStops(uint256 oldPrice, uint256 newPrice, uint64 now_) internal returns (bool) {
         uint256 twap = twapPrice;
+        uint64 until = pausedUntil;
+        if (now_ < until) {
+            if (twap == 0 || _deviation(newPrice, twap) > _deviation(oldPrice, twap)) revert SwapsPaused(until);
+            return false;
+        }
+        uint32 threshold = _breaker.threshold;
         if (threshold == 0 || twap == 0) return false;
         uint256 newDev = _deviation(newPrice, twap);
         if (newDev <= threshold || newDev <= _deviation(oldPrice, twap)) return false;
-        uint64 until = now_ + _breaker.cooldown;
+        until = now_ + _breaker.cooldown;
         pausedUntil = until;
         emit BreakerTripped(newPrice, twap, until);
         return true;

@@ -302,6 +302,100 @@ contract AdaptivePoolTest is PoolTestBase {
         assertGt(_swap(true, 1e19), 0);
     }
 
+    /// @dev Seeds at price 1.0 (the TWAP reference), moves the price ~7.5% down inside the 10% band, then trips the
+    ///      breaker with a swap further down; returns the pause's end.
+    function _pushAndTrip() internal returns (uint64 until) {
+        _seed(1e21, 1e21);
+        assertGt(_swap(true, 4e19), 0);
+        assertEq(_swap(true, 1e20), 0, "trips");
+        until = pool.pausedUntil();
+        assertEq(until, block.timestamp + COOLDOWN);
+    }
+
+    function _dev(uint256 p) internal view returns (uint256) {
+        uint256 twap = pool.twapPrice();
+        return (p > twap ? p - twap : twap - p) * 1e6 / twap;
+    }
+
+    function test_breaker_pauseAllowsSwapTowardTwap() public {
+        uint64 until = _pushAndTrip();
+        vm.warp(block.timestamp + 1);
+        uint256 spotBefore = pool.spotPrice();
+        uint256 devBefore = _dev(spotBefore);
+        uint256 bal = t0.balanceOf(trader);
+        vm.expectEmit(true, true, false, false, address(pool));
+        emit IAdaptivePool.Swap(trader, trader, false, 1e19, 0, 0);
+        uint256 out = _swap(false, 1e19); // price up, toward the reference
+        assertGt(out, 0);
+        assertEq(t0.balanceOf(trader), bal + out);
+        assertGt(pool.spotPrice(), spotBefore);
+        assertLt(_dev(pool.spotPrice()), devBefore);
+        assertEq(pool.pausedUntil(), until, "an allowed swap neither extends nor lifts the pause");
+        assertGt(pool.variance(), 0);
+        assertEq(t1.balanceOf(address(pool)), pool.reserve1());
+    }
+
+    function test_breaker_pauseBlocksSwapAwayFromTwap() public {
+        uint64 until = _pushAndTrip();
+        vm.warp(block.timestamp + 1);
+        IAdaptivePool.PoolState memory before = pool.state();
+        bytes memory paused = abi.encodeWithSelector(IAdaptivePool.SwapsPaused.selector, until);
+        // further down: refused, even far inside the band
+        vm.prank(trader);
+        vm.expectRevert(paused);
+        pool.swap(true, 1e18, 0, trader);
+        // up past the reference to a larger deviation on the other side: refused too
+        vm.prank(trader);
+        vm.expectRevert(paused);
+        pool.swap(false, 3e20, 0, trader);
+        // the refused swaps' accumulation is rolled back with them
+        IAdaptivePool.PoolState memory afterRefusals = pool.state();
+        assertEq(keccak256(abi.encode(afterRefusals)), keccak256(abi.encode(before)));
+    }
+
+    function test_breaker_pauseAllowsSwapThatKeepsDeviation() public {
+        _pushAndTrip();
+        // a dust swap away from the reference that leaves the ppm deviation where it was is not "further away"
+        uint256 devBefore = _dev(pool.spotPrice());
+        uint256 out = _swap(true, 1e9);
+        assertGt(out, 0);
+        assertEq(_dev(pool.spotPrice()), devBefore);
+        assertLt(pool.spotPrice(), 1e18);
+    }
+
+    function test_breaker_pauseJudgesAgainstReferenceRolledByThisCall() public {
+        vm.prank(owner);
+        pool.setBreaker(IAdaptivePool.Breaker({threshold: THRESHOLD, window: WINDOW, cooldown: 4 * WINDOW}));
+        uint64 until = _pushAndTrip();
+        uint256 spot = pool.spotPrice();
+        vm.warp(block.timestamp + 2 * WINDOW);
+        // this call rolls the reference to the average of the window, exactly the pushed spot price: moving up,
+        // toward the old reference of 1.0, now moves away from the new one
+        vm.prank(trader);
+        vm.expectRevert(abi.encodeWithSelector(IAdaptivePool.SwapsPaused.selector, until));
+        pool.swap(false, 1e19, 0, trader);
+        assertEq(pool.twapPrice(), 1e18, "the refused swap's TWAP roll is rolled back");
+        // the roll happens on a liquidity change too; the reference is then the pushed price
+        vm.prank(lp);
+        pool.addLiquidity(1e18, 1e18, 0, lp);
+        assertEq(pool.twapPrice(), spot);
+    }
+
+    function test_breaker_pauseRecoversAfterCooldown() public {
+        uint64 until = _pushAndTrip();
+        vm.warp(until - 1);
+        vm.prank(trader);
+        vm.expectRevert(abi.encodeWithSelector(IAdaptivePool.SwapsPaused.selector, until));
+        pool.swap(true, 1e18, 0, trader);
+        vm.warp(until);
+        // away from the reference, inside the band: executes again
+        assertGt(_swap(true, 1e18), 0);
+        assertEq(pool.pausedUntil(), until);
+        // and a swap past the band trips again, with a new pause
+        assertEq(_swap(true, 1e20), 0);
+        assertEq(pool.pausedUntil(), block.timestamp + COOLDOWN);
+    }
+
     function test_breaker_allowsMoveBackTowardTwap() public {
         _seed(1e21, 1e21);
         _swap(true, 4e19); // within band

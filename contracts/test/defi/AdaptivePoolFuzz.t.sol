@@ -5,7 +5,7 @@ import {IAdaptivePool} from "../../src/defi/interfaces/IAdaptivePool.sol";
 import {PoolTestBase} from "./utils/PoolTestBase.sol";
 
 /// @notice Properties of swaps and liquidity over random sizes: k never decreases, fees accrue to LPs, the breaker
-///         keeps executed prices inside its band.
+///         keeps executed prices inside its band, and a pause refuses exactly the swaps that move away from the TWAP.
 contract AdaptivePoolFuzzTest is PoolTestBase {
     function setUp() public {
         _deployPool();
@@ -54,26 +54,54 @@ contract AdaptivePoolFuzzTest is PoolTestBase {
             seed = uint256(keccak256(abi.encode(seed, i)));
             bool zeroForOne = seed & 1 == 0;
             uint256 amountIn = bound(seed >> 8, 1e16, 3e20);
-            if (block.timestamp < pool.pausedUntil()) {
+            uint256 before = pool.spotPrice();
+            uint64 pausedUntil = pool.pausedUntil();
+            if (block.timestamp < pausedUntil) {
+                // paused: a swap executes iff it does not move the price further from the reference; the reference
+                // does not roll here (the loop only warps to the pause's end, before a window has passed)
+                assertLt(block.timestamp - pool.obsTimestamp(), WINDOW);
+                twap = pool.twapPrice();
+                bool away = _devOf(_quotedPrice(zeroForOne, amountIn), twap) > _devOf(before, twap);
                 vm.prank(trader);
-                vm.expectPartialRevert(IAdaptivePool.SwapsPaused.selector);
-                pool.swap(zeroForOne, amountIn, 0, trader);
-                vm.warp(pool.pausedUntil());
+                if (away) {
+                    vm.expectRevert(abi.encodeWithSelector(IAdaptivePool.SwapsPaused.selector, pausedUntil));
+                    pool.swap(zeroForOne, amountIn, 0, trader);
+                    vm.warp(pausedUntil);
+                } else {
+                    assertGt(pool.swap(zeroForOne, amountIn, 0, trader), 0, "toward the TWAP executes while paused");
+                    assertLe(_devOf(pool.spotPrice(), twap), _devOf(before, twap));
+                    assertEq(pool.pausedUntil(), pausedUntil);
+                }
                 continue;
             }
-            uint256 before = pool.spotPrice();
             uint256 out = _swap(zeroForOne, amountIn);
             uint256 spot = pool.spotPrice();
             twap = pool.twapPrice();
-            uint256 dev = (spot > twap ? spot - twap : twap - spot) * 1e6 / twap;
+            uint256 dev = _devOf(spot, twap);
             if (out == 0) {
                 assertEq(spot, before, "tripped swap left the price alone");
                 assertGt(pool.pausedUntil(), block.timestamp);
             } else {
-                uint256 devBefore = (before > twap ? before - twap : twap - before) * 1e6 / twap;
-                assertTrue(dev <= THRESHOLD || dev <= devBefore, "executed beyond band");
+                assertTrue(dev <= THRESHOLD || dev <= _devOf(before, twap), "executed beyond band");
             }
         }
+    }
+
+    function _devOf(uint256 p, uint256 twap) internal pure returns (uint256) {
+        return (p > twap ? p - twap : twap - p) * 1e6 / twap;
+    }
+
+    /// @dev The post-swap spot price of an exact-in swap at the current fee (the pool's `_quote`).
+    function _quotedPrice(bool zeroForOne, uint256 amountIn) internal view returns (uint256) {
+        uint256 r0 = pool.reserve0();
+        uint256 r1 = pool.reserve1();
+        uint256 inAfterFee = amountIn * (1e6 - pool.fee()) / 1e6;
+        if (zeroForOne) {
+            uint256 out = inAfterFee * r1 / (r0 + inAfterFee);
+            return (r1 - out) * 1e18 / (r0 + amountIn);
+        }
+        uint256 out0 = inAfterFee * r0 / (r1 + inAfterFee);
+        return (r1 + amountIn) * 1e18 / (r0 - out0);
     }
 
     function testFuzz_addRemove_roundTripNeverProfits(uint256 a0, uint256 a1) public {

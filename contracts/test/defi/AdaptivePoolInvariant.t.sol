@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {Test} from "forge-std/Test.sol";
 
 import {AdaptivePool} from "../../src/defi/AdaptivePool.sol";
+import {IAdaptivePool} from "../../src/defi/interfaces/IAdaptivePool.sol";
 import {LabToken} from "../../src/defi/LabToken.sol";
 import {PoolTestBase} from "./utils/PoolTestBase.sol";
 
@@ -15,6 +16,12 @@ contract PoolHandler is Test {
     address[] internal actors;
     uint256 public swaps;
     uint256 public trips;
+    /// @notice Swaps executed during a pause, and swaps a pause refused.
+    uint256 public pausedSwaps;
+    uint256 public pausedRefusals;
+    /// @notice Set if a swap executed during a pause moved the price further from the TWAP reference, or a pause
+    ///         refused a swap with anything but SwapsPaused.
+    bool public pauseViolated;
 
     constructor(AdaptivePool pool_, LabToken t0_, LabToken t1_, address[] memory actors_) {
         pool = pool_;
@@ -26,12 +33,34 @@ contract PoolHandler is Test {
     function swap(uint256 actorSeed, bool zeroForOne, uint256 amountIn) external {
         address a = actors[actorSeed % actors.length];
         amountIn = bound(amountIn, 1, 2e20);
-        if (block.timestamp < pool.pausedUntil()) return;
+        uint64 until = pool.pausedUntil();
+        if (block.timestamp < until) {
+            _swapPaused(a, zeroForOne, amountIn, until);
+            return;
+        }
         vm.prank(a);
         try pool.swap(zeroForOne, amountIn, 0, a) returns (uint256 out) {
             if (out == 0) ++trips;
             else ++swaps;
         } catch {}
+    }
+
+    function _swapPaused(address a, bool zeroForOne, uint256 amountIn, uint64 until) internal {
+        uint256 before = pool.spotPrice();
+        vm.prank(a);
+        try pool.swap(zeroForOne, amountIn, 0, a) {
+            ++pausedSwaps;
+            // the reference this swap was judged against (rolled, if due, by the swap itself)
+            uint256 twap = pool.twapPrice();
+            if (_dev(pool.spotPrice(), twap) > _dev(before, twap) || pool.pausedUntil() != until) pauseViolated = true;
+        } catch (bytes memory err) {
+            if (bytes4(err) == IAdaptivePool.SwapsPaused.selector) ++pausedRefusals;
+            else if (bytes4(err) != IAdaptivePool.InsufficientOutput.selector) pauseViolated = true;
+        }
+    }
+
+    function _dev(uint256 p, uint256 twap) internal pure returns (uint256) {
+        return (p > twap ? p - twap : twap - p) * 1e6 / twap;
     }
 
     function add(uint256 actorSeed, uint256 a0, uint256 a1) external {
@@ -82,6 +111,10 @@ contract AdaptivePoolInvariantTest is PoolTestBase {
             sum += pool.sharesOf(actors[i]);
         }
         assertEq(sum, pool.totalShares());
+    }
+
+    function invariant_pauseOnlyRefusesSwapsAwayFromTwap() public view {
+        assertFalse(handler.pauseViolated());
     }
 
     function invariant_feeWithinBounds() public view {

@@ -50,7 +50,7 @@ export function metricTable(summary: Partial<Record<keyof RunMetrics, MetricSumm
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));
   const w2 = Math.max(...rows.map((r) => r[2].length));
-  return rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padStart(w1)}  ${c.padStart(w2)}`);
+  return rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padStart(w1)}  ${c.padStart(w2)}`.trimEnd());
 }
 
 /**
@@ -117,7 +117,7 @@ export function addSimCommands(program: Command): void {
       sim
         .command('run')
         .description('run a scenario over its seeds (Monte Carlo); print the metrics and write an HTML report with charts and CSV series')
-        .argument('<SCENARIO>', 'a scenario file (JSON) or the name of one in scenarios/, e.g. herd-crash')
+        .argument('<SCENARIO>', 'a scenario file (JSON) or the name of one in scenarios/, e.g. flash-crash')
         .option('--out <dir>', 'also write the report here (report.html, charts/*.svg, *.csv, summary.json)')
         .option('--seeds <n>', "number of seeds, 1-10,000 (default: the scenario's)")
         .option('--steps <n>', "steps per run, 1-10,000,000 (default: the scenario's)")

@@ -28,6 +28,15 @@ export function formatTick(n: number): string {
   return n.toExponential(1);
 }
 
+/** One unit for all of an axis's labels, chosen by its largest tick: 0, 5k, 10k, 15k rather than 0, 5,000, 10k. */
+export function axisFormat(ticks: readonly number[]): (n: number) => string {
+  const top = Math.max(0, ...ticks.map(Math.abs));
+  const unit = ([[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e4, 'k']] as const).find(([v]) => top >= v);
+  if (!unit) return formatTick;
+  const div = unit[1] === 'k' ? 1e3 : unit[0];
+  return (n) => (n === 0 ? '0' : `${Number((n / div).toPrecision(3))}${unit[1]}`);
+}
+
 /** About `count` round tick values covering [min, max]. */
 export function niceTicks(min: number, max: number, count = 5): number[] {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return [0];
@@ -188,14 +197,16 @@ function panel(spec: PanelSpec, top: number): { svg: string; height: number } {
   for (const t of yL.ticks) out.push(`<line x1="${x0}" x2="${x1}" y1="${f1(yL.map(t))}" y2="${f1(yL.map(t))}"/>`);
   out.push('</g>');
   out.push(`<g font-size="12" fill="#3d444d" ${FONT}>`);
-  const yTick = spec.yPercent ? (t: number) => `${Number((t * 100).toPrecision(3))}%` : formatTick;
+  const yTick = spec.yPercent ? (t: number) => `${Number((t * 100).toPrecision(3))}%` : axisFormat(yL.ticks);
+  const y2Tick = axisFormat(yR.ticks);
   for (const t of yL.ticks) out.push(`<text x="${x0 - 6}" y="${f1(yL.map(t) + 4)}" text-anchor="end">${escapeXml(yTick(t))}</text>`);
-  if (hasRight) for (const t of yR.ticks) out.push(`<text x="${x1 + 6}" y="${f1(yR.map(t) + 4)}">${escapeXml(formatTick(t))}</text>`);
+  if (hasRight) for (const t of yR.ticks) out.push(`<text x="${x1 + 6}" y="${f1(yR.map(t) + 4)}">${escapeXml(y2Tick(t))}</text>`);
   const xTicks = spec.xTicks ?? xScale.ticks.filter((t) => t >= xScale.min && t <= xScale.max);
+  const xTick = axisFormat(xTicks);
   for (const t of xTicks) {
     const px = xScale.map(t);
     out.push(`<line x1="${f1(px)}" x2="${f1(px)}" y1="${y0}" y2="${y0 + 5}" stroke="#57606a"/>`);
-    out.push(`<text x="${f1(px)}" y="${y0 + 18}" text-anchor="middle">${escapeXml(formatTick(t))}</text>`);
+    out.push(`<text x="${f1(px)}" y="${y0 + 18}" text-anchor="middle">${escapeXml(xTick(t))}</text>`);
   }
   out.push(`<text x="${(x0 + x1) / 2}" y="${y0 + 38}" text-anchor="middle" font-size="13">${escapeXml(spec.xLabel)}</text>`);
   out.push(`<text transform="translate(16 ${f1((y0 + y1) / 2)}) rotate(-90)" text-anchor="middle" font-size="13">${escapeXml(spec.yLabel)}</text>`);

@@ -94,6 +94,8 @@ export type RunReportInput = {
   files?: readonly string[];
   /** How many events the table shows (the CSV has them all). */
   maxEvents?: number;
+  /** The scenario's own description, shown under the title. */
+  description?: string;
 };
 
 /**
@@ -101,12 +103,13 @@ export type RunReportInput = {
  * @example
  * writeFileSync('report.html', runReportHtml({ result, charts: runCharts(result.first), createdAt: new Date().toISOString() }))
  */
-export function runReportHtml({ result, charts, createdAt, id, files = [], maxEvents = 200 }: RunReportInput): string {
+export function runReportHtml({ result, charts, createdAt, id, files = [], maxEvents = 200, description }: RunReportInput): string {
   const first = result.first;
   const title = `Simulation report: ${result.scenario}`;
   const events = first.events.slice(0, maxEvents);
   const body = [
     `<h1>${esc(title)}</h1>`,
+    description ? `<p>${esc(description)}</p>` : '',
     `<p class="meta">${esc(`${result.seeds.length} seed${result.seeds.length === 1 ? '' : 's'} × ${formatValue(first.steps)} steps × ${formatValue(first.agents)} agents · ${createdAt}${id ? ` · run ${id}` : ''}`)}</p>`,
     '<h2>Summary across seeds</h2>',
     tableHtml(
@@ -124,19 +127,32 @@ export function runReportHtml({ result, charts, createdAt, id, files = [], maxEv
   return page(title, body.join('\n'));
 }
 
-export type SweepReportInput = { sweep: SweepResult; svg: string; createdAt: string; id?: string; files?: readonly string[] };
+export type SweepReportInput = {
+  sweep: SweepResult;
+  svg: string;
+  createdAt: string;
+  id?: string;
+  files?: readonly string[];
+  /** The scenario's own description, shown under the title. */
+  description?: string;
+  /** Seeds per point. */
+  seeds?: number;
+};
+
+const percent = (n: number) => (Number.isFinite(n) ? `${(n * 100).toFixed(1)}%` : String(n));
 
 /**
  * The HTML report of a sweep: its chart and, per series and x, the crash and bad-debt figures.
  * @example
  * writeFileSync('report.html', sweepReportHtml({ sweep, svg: sweepChart(sweep), createdAt: new Date().toISOString() }))
  */
-export function sweepReportHtml({ sweep, svg, createdAt, id, files = [] }: SweepReportInput): string {
+export function sweepReportHtml({ sweep, svg, createdAt, id, files = [], description, seeds }: SweepReportInput): string {
   const title = `Parameter sweep: ${sweep.scenario}`;
   const points = [...sweep.points].sort((a, b) => sweep.seriesLabels.indexOf(a.series) - sweep.seriesLabels.indexOf(b.series) || a.x - b.x);
   const body = [
     `<h1>${esc(title)}</h1>`,
-    `<p class="meta">${esc(`${sweep.xParam} = ${sweep.xValues.join(', ')}${sweep.seriesParam ? ` · series by ${sweep.seriesParam}: ${sweep.seriesLabels.join(', ')}` : ''} · ${createdAt}${id ? ` · run ${id}` : ''}`)}</p>`,
+    description ? `<p>${esc(description)}</p>` : '',
+    `<p class="meta">${esc(`${sweep.xParam} = ${sweep.xValues.join(', ')}${sweep.seriesParam ? ` · series by ${sweep.seriesParam}: ${sweep.seriesLabels.join(', ')}` : ''}${seeds ? ` · ${seeds} seed${seeds === 1 ? '' : 's'} a point` : ''} · ${createdAt}${id ? ` · run ${id}` : ''}`)}</p>`,
     `<figure>${svg}</figure>`,
     '<h2>Points</h2>',
     tableHtml(
@@ -144,8 +160,8 @@ export function sweepReportHtml({ sweep, svg, createdAt, id, files = [] }: Sweep
       points.map((p) => [
         td(p.series || '-'),
         td(formatValue(p.x)),
-        td(formatValue(p.summary.crashDepth.mean)),
-        td(formatValue(p.summary.crashDepth.p95)),
+        td(percent(p.summary.crashDepth.mean)),
+        td(percent(p.summary.crashDepth.p95)),
         td(formatValue(p.summary.badDebt.mean)),
         td(formatValue(p.badDebtVaR95)),
         td(formatValue(p.summary.liquidationCount.mean)),

@@ -101,6 +101,12 @@ function json(value: unknown): string {
   return `${JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v), 2)}\n`;
 }
 
+/** The scenario's description, when it has one, for the report. */
+function describe(scenario: unknown): { description?: string } {
+  const d = scenario !== null && typeof scenario === 'object' ? (scenario as { description?: unknown }).description : undefined;
+  return typeof d === 'string' && d.trim() ? { description: d } : {};
+}
+
 /**
  * The files of a Monte Carlo run's directory (CSV of the first seed's series, charts, report, summary).
  * @example
@@ -120,7 +126,7 @@ export function runFiles(result: MonteCarloResult, { id, createdAt, scenario }: 
   };
   const files: RunFiles = { ...data };
   for (const k of RUN_CHARTS) files[`charts/${k}.svg`] = charts[k];
-  files['report.html'] = runReportHtml({ result, charts, createdAt, id, files: Object.keys(data) });
+  files['report.html'] = runReportHtml({ result, charts, createdAt, id, files: Object.keys(data), ...describe(scenario) });
   return { files, charts };
 }
 
@@ -144,7 +150,7 @@ export function sweepFiles(
   const svg = sweepChart(sweep);
   const summary: StoredSweepSummary = { kind: 'sweep', id, createdAt, ...sweep, seeds, steps, agents, scenarioConfig: scenario };
   const files: RunFiles = { 'sweep.json': json(summary), 'sweep.csv': sweepCsv(sweep), 'sweep.svg': svg };
-  files['report.html'] = sweepReportHtml({ sweep, svg, createdAt, id, files: ['sweep.svg', 'sweep.csv', 'sweep.json'] });
+  files['report.html'] = sweepReportHtml({ sweep, svg, createdAt, id, files: ['sweep.svg', 'sweep.csv', 'sweep.json'], seeds, ...describe(scenario) });
   return { files, svg };
 }
 

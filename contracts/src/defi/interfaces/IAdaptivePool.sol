@@ -56,7 +56,8 @@ interface IAdaptivePool {
     event FeeUpdated(uint256 variance, uint32 fee);
     /// @notice The TWAP reference rolled to a new window.
     event TwapUpdated(uint256 twapPrice, uint64 timestamp);
-    /// @notice A swap would have moved the price beyond the breaker's band; swaps are paused until `pausedUntil`.
+    /// @notice A swap would have moved the price beyond the breaker's band; until `pausedUntil`, only swaps that do not
+    ///         move the price further from the TWAP reference execute.
     event BreakerTripped(uint256 attemptedPrice, uint256 twapPrice, uint64 pausedUntil);
     /// @notice The controller moved the fee parameters.
     event FeeParamsSet(address indexed by, uint32 baseFee, uint64 k);
@@ -79,7 +80,8 @@ interface IAdaptivePool {
     error InsufficientShares(uint256 shares, uint256 minShares);
     /// @notice The caller burns more shares than it holds.
     error SharesExceedBalance(uint256 shares, uint256 balance);
-    /// @notice Swaps are paused by the breaker until `until`.
+    /// @notice Swaps are paused by the breaker until `until`, and this swap would move the price further from the TWAP
+    ///         reference (only swaps that do not increase the deviation execute during a pause).
     error SwapsPaused(uint64 until);
     /// @notice Only the parameter controller may call this.
     error NotController(address caller);
@@ -93,9 +95,16 @@ interface IAdaptivePool {
     error InvalidBreaker();
 
     /// @notice Swaps exactly `amountIn` of one token for at least `minAmountOut` of the other, paid to `to`.
-    /// @dev If the post-swap price would deviate from the TWAP reference by more than the breaker's threshold (and
-    ///      further than before), the swap is NOT executed: nothing is transferred, swaps pause for the cooldown,
+    /// @dev The TWAP accumulator is updated (and its window rolled when due) first; deviations below are measured in
+    ///      ppm against the reference as it stands after that update: dev(p) = |p - twap| * 1e6 / twap.
+    ///      Not paused: if the post-swap price's deviation would exceed the breaker's threshold and the pre-swap
+    ///      price's deviation, the swap is NOT executed: nothing is transferred, swaps pause for the cooldown,
     ///      `BreakerTripped` is emitted and 0 is returned (the call does not revert, so the pause persists).
+    ///      Paused (`block.timestamp < pausedUntil`): a swap whose post-swap deviation is not greater than its
+    ///      pre-swap deviation (toward the TWAP, or no farther from it) executes normally, so arbitrage back toward
+    ///      the reference is never frozen; a swap that would increase the deviation reverts `SwapsPaused(pausedUntil)`
+    ///      (as does every swap in the degenerate case of a zero reference). A pause is neither extended nor lifted by
+    ///      swaps, and applies whatever the threshold.
     /// @return amountOut Tokens paid out (0 if the breaker tripped).
     function swap(bool zeroForOne, uint256 amountIn, uint256 minAmountOut, address to)
         external
