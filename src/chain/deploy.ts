@@ -25,6 +25,8 @@ export type PlannedContract = {
    * the deployment does not record the contract yet.
    */
   existing?: (ctx: DeployContext) => Promise<Address | undefined>;
+  /** Deploy only on chains where this holds (e.g. the DeFi lab's open-mint tokens: the devnet only). Default: all. */
+  only?: (chainId: number) => boolean;
 };
 
 export type WiringStep = {
@@ -74,7 +76,8 @@ export async function deployPlan({ client, wallet, deploymentsDir, plan, onEvent
     );
   }
 
-  const missing = plan.contracts.filter((c) => !deployment.contracts[c.name]);
+  const wanted = plan.contracts.filter((c) => c.only?.(chainId) ?? true);
+  const missing = wanted.filter((c) => !deployment.contracts[c.name]);
   if (missing.length > 0 && !wallet) {
     throw new MachinaError(`chain ${chainId} has no Machina deployment and no key is configured to deploy one (set MACHINA_PRIVATE_KEY or MACHINA_KEYSTORE)`, {
       code: 'NO_SIGNER',
@@ -85,7 +88,7 @@ export async function deployPlan({ client, wallet, deploymentsDir, plan, onEvent
   const addresses: Record<string, Address> = Object.fromEntries(Object.entries(deployment.contracts).map(([n, c]) => [n, c.address]));
   const file = writeDeployment(deploymentsDir, deployment);
   let deployedCount = 0;
-  for (const planned of plan.contracts) {
+  for (const planned of wanted) {
     const existing = deployment.contracts[planned.name];
     if (existing) {
       onEvent?.({ kind: 'reused', name: planned.name, address: existing.address });

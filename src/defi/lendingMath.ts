@@ -84,7 +84,8 @@ const EMPTY: Position = Object.freeze({ supplyShares: 0n, borrowShares: 0n, coll
 
 /**
  * A new market as the contract's constructor leaves it (reserve factor 0, treasury = owner, controller = owner
- * unless given). `now` is the deployment block's timestamp (`lastAccrual`).
+ * unless given). `now` is the deployment block's timestamp (`lastAccrual`). Throws `InvalidRiskParams` unless
+ * 0 < lltv < 1, bonus < 1 and lltv * (1 + bonus) < 1 (WAD: lltv * (WAD + bonus) < WAD^2), as the constructor reverts.
  * @example const s = createLending({ lltv: 8n * 10n ** 17n, bonus: 5n * 10n ** 16n, curve, bounds, owner, now });
  */
 export function createLending(p: {
@@ -98,6 +99,8 @@ export function createLending(p: {
 }): LendingState {
   checkAddress(p.controller);
   if (p.lltv === 0n || p.lltv >= WAD || p.bonus >= WAD) throw new LendingMathError('InvalidRiskParams');
+  // lltv * (1 + bonus) < 1: otherwise a borrower at lltv could liquidate itself at a profit and leave bad debt
+  if (p.lltv * (WAD + p.bonus) >= WAD * WAD) throw new LendingMathError('InvalidRiskParams');
   if (!boundsConsistent(p.bounds)) throw new LendingMathError('InvalidBounds');
   if (!checkCurve(p.curve, p.bounds)) throw new LendingMathError('CurveOutOfBounds');
   return {

@@ -47,6 +47,8 @@ export const CANONICAL_ENTRY_POINT_V08: Address = '0x4337084D9E255Ff0702461CF889
 export const DEVNET_PAYMASTER_DEPOSIT = parseEther('10');
 
 const isDevnet = (ctx: DeployContext) => ctx.client.chain.id === DEVNET_CHAIN_ID;
+/** Where the DeFi lab is deployed. */
+const labChain = (chainId: number) => chainId === DEVNET_CHAIN_ID;
 
 /**
  * Compute market parameters. The devnet's windows are seconds so a demo finishes while you watch; elsewhere they
@@ -183,10 +185,12 @@ export const protocolPlan: DeployPlan = {
     },
     // DeFi lab: two lab tokens (LAB collateral = the pool's token0, lUSD debt = token1, open mint: never money), the
     // adaptive AMM, the oracle reading its TWAP (a feed for scenarios), and the lending market pricing liquidations by it.
-    { name: 'LabAsset', abi: labTokenAbi, bytecode: labTokenBytecode, args: () => ['Machina Lab Asset', 'LAB'] },
-    { name: 'LabDollar', abi: labTokenAbi, bytecode: labTokenBytecode, args: () => ['Machina Lab Dollar', 'lUSD'] },
+    // Devnet only: open-mint tokens have no place on a chain with real money (point a pool at real tokens there).
+    { name: 'LabAsset', abi: labTokenAbi, bytecode: labTokenBytecode, args: () => ['Machina Lab Asset', 'LAB'], only: labChain },
+    { name: 'LabDollar', abi: labTokenAbi, bytecode: labTokenBytecode, args: () => ['Machina Lab Dollar', 'lUSD'], only: labChain },
     {
       name: 'AdaptivePool',
+      only: labChain,
       abi: adaptivePoolAbi,
       bytecode: adaptivePoolBytecode,
       args: (ctx) => {
@@ -197,12 +201,14 @@ export const protocolPlan: DeployPlan = {
     },
     {
       name: 'LabOracle',
+      only: labChain,
       abi: labOracleAbi,
       bytecode: labOracleBytecode,
       args: (ctx) => [ctx.addresses.AdaptivePool, ctx.wallet.account.address, ctx.wallet.account.address, ORACLE_SOURCE_POOL],
     },
     {
       name: 'LendingMarket',
+      only: labChain,
       abi: lendingMarketAbi,
       bytecode: lendingMarketBytecode,
       args: (ctx) => {

@@ -377,6 +377,14 @@ describe('lendingMath: governance', () => {
     assert.throws(f({ lltv: 0n }), is('InvalidRiskParams'));
     assert.throws(f({ lltv: E18 }), is('InvalidRiskParams'));
     assert.throws(f({ bonus: E18 }), is('InvalidRiskParams'));
+    // lltv * (1 + bonus) must stay below 1 (review M1): 0.95 * 1.10, exactly 0.8 * 1.25, one wei past the edge
+    assert.throws(f({ lltv: 95n * 10n ** 16n, bonus: E18 / 10n }), is('InvalidRiskParams'));
+    assert.throws(f({ lltv: 8n * 10n ** 17n, bonus: E18 / 4n }), is('InvalidRiskParams'));
+    assert.throws(f({ lltv: 95n * 10n ** 16n, bonus: 52_631_578_947_368_422n }), is('InvalidRiskParams'));
+    assert.throws(f({ lltv: E18 / 2n + 1n, bonus: E18 - 1n }), is('InvalidRiskParams'));
+    assert.equal(f({ lltv: 95n * 10n ** 16n, bonus: 52_631_578_947_368_421n })().bonus, 52_631_578_947_368_421n);
+    assert.equal(f({ lltv: E18 / 2n, bonus: E18 - 1n })().lltv, E18 / 2n);
+    assert.equal(f({ lltv: E18 - 1n, bonus: 0n })().lltv, E18 - 1n);
     assert.throws(f({ bounds: { ...bounds, minKink: 0n } }), is('InvalidBounds'));
     assert.throws(f({ curve: { ...curve, slope1: 2n * E18 } }), is('CurveOutOfBounds'));
     const s = market();

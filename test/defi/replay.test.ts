@@ -354,9 +354,15 @@ describe('DeFi lab replay: pool, oracle and lending market agree with their mirr
         const zeroForOne = r.next() < 0.6 ? spot > fundamental : r.next() < 0.5;
         const reserve = zeroForOne ? mirror.reserve0 : mirror.reserve1;
         const amountIn = r.next() < 0.08 ? r.big(reserve / 8n) + 1n : r.big(reserve / 80n) + 1n;
-        const res = (await poolStep(`${label} swap ${zeroForOne ? '0→1' : '1→0'} ${amountIn}`, w, 'swap', [zeroForOne, amountIn, 0n, who], () =>
-          swap(mirror, { zeroForOne, amountIn, now }))) as { tripped: boolean } | undefined;
+        // `now` is the call's block time once the step runs the model
+        let paused = false;
+        const res = (await poolStep(`${label} swap ${zeroForOne ? '0→1' : '1→0'} ${amountIn}`, w, 'swap', [zeroForOne, amountIn, 0n, who], () => {
+          paused = now < mirror.pausedUntil;
+          return swap(mirror, { zeroForOne, amountIn, now });
+        })) as { tripped: boolean } | undefined;
         count(res === undefined ? 'swapReverted' : res.tripped ? 'swapTripped' : 'swap');
+        // a pause refuses only swaps away from the TWAP: the others execute
+        if (res !== undefined && paused) count('swapWhilePaused');
       } else if (roll < 0.25) {
         const a0 = r.big(10n ** 21n) + 1n;
         const a1 = r.big(2n * 10n ** 21n) + 1n;
@@ -496,6 +502,7 @@ describe('DeFi lab replay: pool, oracle and lending market agree with their mirr
     // the sequence must exercise every path it claims to
     assert.ok((counts.swap ?? 0) > 100, 'swaps');
     assert.ok((counts.swapTripped ?? 0) > 0 && (reverts.SwapsPaused ?? 0) > 0, 'the breaker never tripped or paused a swap');
+    assert.ok((counts.swapWhilePaused ?? 0) > 0, 'no swap toward the TWAP executed during a pause');
     const liquidations = (counts['liquidation:feed'] ?? 0) + (counts['liquidation:pool'] ?? 0);
     const badDebts = (counts['badDebt:feed'] ?? 0) + (counts['badDebt:pool'] ?? 0);
     assert.ok(liquidations >= 40, `liquidations ${liquidations}`);

@@ -23,8 +23,12 @@ import {ILendingMarket} from "./interfaces/ILendingMarket.sol";
 ///        it overflows only for totalBorrowAssets * rate * dt above 2^256 (e.g. 1e30 assets at 1e21 (100,000 %) a
 ///        year for 1e25 seconds), far outside any realistic market, so no mulDiv.
 ///      - The rate of an accrual is the one at the utilisation stored before that accrual.
-///      - Supply, borrow and repay accept a zero-share result (a dust amount buys no share); withdraw and borrow
-///        reject it only through the balance / health checks.
+///      - Supply and repay round shares down and accept a zero-share result (a dust supply mints no share, a dust
+///        repayment burns none). Borrow and withdraw round shares up, so a nonzero amount always moves at least one
+///        share; they are bounded by the health and balance checks instead.
+///      - Risk parameters: lltv * (1 + bonus) < 1 (`lltv * (WAD + bonus) < WAD^2`), so a liquidation at the
+///        liquidation threshold never seizes more collateral value than the position holds: a borrower cannot
+///        profit from liquidating itself and a liquidation at lltv leaves no bad debt.
 ///      - The oracle is read only when a position has debt (withdrawCollateral, borrow, liquidate, isLiquidatable).
 ///      Fee-on-transfer and rebasing tokens are not supported.
 contract LendingMarket is ILendingMarket, Ownable2Step, ReentrancyGuardTransient {
@@ -73,8 +77,8 @@ contract LendingMarket is ILendingMarket, Ownable2Step, ReentrancyGuardTransient
     /// @param oracle_ The price source, collateral priced in debt token, WAD.
     /// @param initialOwner Governance; also the first treasury.
     /// @param initialController The curve controller.
-    /// @param lltv_ Liquidation LTV, in (0, 1e18).
-    /// @param liquidationBonus_ Liquidation bonus, below 1e18.
+    /// @param lltv_ Liquidation LTV, in (0, 1e18), with lltv_ * (1e18 + liquidationBonus_) < 1e36.
+    /// @param liquidationBonus_ Liquidation bonus, below 1e18, with lltv_ * (1e18 + liquidationBonus_) < 1e36.
     /// @param curve_ The initial borrow-rate curve, inside `bounds_`.
     /// @param bounds_ Governance's bounds on the curve.
     constructor(
@@ -95,6 +99,8 @@ contract LendingMarket is ILendingMarket, Ownable2Step, ReentrancyGuardTransient
         // One token on both sides would mix collateral with lent cash.
         if (collateralToken_ == debtToken_) revert InvalidRiskParams();
         if (lltv_ == 0 || lltv_ >= WAD || liquidationBonus_ >= WAD) revert InvalidRiskParams();
+        // lltv * (1 + bonus) < 1: the seizure for repaying a position at lltv stays within its collateral.
+        if (uint256(lltv_) * (WAD + liquidationBonus_) >= WAD * WAD) revert InvalidRiskParams();
         collateralToken = collateralToken_;
         debtToken = debtToken_;
         lltv = lltv_;

@@ -309,7 +309,7 @@ contract AdaptivePoolTest is PoolTestBase {
         assertGt(_swap(true, 4e19), 0);
         assertEq(_swap(true, 1e20), 0, "trips");
         until = pool.pausedUntil();
-        assertEq(until, block.timestamp + COOLDOWN);
+        assertEq(until, block.timestamp + pool.breaker().cooldown);
     }
 
     function _dev(uint256 p) internal view returns (uint256) {

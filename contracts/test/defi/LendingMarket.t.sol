@@ -107,13 +107,32 @@ contract LendingMarketTest is LendingTestBase {
         _deploy(collateral, loan, address(oracle), controller, LLTV, 1e18, _curve(), _curveBounds());
     }
 
+    /// @dev Review M1: with lltv * (1 + bonus) >= 1 a borrower at lltv could liquidate itself at a profit.
+    function test_constructor_revertsLltvTimesBonusAtLeastOne() public {
+        vm.expectRevert(ILendingMarket.InvalidRiskParams.selector);
+        _deploy(collateral, loan, address(oracle), controller, 0.95e18, 0.1e18, _curve(), _curveBounds());
+        // exactly 1: 0.8 * 1.25
+        vm.expectRevert(ILendingMarket.InvalidRiskParams.selector);
+        _deploy(collateral, loan, address(oracle), controller, 0.8e18, 0.25e18, _curve(), _curveBounds());
+        // one wei past the largest bonus for lltv 0.95 (1/0.95 - 1 = 0.052631578947368421...)
+        vm.expectRevert(ILendingMarket.InvalidRiskParams.selector);
+        _deploy(collateral, loan, address(oracle), controller, 0.95e18, 52_631_578_947_368_422, _curve(), _curveBounds());
+        // one wei past the largest lltv for the largest bonus
+        vm.expectRevert(ILendingMarket.InvalidRiskParams.selector);
+        _deploy(collateral, loan, address(oracle), controller, 0.5e18 + 1, 1e18 - 1, _curve(), _curveBounds());
+    }
+
     function test_constructor_acceptsEdgeRiskParams() public {
         LendingMarket m =
-            _deploy(collateral, loan, address(oracle), controller, 1e18 - 1, 1e18 - 1, _curve(), _curveBounds());
+            _deploy(collateral, loan, address(oracle), controller, 1e18 - 1, 0, _curve(), _curveBounds());
         assertEq(m.lltv(), 1e18 - 1);
-        assertEq(m.liquidationBonus(), 1e18 - 1);
-        m = _deploy(collateral, loan, address(oracle), controller, 1, 0, _curve(), _curveBounds());
         assertEq(m.liquidationBonus(), 0);
+        m = _deploy(collateral, loan, address(oracle), controller, 0.5e18, 1e18 - 1, _curve(), _curveBounds());
+        assertEq(m.liquidationBonus(), 1e18 - 1);
+        m = _deploy(collateral, loan, address(oracle), controller, 0.95e18, 52_631_578_947_368_421, _curve(), _curveBounds());
+        assertEq(m.liquidationBonus(), 52_631_578_947_368_421);
+        m = _deploy(collateral, loan, address(oracle), controller, 1, 0, _curve(), _curveBounds());
+        assertEq(m.lltv(), 1);
     }
 
     function test_constructor_revertsInvalidBounds() public {

@@ -10,6 +10,7 @@ import { InvalidArgumentError } from '../../errors/index.ts';
 import type { Scenario } from '../../sim/scenario.ts';
 import { parseIntIn } from '../args.ts';
 import { emit, table } from '../output.ts';
+import { countProgressBar } from '../progress.ts';
 import { addDataDirOption, addJsonOption, type GlobalOptions } from './options.ts';
 
 type RunOptions = GlobalOptions & { out?: string; seeds?: string; steps?: string; workers?: string };
@@ -53,36 +54,6 @@ export function metricTable(summary: Partial<Record<keyof RunMetrics, MetricSumm
   return rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padStart(w1)}  ${c.padStart(w2)}`.trimEnd());
 }
 
-/**
- * A count bar on stderr (seeds, steps), with the timing of the byte bar in ../progress.ts: nothing for work under half a
- * second and nothing under --json; redrawn in place on a terminal, a plain line every few seconds elsewhere.
- */
-export function countBar({ json, what, stream = process.stderr }: { json: boolean; what: string; stream?: NodeJS.WriteStream }) {
-  const started = Date.now();
-  const tty = stream.isTTY === true;
-  let lastDraw = 0;
-  let drawn = false;
-  return {
-    update(done: number, total: number, unit = '') {
-      if (json) return;
-      const now = Date.now();
-      if (now - started < 500 || (now - lastDraw < (tty ? 100 : 5_000) && done < total)) return;
-      lastDraw = now;
-      const frac = total > 0 ? Math.min(1, done / total) : 0;
-      const width = 30;
-      const fill = Math.round(frac * width);
-      const secs = (now - started) / 1000;
-      const eta = frac > 0 ? Math.max(0, secs / frac - secs) : NaN;
-      const line = `${what} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(1)}% ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}${unit ? ` ${unit}` : ''}${Number.isFinite(eta) ? ` ~${Math.ceil(eta)} s left` : ''}`;
-      if (tty) stream.write(`\r${line.slice(0, (stream.columns ?? 120) - 1)}\x1b[K`);
-      else stream.write(`${line}\n`);
-      drawn = true;
-    },
-    stop() {
-      if (drawn && tty) stream.write('\r\x1b[K');
-    },
-  };
-}
 
 /** The scenario from a file or a name in scenarios/, with --seeds and --steps applied (checked before anything runs). */
 async function scenarioFor(raw: string, opts: RunOptions): Promise<Scenario> {
@@ -131,7 +102,7 @@ export function addSimCommands(program: Command): void {
     const scenario = await scenarioFor(raw, opts);
     const lab = await import('../../sim/index.ts');
     const { newRunId, runFiles, saveRun } = await import('../../sim/report/index.ts');
-    const bar = countBar({ json, what: `simulating ${scenario.name}` });
+    const bar = countProgressBar({ json, what: `simulating ${scenario.name}` });
     const started = Date.now();
     const result = await lab.runMonteCarlo(scenario, { workers, onProgress: (done: number, total: number) => bar.update(done, total, 'runs') });
     bar.stop();
@@ -192,7 +163,7 @@ export function addSimCommands(program: Command): void {
     if (!scenario.sweep) throw new InvalidArgumentError('scenario.sweep', `${scenario.name} has no sweep: add "sweep": { "x": { "param": "agents.herdShare", "values": [0, 0.4, 0.8] } }, or use \`machina sim run\``);
     const lab = await import('../../sim/index.ts');
     const { newRunId, saveRun, sweepFiles } = await import('../../sim/report/index.ts');
-    const bar = countBar({ json, what: `sweeping ${scenario.name}` });
+    const bar = countProgressBar({ json, what: `sweeping ${scenario.name}` });
     const started = Date.now();
     const sweep = await lab.runSweep(scenario, { workers, onProgress: (done: number, total: number) => bar.update(done, total, 'runs') });
     bar.stop();

@@ -93,7 +93,10 @@ interface ILendingMarket {
     error CurveOutOfBounds();
     /// @notice Bounds inconsistent (minKink > maxKink, kink bounds not in (0, 1e18)) or the current curve outside them.
     error InvalidBounds();
-    /// @notice Risk parameters out of range (lltv not in (0, 1e18), bonus >= 1e18, reserveFactor > 0.5e18).
+    /// @notice Risk parameters out of range: lltv not in (0, 1e18), bonus >= 1e18, lltv * (1e18 + bonus) >= 1e36 (a
+    ///         liquidation at lltv would seize more collateral value than the position holds, so a borrower could
+    ///         liquidate itself at a profit and leave bad debt), the same token on both sides, or reserveFactor >
+    ///         0.5e18.
     error InvalidRiskParams();
 
     /// @notice Lends `assets` of the debt token; supply shares go to `onBehalf`.
