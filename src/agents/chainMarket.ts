@@ -5,11 +5,12 @@
 import { decodeErrorResult, erc20Abi, maxUint256, parseEventLogs, toFunctionSelector, zeroAddress, type Abi, type Address, type Hex, type TransactionReceipt } from 'viem';
 import { adaptivePoolAbi, labOracleAbi, lendingMarketAbi } from '../chain/artifacts/index.ts';
 import type { MachinaPublicClient, MachinaWalletClient } from '../chain/clients.ts';
+import { gasWithMargin } from '../chain/write.ts';
 import { MachinaError } from '../errors/index.ts';
 import { revertOf } from '../errors/revert.ts';
 import { debtOf, isLiquidatable, liquidateCalls, liquidationOf, listBorrowers, readBorrowRate, readLending, readPosition, utilizationOf } from '../defi/lending.ts';
 import { readOracle } from '../defi/oracle.ts';
-import { addLiquidityCalls, asDefiError, DefiRevertError, quoteSwap, withGasMargin, readPool, removeLiquidityCalls, swapCalls, swapOutcome, type PoolChainState } from '../defi/pool.ts';
+import { addLiquidityCalls, asDefiError, DefiRevertError, quoteSwap, readPool, removeLiquidityCalls, swapCalls, swapOutcome, type PoolChainState } from '../defi/pool.ts';
 import { agentAccountAbi } from '../wallet/abi.ts';
 import { agentOutcome, previewAgentCalls } from '../wallet/agent.ts';
 import type { Call } from '../wallet/calls.ts';
@@ -33,7 +34,7 @@ export function defiAddressesOf(addresses: Record<string, Address | undefined>):
   for (const [key, name] of Object.entries(DEFI_CONTRACTS) as Array<[keyof DefiAddresses, string]>) {
     const a = addresses[name];
     if (!a) {
-      throw new MachinaError(`this deployment has no ${name} (the DeFi lab's contracts); redeploy with \`machina up\` or \`machina deploy\``, { code: 'NO_DEPLOYMENT', field: 'MACHINA_DEPLOYMENTS_DIR' });
+      throw new MachinaError(`this deployment has no ${name} (the DeFi lab's contracts, deployed on the devnet only); on the devnet, redeploy with \`machina up\` or \`machina deploy\``, { code: 'NO_DEPLOYMENT', field: 'MACHINA_DEPLOYMENTS_DIR' });
     }
     out[key] = a;
   }
@@ -288,7 +289,7 @@ export async function approveAll(wallet: MachinaWalletClient, defi: DefiAddresse
 }
 
 /**
- * `executeAsAgent` with a gas margin (see `withGasMargin`): previews first and throws the PolicyRefusedError that
+ * `executeAsAgent` with a gas margin (see `gasWithMargin`): previews first and throws the PolicyRefusedError that
  * names the limit instead of sending a refused action; a call that fails inside the batch throws the lab
  * contract's own DefiRevertError.
  * @example
@@ -309,7 +310,7 @@ export async function executeAsAgentWithMargin(
   try {
     const { request } = await reader.simulateContract(call);
     const gas = await reader.estimateContractGas(call);
-    txHash = await keyWallet.writeContract({ ...request, gas: withGasMargin(gas) });
+    txHash = await keyWallet.writeContract({ ...request, gas: gasWithMargin(gas) });
   } catch (err) {
     throw innerDefiError(err, p.calls);
   }
@@ -332,7 +333,7 @@ export async function sendCallWithMargin(wallet: MachinaWalletClient, call: Call
   let hash: Hex;
   try {
     const gas = await reader.estimateGas({ account: wallet.account, to: call.target, data: call.data, value: call.value });
-    hash = await wallet.sendTransaction({ to: call.target, data: call.data, value: call.value, gas: withGasMargin(gas) });
+    hash = await wallet.sendTransaction({ to: call.target, data: call.data, value: call.value, gas: gasWithMargin(gas) });
   } catch (err) {
     throw asDefiError(err);
   }

@@ -15,13 +15,40 @@ export type ContractWrite = {
 };
 
 /**
- * Simulates, sends and confirms one contract call.
+ * The gas limit a write is sent with: its estimate plus a margin. An estimate holds for the state it was made on;
+ * by the time the transaction is mined the block's time has moved (a TWAP accumulator or a timestamp slot written
+ * for the first time) or another transaction changed the state. Only the gas used is paid, so the margin is free.
+ */
+export const gasWithMargin = (estimate: bigint): bigint => (estimate * 13n) / 10n + 20_000n;
+
+/**
+ * The wallet with `margin(estimate)` as the gas limit of every write that does not set one (for code that calls
+ * `writeContract` directly, e.g. a daemon whose writes may become the ones that settle a job and need far more).
+ * @example const roomy = withGasMargin(wallet, client, (g) => g * 2n + 500_000n)
+ */
+export function withGasMargin(wallet: MachinaWalletClient, client: MachinaPublicClient, margin: (estimate: bigint) => bigint = gasWithMargin): MachinaWalletClient {
+  const writeContract = (async (args: Parameters<MachinaWalletClient['writeContract']>[0]) => {
+    if (args.gas !== undefined) return wallet.writeContract(args);
+    let gas: bigint | undefined;
+    try {
+      gas = margin(await client.estimateContractGas({ ...args, account: wallet.account } as Parameters<MachinaPublicClient['estimateContractGas']>[0]));
+    } catch {
+      gas = undefined; // the estimate reverted: send as it is and let the node's own estimate report the revert
+    }
+    return wallet.writeContract((gas === undefined ? args : { ...args, gas }) as Parameters<MachinaWalletClient['writeContract']>[0]);
+  }) as MachinaWalletClient['writeContract'];
+  return { ...wallet, writeContract };
+}
+
+/**
+ * Simulates, sends (with a gas margin) and confirms one contract call.
  * @example
  * const { receipt } = await writeAndWait(client, wallet, { address, abi, functionName: 'register', args: [] })
  */
 export async function writeAndWait(client: MachinaPublicClient, wallet: MachinaWalletClient, call: ContractWrite): Promise<WriteResult> {
   const { request } = await client.simulateContract({ ...call, account: wallet.account } as Parameters<MachinaPublicClient['simulateContract']>[0]);
-  const hash = await wallet.writeContract(request as Parameters<MachinaWalletClient['writeContract']>[0]);
+  const gas = gasWithMargin(await client.estimateContractGas({ ...call, account: wallet.account } as Parameters<MachinaPublicClient['estimateContractGas']>[0]));
+  const hash = await wallet.writeContract({ ...request, gas } as Parameters<MachinaWalletClient['writeContract']>[0]);
   const receipt = await client.waitForTransactionReceipt({ hash });
   if (receipt.status !== 'success') {
     throw new MachinaError(`${call.functionName} reverted on chain (tx ${hash})`, { code: 'TX_REVERTED', details: { hash } });

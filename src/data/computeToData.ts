@@ -14,6 +14,7 @@
 import { zeroAddress, zeroHash, type Address, type Hex } from 'viem';
 import { computeMarketAbi, dataMarketAbi } from '../chain/artifacts/index.ts';
 import type { MachinaPublicClient, MachinaWalletClient } from '../chain/clients.ts';
+import { withGasMargin } from '../chain/write.ts';
 import { MachinaError, formatError } from '../errors/index.ts';
 import { fetchBlob } from '../compute/blobs.ts';
 import { findCommittedResult, submitJob } from '../compute/buyer.ts';
@@ -124,23 +125,6 @@ async function checkLicences(
   return bound;
 }
 
-/**
- * The wallet with a gas margin on its writes (estimate × 1.3): an estimate holds for the state it was made on, and a
- * binding mined after the job changed (an offer taken) may need more. Only the gas used is paid.
- */
-function withGasMargin(wallet: MachinaWalletClient, client: MachinaPublicClient): MachinaWalletClient {
-  const writeContract = (async (args: Parameters<MachinaWalletClient['writeContract']>[0]) => {
-    if (args.gas !== undefined) return wallet.writeContract(args);
-    let gas: bigint | undefined;
-    try {
-      gas = ((await client.estimateContractGas({ ...args, account: wallet.account } as Parameters<MachinaPublicClient['estimateContractGas']>[0])) * 13n) / 10n;
-    } catch {
-      gas = undefined; // the simulation before it already spoke for the call: send it as it is
-    }
-    return wallet.writeContract((gas === undefined ? args : { ...args, gas }) as Parameters<MachinaWalletClient['writeContract']>[0]);
-  }) as MachinaWalletClient['writeContract'];
-  return { ...wallet, writeContract };
-}
 
 /** An error after the job was posted, naming it so that a retry continues it (the `jobId` parameter). */
 function resumable(err: unknown, jobId: bigint): MachinaError {

@@ -5,6 +5,7 @@
 import { encodeFunctionData, erc20Abi, parseEventLogs, type Abi, type Address, type Hex, type TransactionReceipt } from 'viem';
 import { adaptivePoolAbi, labTokenAbi } from '../chain/artifacts/index.ts';
 import type { MachinaPublicClient, MachinaWalletClient } from '../chain/clients.ts';
+import { gasWithMargin } from '../chain/write.ts';
 import { InvalidArgumentError, MachinaError } from '../errors/index.ts';
 import { asRevertError, isRevertNamed, revertArg as str, revertErrorParameters, type RevertSentences } from '../errors/revert.ts';
 import { ensureAllowance } from '../pay/token.ts';
@@ -72,12 +73,6 @@ export function isDefiRevert(error: unknown, ...names: string[]): boolean {
   return isRevertNamed(error instanceof DefiRevertError ? error.errorName : undefined, error, names);
 }
 
-/**
- * The gas a lab write is sent with: the estimate plus a margin. The pool's TWAP accumulator and the oracle's
- * timestamp write more storage when the block's time moves on, so an estimate made against the latest block
- * can fall short by the time the transaction is mined.
- */
-export const withGasMargin = (estimate: bigint): bigint => (estimate * 13n) / 10n + 20_000n;
 
 /**
  * One lab write: simulated first (a revert becomes a DefiRevertError sentence), sent with a gas margin, confirmed.
@@ -91,7 +86,7 @@ export async function defiWrite(wallet: MachinaWalletClient, functionName: strin
     const call = { address, abi, functionName, args, account: wallet.account } as Parameters<typeof reader.simulateContract>[0];
     const { request } = await reader.simulateContract(call);
     const gas = await reader.estimateContractGas(call as Parameters<typeof reader.estimateContractGas>[0]);
-    hash = await wallet.writeContract({ ...(request as Parameters<MachinaWalletClient['writeContract']>[0]), gas: withGasMargin(gas) });
+    hash = await wallet.writeContract({ ...(request as Parameters<MachinaWalletClient['writeContract']>[0]), gas: gasWithMargin(gas) });
   } catch (err) {
     throw asDefiError(err, functionName);
   }

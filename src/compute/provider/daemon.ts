@@ -6,6 +6,7 @@
 import type { Address, Hex } from 'viem';
 import type { MachinaPublicClient, MachinaWalletClient } from '../../chain/clients.ts';
 import { serializeWrites } from '../../chain/serial.ts';
+import { withGasMargin } from '../../chain/write.ts';
 import { formatError } from '../../errors/index.ts';
 import { dataUri, putBlob } from '../blobs.ts';
 import { isComputeRevert } from '../errors.ts';
@@ -102,18 +103,11 @@ const RECONSIDER_BATCH = 32;
 const sleepFor = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The wallet with a roomy gas limit on every write. A gas estimate holds for the state it was made on; when another
- * provider's transaction lands first, a commit or bid may become the one that settles the job (paying, slashing,
- * assigning) and need several times the gas. Only the gas used is paid, so the margin costs nothing.
+ * A roomy gas limit: a gas estimate holds for the state it was made on; when another provider's transaction lands
+ * first, a commit or bid may become the one that settles the job (paying, slashing, assigning) and need several
+ * times the gas. Only the gas used is paid, so the margin costs nothing.
  */
-function withGasMargin(wallet: MachinaWalletClient, client: MachinaPublicClient): MachinaWalletClient {
-  const writeContract = (async (args: Parameters<MachinaWalletClient['writeContract']>[0]) => {
-    if (args.gas !== undefined) return wallet.writeContract(args);
-    const estimate = await client.estimateContractGas({ ...args, account: wallet.account } as Parameters<MachinaPublicClient['estimateContractGas']>[0]);
-    return wallet.writeContract({ ...args, gas: estimate * 2n + 500_000n } as Parameters<MachinaWalletClient['writeContract']>[0]);
-  }) as MachinaWalletClient['writeContract'];
-  return { ...wallet, writeContract };
-}
+const settlingMargin = (estimate: bigint) => estimate * 2n + 500_000n;
 
 /**
  * Starts a provider daemon; the provider must be registered and staked (see `ensureProvider`).
@@ -127,7 +121,7 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
   if (o.providerId === null && !o.validator) throw new Error('a daemon without a provider id can only validate (set validator: true)');
   // Ids in logs are never negative: a validator-only daemon matches none of them.
   const providerId = o.providerId ?? -1n;
-  const wallet = serializeWrites(withGasMargin(o.wallet, client));
+  const wallet = serializeWrites(withGasMargin(o.wallet, client, settlingMargin));
   const self = wallet.account.address;
   const pollMs = o.pollMs ?? 150;
   const rng = o.rng ?? Math.random;
