@@ -76,7 +76,7 @@ describe('dashboard: lab', { skip }, () => {
     await page.evaluate((h) => (location.hash = h), hash);
   }
 
-  it('lists the runs with crash depth, bad debt VaR95 and breaker trips, and shows a new run without a reload', async () => {
+  it('lists the runs with crash depth, mispricing, bad debt VaR95, underwater debt and breaker trips, and shows a new run without a reload', async () => {
     await open('#/lab');
     assert.equal(await page.locator('[data-testid="nav-lab"]').getAttribute('aria-current'), 'page');
     const run = page.locator(`[data-testid="lab-run-row"][data-run-id="${RUN_ID}"]`);
@@ -89,6 +89,9 @@ describe('dashboard: lab', { skip }, () => {
     assert.equal((await run.locator('[data-testid="lab-run-crash"]').textContent())?.trim(), `${(result.summary.crashDepth.mean * 100).toFixed(1)}%`);
     assert.equal(await run.getAttribute('data-var95'), String(result.badDebtVaR95));
     assert.equal(await run.getAttribute('data-breaker-trips'), String(result.summary.breakerTrips.mean));
+    assert.equal(await run.getAttribute('data-mispricing'), String(result.summary.maxMispricing.mean));
+    assert.equal((await run.locator('[data-testid="lab-run-mispricing"]').textContent())?.trim(), `${(result.summary.maxMispricing.mean * 100).toFixed(1)}%`);
+    assert.equal(await run.getAttribute('data-underwater'), String(result.summary.underwaterDebt.mean));
     const sweep = page.locator(`[data-testid="lab-run-row"][data-run-id="${SWEEP_ID}"]`);
     assert.equal(await sweep.getAttribute('data-kind'), 'sweep');
     // Newest first.
@@ -112,6 +115,8 @@ describe('dashboard: lab', { skip }, () => {
     assert.equal(await page.locator('[data-testid="lab-run-page"]').getAttribute('data-var95'), String(result.badDebtVaR95));
     assert.equal((await page.locator('[data-testid="lab-stat-seeds"]').textContent())?.trim(), '3');
     assert.equal(await page.locator('[data-testid="lab-metric"][data-metric="badDebt"]').getAttribute('data-mean'), String(result.summary.badDebt.mean));
+    assert.equal(await page.locator('[data-testid="lab-metric"][data-metric="underwaterDebt"]').getAttribute('data-mean'), String(result.summary.underwaterDebt.mean));
+    assert.equal((await page.locator('[data-testid="lab-stat-mispricing"]').textContent())?.includes(`${(result.summary.maxMispricing.mean * 100).toFixed(1)}%`), true);
     assert.equal(await page.locator('[data-testid="lab-metric"]').count(), Object.keys(result.summary).length);
 
     const charts = await page.locator('[data-testid="lab-chart"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-chart')));

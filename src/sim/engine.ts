@@ -3,9 +3,9 @@
 // and whatever it does goes through the contracts' exact math (see market.ts). Deterministic per (scenario, seed).
 import { FeatureTracker } from '../agents/strategies/features.ts';
 import type { AgentView, MarketView, StrategyName } from '../agents/strategies/types.ts';
-import { borrowRate, utilization } from '../defi/lendingMath.ts';
+import { accrue, borrowRate, utilization } from '../defi/lendingMath.ts';
 import { computeMetrics } from './metrics.ts';
-import { fromWei, GENESIS, Market, toWei } from './market.ts';
+import { fromWei, GENESIS, Market, SWAP_DONE, SWAP_REVERTED, SWAP_TRIPPED, toWei } from './market.ts';
 import { Rng } from './rng.ts';
 import type { Scenario } from './scenario.ts';
 import type { AgentPnl, Progress, SeriesTable, SimRun } from './types.ts';
@@ -13,7 +13,21 @@ import type { AgentPnl, Progress, SeriesTable, SimRun } from './types.ts';
 export const SERIES_COLUMNS = [
   'step', 'time', 'price', 'feed', 'twap', 'oracle', 'fee', 'paused', 'liquidations', 'liquidatedCollateral',
   'liquidationSales', 'repaid', 'badDebt', 'utilization', 'borrowRate', 'volume', 'trades', 'liquidity',
+  'underwaterDebt', 'offPoolFlow', 'whaleLeft',
 ] as const;
+
+/** The smallest chunk a whale tries, as a fraction of its order. */
+const WHALE_MIN_CHUNK = 1 / 1024;
+
+/** Every this many steps the borrowers' float shadows are refreshed (accrued interest moves their debt). */
+const BORROWER_REFRESH = 50;
+
+/**
+ * A whale's order from a `sell`/`buy` shock, worked like an order-splitting trader: it first tries the whole
+ * remainder; a chunk the breaker stops is halved (down to WHALE_MIN_CHUNK of the order), a chunk that executes
+ * doubles the next one (up to the order), and while swaps are paused it waits. One attempt per step until sold.
+ */
+type WhaleOrder = { zeroForOne: boolean; amount: number; left: number; chunk: number };
 
 /** Rows of the PnL series at most (sampled evenly). */
 const PNL_SAMPLES = 200;
@@ -60,7 +74,7 @@ export function runSimulation(sc: Scenario, seed: number, opts: RunOptions = {})
   };
   const av: AgentView = { token0: 0, token1: 0, lpFraction: 0, value: 0 };
   const shocks = [...sc.shocks].sort((a, b) => a.step - b.step);
-  const pendingTrades: { zeroForOne: boolean; amount: number; step: number }[] = [];
+  const pendingTrades: WhaleOrder[] = [];
   let shockAt = 0;
   let lastOracle = -1n;
   let lastScan = -1;
@@ -79,7 +93,7 @@ export function runSimulation(sc: Scenario, seed: number, opts: RunOptions = {})
     while (shockAt < shocks.length && shocks[shockAt]!.step === step) {
       const s = shocks[shockAt++]!;
       if (s.kind === 'feed') mk.feed *= 1 + s.change;
-      else pendingTrades.push({ zeroForOne: s.kind === 'sell', amount: s.amount, step });
+      else pendingTrades.push({ zeroForOne: s.kind === 'sell', amount: s.amount, left: s.amount, chunk: s.amount });
       mk.events.push({ step, kind: 'shock', detail: s.kind === 'feed' ? { kind: 'feed', change: s.change, feed: mk.feed } : { kind: s.kind, amount: s.amount } });
     }
     mk.feedWei = toWei(mk.feed);
@@ -99,12 +113,10 @@ export function runSimulation(sc: Scenario, seed: number, opts: RunOptions = {})
     mv.features = tracker.push(mk.priceF, twapF, mk.feed);
     refreshView(mk, mv);
     if (lending !== null && lendingView !== null) {
-      let oracle = 0n;
-      try {
-        oracle = mk.oracleWei();
-      } catch {
-        oracle = 0n;
-      }
+      // interest accrues every block (as a keeper poking the market would), before anyone looks at the debts
+      accrue(lending, mk.now);
+      if (step % BORROWER_REFRESH === 0) mk.refreshBorrowers();
+      const oracle = mk.oracleOrZero();
       if (oracle !== lastOracle || step - lastScan >= 50 || mk.unhealthy.length > 0) {
         if (oracle > 0n) mk.scanUnhealthy(oracle);
         lastOracle = oracle;
@@ -114,14 +126,27 @@ export function runSimulation(sc: Scenario, seed: number, opts: RunOptions = {})
       lendingView.borrowRate = fromWei(borrowRate(lending));
     }
 
-    // whale trades from the scenario's shocks: retried while swaps are paused, dropped if the breaker stops them
-    for (let k = pendingTrades.length - 1; k >= 0; k--) {
+    // whale orders from the scenario's shocks, worked in chunks until filled (see WhaleOrder)
+    for (let k = 0; k < pendingTrades.length; ) {
       const t = pendingTrades[k]!;
-      if (mk.swapFor(-1, t.zeroForOne, t.amount) !== 0) {
-        pendingTrades.splice(k, 1);
+      const size = Math.min(t.chunk, t.left);
+      const r = mk.swapFor(-1, t.zeroForOne, size);
+      if (r === SWAP_DONE) {
+        t.left -= size;
+        t.chunk = Math.min(t.chunk * 2, t.amount);
         refreshView(mk, mv);
+      } else if (r === SWAP_TRIPPED) {
+        t.chunk = Math.max(t.chunk / 2, t.amount * WHALE_MIN_CHUNK);
+        refreshView(mk, mv);
+      } else if (r === SWAP_REVERTED) {
+        t.left = 0; // the pool cannot take it at all (no liquidity): nothing left to do
       }
+      if (t.left <= 0) pendingTrades.splice(k, 1);
+      else k++;
     }
+    let whaleLeft = 0;
+    for (const t of pendingTrades) whaleLeft += t.zeroForOne ? t.left * mk.priceF : t.left;
+    cols.whaleLeft[step] = whaleLeft;
 
     // the agents, in a seeded random order
     orderRng.shuffle(order);
@@ -147,7 +172,9 @@ export function runSimulation(sc: Scenario, seed: number, opts: RunOptions = {})
     }
     decisions += n;
 
-    // arbitrageurs square their inventory on the external market at the feed price (outside the contracts)
+    // arbitrageurs square their inventory on an external venue at the feed price (outside the contracts: a model
+    // choice, see scenarios/README.md); offPoolFlow = token0 they bought there (sold if negative) x feed, token1
+    let offPool = 0;
     for (const i of tradersArb) {
       const v0 = mk.f0[i]! * mk.feed;
       const v1 = mk.f1[i]!;
@@ -155,7 +182,9 @@ export function runSimulation(sc: Scenario, seed: number, opts: RunOptions = {})
       if (total > 0 && Math.abs(v0 - v1) > 0.2 * total) {
         mk.bal0[i] = toWei(total / 2 / mk.feed);
         mk.bal1[i] = toWei(total / 2);
-        mk.f0[i] = fromWei(mk.bal0[i]!);
+        const f0 = fromWei(mk.bal0[i]!);
+        offPool += (f0 - mk.f0[i]!) * mk.feed;
+        mk.f0[i] = f0;
         mk.f1[i] = fromWei(mk.bal1[i]!);
       }
     }
@@ -166,13 +195,7 @@ export function runSimulation(sc: Scenario, seed: number, opts: RunOptions = {})
     cols.price[step] = mk.priceF;
     cols.feed[step] = mk.feed;
     cols.twap[step] = fromWei(mk.pool.twapPrice);
-    let oracleF = 0;
-    try {
-      oracleF = fromWei(mk.oracleWei());
-    } catch {
-      oracleF = 0;
-    }
-    cols.oracle[step] = oracleF;
+    cols.oracle[step] = fromWei(mk.oracleOrZero());
     cols.fee[step] = Number(mk.pool.fee);
     cols.paused[step] = mk.now < mk.pool.pausedUntil ? 1 : 0;
     cols.liquidations[step] = c.liquidations;
@@ -185,6 +208,8 @@ export function runSimulation(sc: Scenario, seed: number, opts: RunOptions = {})
     cols.volume[step] = c.volume;
     cols.trades[step] = c.trades;
     cols.liquidity[step] = Math.sqrt(mk.r0F * mk.r1F);
+    cols.underwaterDebt[step] = mk.underwaterDebt(mk.feed);
+    cols.offPoolFlow[step] = offPool;
     if (step % every === 0) {
       const row = step / every;
       pnlData.step![row] = step;

@@ -15,8 +15,9 @@ import {
   toAssetsUp,
   type LendingState,
 } from '../defi/lendingMath.ts';
-import { oraclePrice } from '../defi/oracleMath.ts';
+import { OracleMathError, oraclePrice } from '../defi/oracleMath.ts';
 import { addLiquidity, createPool, PoolMathError, price as poolPrice, removeLiquidity, swap, type PoolState } from '../defi/poolMath.ts';
+import { mixSeed } from '../math/random.ts';
 import { Rng } from './rng.ts';
 import type { Scenario } from './scenario.ts';
 import type { SimEvent } from './types.ts';
@@ -40,6 +41,13 @@ function fractionOf(x: bigint, f: number): bigint {
   if (f >= 1) return x;
   return (x * BigInt(Math.floor(f * 1e9))) / 1_000_000_000n;
 }
+
+/** What `Market.swapFor` did. */
+export const SWAP_DONE = 1;
+export const SWAP_PAUSED = 0;
+export const SWAP_TRIPPED = -1;
+export const SWAP_REVERTED = -2;
+export type SwapOutcome = typeof SWAP_DONE | typeof SWAP_PAUSED | typeof SWAP_TRIPPED | typeof SWAP_REVERTED;
 
 /** The agents' population after shares and herdShare are resolved. */
 export type Population = { strategy: StrategyName; herd: boolean; capital: number }[];
@@ -135,6 +143,9 @@ export class Market {
   // borrowers
   readonly borrowers: string[] = [];
   readonly bLiqPrice: Float64Array;
+  /** Per borrower: borrow shares (as a float of the raw share count) and collateral (whole token0). */
+  readonly bShares: Float64Array;
+  readonly bColl: Float64Array;
   readonly unhealthy: { account: string; debt: number; collateral: number }[] = [];
   readonly borrowerIndex = new Map<string, number>();
 
@@ -181,7 +192,8 @@ export class Market {
     this.f0 = new Float64Array(this.n);
     this.f1 = new Float64Array(this.n);
     this.lpF = new Float64Array(this.n);
-    const shared = createSharedModel({ params: sc.agents.params.herd ?? {} });
+    // the herd's one model: a single draw from the same distribution as each ml agent's (see aiVariant)
+    const shared = createSharedModel({ seed: mixSeed(seed, 5), params: sc.agents.params.herd ?? {} });
     const breakerF = prot.breaker ? m.breaker.threshold / 1e6 : 0;
     for (let i = 0; i < this.n; i++) {
       const p = pop[i]!;
@@ -201,6 +213,8 @@ export class Market {
     // lending: suppliers, then borrowers at LTVs spread below lltv
     const l = sc.lending;
     this.bLiqPrice = new Float64Array(l.enabled ? l.borrowers.count : 0);
+    this.bShares = new Float64Array(this.bLiqPrice.length);
+    this.bColl = new Float64Array(this.bLiqPrice.length);
     if (!l.enabled) {
       this.lending = null;
       return;
@@ -241,6 +255,16 @@ export class Market {
     return oraclePrice({ source: this.oracleSource, feedPrice: this.feedWei, pool: this.pool });
   }
 
+  /** The oracle's price now (WAD), or 0n while it has none (`OracleUnavailable`: the TWAP has not started). */
+  oracleOrZero(): bigint {
+    try {
+      return this.oracleWei();
+    } catch (e) {
+      if (e instanceof OracleMathError) return 0n;
+      throw e;
+    }
+  }
+
   refreshPool(): void {
     const p = this.pool;
     this.priceF = fromWei(poolPrice(p.reserve0, p.reserve1));
@@ -264,22 +288,23 @@ export class Market {
   }
 
   /**
-   * Agent i (or the whale, i = -1) swaps. Returns 1 when the swap executed, 0 when swaps are paused, -1 when the
-   * breaker stopped it or it reverted (either way nothing moved).
+   * Agent i (or the whale, i = -1) swaps. Returns SWAP_DONE when it executed, SWAP_PAUSED when swaps are paused and
+   * this one would move the price further from the TWAP (the pool's `SwapsPaused`; swaps toward the TWAP still
+   * execute during a pause), SWAP_TRIPPED when the breaker stopped it (and paused the pool), SWAP_REVERTED when
+   * it reverted otherwise or was empty. In every case but SWAP_DONE nothing moved.
    */
-  swapFor(i: number, zeroForOne: boolean, amount: number): number {
-    if (this.now < this.pool.pausedUntil) return 0;
+  swapFor(i: number, zeroForOne: boolean, amount: number): SwapOutcome {
     let amountIn = toWei(amount);
     if (i >= 0) {
       const bal = zeroForOne ? this.bal0[i]! : this.bal1[i]!;
       if (amountIn > bal) amountIn = bal;
     }
-    if (amountIn === 0n) return -1;
+    if (amountIn === 0n) return SWAP_REVERTED;
     let r;
     try {
       r = swap(this.pool, { zeroForOne, amountIn, now: this.now });
     } catch (e) {
-      if (e instanceof PoolMathError) return -1;
+      if (e instanceof PoolMathError) return e.reason === 'SwapsPaused' ? SWAP_PAUSED : SWAP_REVERTED;
       throw e;
     }
     if (r.tripped) {
@@ -288,7 +313,7 @@ export class Market {
         step: this.step, kind: 'breaker',
         detail: { price: this.priceF, twap: fromWei(this.pool.twapPrice), pausedUntil: Number(this.pool.pausedUntil), agent: i, strategy: i >= 0 ? this.kinds[i]! : 'whale' },
       });
-      return -1;
+      return SWAP_TRIPPED;
     }
     const priceBefore = this.priceF;
     if (i >= 0) {
@@ -300,7 +325,7 @@ export class Market {
     c.trades++;
     c.volume += zeroForOne ? fromWei(amountIn) * priceBefore : fromWei(amountIn);
     if (zeroForOne && i >= 0 && this.isLiquidator[i] === 1) c.liquidationSales += fromWei(amountIn);
-    return 1;
+    return SWAP_DONE;
   }
 
   /** Agent i adds `fraction` of its balances as liquidity (at the pool's ratio). */
@@ -345,7 +370,7 @@ export class Market {
     try {
       r = liquidate(lending, { liquidator: this.addr[i]!, borrower, repayAssets, price: this.oracleFn, now: this.now });
     } catch (e) {
-      if (!(e instanceof LendingMathError) && !(e instanceof Error && e.name === 'OracleMathError')) throw e;
+      if (!(e instanceof LendingMathError) && !(e instanceof OracleMathError)) throw e;
       this.recheck(borrower);
       return;
     }
@@ -366,12 +391,8 @@ export class Market {
     this.updateBorrower(j);
     const idx = this.unhealthy.findIndex((u) => u.account === borrower);
     if (idx < 0) return;
-    let oracle: bigint;
-    try {
-      oracle = this.oracleWei();
-    } catch {
-      return;
-    }
+    const oracle = this.oracleOrZero();
+    if (oracle === 0n) return;
     if (isLiquidatable(this.lending, borrower, oracle)) this.unhealthy[idx] = this.viewOf(borrower);
     else this.unhealthy.splice(idx, 1);
   }
@@ -382,12 +403,40 @@ export class Market {
     return { account, debt: fromWei(toAssetsUp(p.borrowShares, l.totalBorrowAssets, l.totalBorrowShares)), collateral: fromWei(p.collateral) };
   }
 
+  /** Recomputes every borrower's float shadows (their debt moves with accrued interest). */
+  refreshBorrowers(): void {
+    if (this.lending === null) return;
+    for (let j = 0; j < this.borrowers.length; j++) this.updateBorrower(j);
+  }
+
   private updateBorrower(j: number): void {
     const l = this.lending!;
     const p = positionOf(l, this.borrowers[j]!);
     const debt = p.borrowShares === 0n ? 0 : fromWei(toAssetsUp(p.borrowShares, l.totalBorrowAssets, l.totalBorrowShares));
     const coll = fromWei(p.collateral);
+    this.bShares[j] = Number(p.borrowShares);
+    this.bColl[j] = coll;
     this.bLiqPrice[j] = debt === 0 ? 0 : coll === 0 ? Number.POSITIVE_INFINITY : debt / (coll * fromWei(l.lltv));
+  }
+
+  /**
+   * Debt hidden by the oracle: the sum over borrowers of max(0, debt - collateral x feed), token1 — what would be
+   * bad debt if positions were valued at the external (fundamental) price, whatever the oracle says. Floats over
+   * the borrower arrays (debt = shares x the market's assets per share, so accrued interest counts): O(borrowers).
+   */
+  underwaterDebt(feed: number): number {
+    const l = this.lending;
+    if (l === null) return 0;
+    // toAssetsUp's ratio (virtual shares and assets included), wei per share, then wei to whole tokens
+    const perShare = (Number(l.totalBorrowAssets) + 1) / (Number(l.totalBorrowShares) + 1e6) / WAD_F;
+    let sum = 0;
+    const shares = this.bShares;
+    const coll = this.bColl;
+    for (let j = 0; j < shares.length; j++) {
+      const gap = shares[j]! * perShare - coll[j]! * feed;
+      if (gap > 0) sum += gap;
+    }
+    return sum;
   }
 
   /**

@@ -2,6 +2,11 @@
 //   maxDrawdown      largest fall of the price from its running peak, fraction.
 //   crashDepth       largest shortfall of the price below the external (fundamental) feed: max(0, 1 - price/feed).
 //                    A fall that merely follows the fundamental is not a crash; the overshoot below it is.
+//   maxMispricing    largest |1 - price/feed| over the run: the pool off the fundamental in either direction (a pool
+//                    the breaker holds at a stale price above a fallen feed scores here, not in crashDepth).
+//   underwaterDebt   peak over steps of the sum over borrowers of max(0, debt - collateral x feed), token1: debt
+//                    that is under water at the fundamental price, whether or not the oracle (the pool's TWAP)
+//                    lets it be liquidated or written off. The engine computes it every step (O(borrowers)).
 //   crashDuration    longest run of consecutive steps with the shortfall above CRASH_BAND (2%).
 //   timeToRecover    steps from the deepest shortfall until it is back within CRASH_BAND (censored at the end).
 //   liquidationVolume debt repaid by liquidators (token1); liquidationCount the number of liquidations.
@@ -33,7 +38,10 @@ export function computeMetrics(s: SeriesTable, o: { blockSeconds: number; gap: n
   const sales = col(s, 'liquidationSales');
   const repaid = col(s, 'repaid');
   const bad = col(s, 'badDebt');
+  const under = s.data.underwaterDebt;
   const n = price.length;
+  let maxMispricing = 0;
+  let underwaterDebt = 0;
   let peak = 0;
   let maxDrawdown = 0;
   let minPrice = Number.POSITIVE_INFINITY;
@@ -56,6 +64,8 @@ export function computeMetrics(s: SeriesTable, o: { blockSeconds: number; gap: n
       crashDepth = short;
       deepest = t;
     }
+    if (Math.abs(short) > maxMispricing) maxMispricing = Math.abs(short);
+    if (under !== undefined && under[t]! > underwaterDebt) underwaterDebt = under[t]!;
     run = short > CRASH_BAND ? run + 1 : 0;
     if (run > crashDuration) crashDuration = run;
     if (paused[t]! > 0) pausedSteps++;
@@ -79,6 +89,8 @@ export function computeMetrics(s: SeriesTable, o: { blockSeconds: number; gap: n
   return {
     maxDrawdown,
     crashDepth,
+    maxMispricing,
+    underwaterDebt,
     crashDuration,
     timeToRecover,
     liquidationVolume,

@@ -7,21 +7,29 @@ import { z } from 'zod';
 import { InvalidArgumentError } from '../errors/base.ts';
 
 const nonNeg = z.number().min(0);
+/** Upper bounds that keep one file from asking for more than a machine can hold. */
+export const MAX_STEPS = 1_000_000;
+export const MAX_SEEDS = 10_000;
+export const MAX_AGENTS = 1_000_000;
+export const MAX_BORROWERS = 1_000_000;
+/** Sweep grid points x seeds. */
+export const MAX_SWEEP_RUNS = 100_000;
+const count = z.number().min(0).max(MAX_AGENTS);
 const fraction = z.number().min(0).max(1);
 const params = z.record(z.string(), z.number());
 
 const agents = z
   .object({
     /** When set, the population fields are shares of it (normalised); otherwise they are counts. */
-    total: z.number().int().positive().optional(),
-    momentum: nonNeg.default(0),
-    meanReversion: nonNeg.default(0),
+    total: z.number().int().positive().max(MAX_AGENTS).optional(),
+    momentum: count.default(0),
+    meanReversion: count.default(0),
     /** AI traders: `herdShare` of them share one model (herd), the rest train their own (ml). */
-    ai: nonNeg.default(0),
+    ai: count.default(0),
     herdShare: fraction.default(0),
-    marketMaker: nonNeg.default(0),
-    arbitrageur: nonNeg.default(0),
-    liquidator: nonNeg.default(0),
+    marketMaker: count.default(0),
+    arbitrageur: count.default(0),
+    liquidator: count.default(0),
     /** Starting value per agent in token1, half in each token (market makers also put `lpShare` in the pool). */
     capital: z
       .object({
@@ -79,7 +87,7 @@ const lending = z
     supply: z.number().positive().default(5_000_000),
     borrowers: z
       .object({
-        count: z.number().int().min(0).default(200),
+        count: z.number().int().min(0).max(MAX_BORROWERS).default(200),
         /** Mean collateral per borrower, token0 (spread 0.5x..1.5x). */
         collateral: z.number().positive().default(100),
         /** LTV at the start as a fraction of lltv, spread uniformly over [ltvMin, ltvMax]. */
@@ -104,7 +112,11 @@ const feed = z
 const shock = z.discriminatedUnion('kind', [
   /** The external feed jumps by `change` (-0.2 = -20%) at `step`. */
   z.object({ kind: z.literal('feed'), step: z.number().int().min(0), change: z.number().gt(-1) }).strict(),
-  /** A whale sells `amount` token0 (or buys with `amount` token1) into the pool at `step` (retried while paused). */
+  /**
+   * A whale sells `amount` token0 (or buys with `amount` token1) into the pool from `step` on, as an order-splitting
+   * trader: the whole remainder first; a chunk the breaker stops is halved, one that executes doubles the next; it
+   * waits while swaps are paused and keeps going, one chunk a step, until the whole amount is sold (engine.ts).
+   */
   z.object({ kind: z.literal('sell'), step: z.number().int().min(0), amount: z.number().positive() }).strict(),
   z.object({ kind: z.literal('buy'), step: z.number().int().min(0), amount: z.number().positive() }).strict(),
 ]);
@@ -121,10 +133,10 @@ export const scenarioSchema = z
   .object({
     name: z.string().min(1).optional(),
     description: z.string().default(''),
-    steps: z.number().int().positive(),
+    steps: z.number().int().positive().max(MAX_STEPS),
     blockSeconds: z.number().int().positive().default(12),
     /** A number of Monte Carlo runs (seeds 1..n) or the seeds themselves. */
-    seeds: z.union([z.number().int().positive(), z.array(z.number().int().min(0)).min(1)]).default(1),
+    seeds: z.union([z.number().int().positive().max(MAX_SEEDS), z.array(z.number().int().min(0)).min(1).max(MAX_SEEDS)]).default(1),
     /** 'on' = breaker and dynamic fee on, 'off' = both off; absent = as `market` says. */
     protections: z.enum(['on', 'off']).optional(),
     agents,
@@ -157,10 +169,16 @@ export function parseScenario(input: unknown, name = 'scenario'): Scenario {
     throw new InvalidArgumentError(field, issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message);
   }
   const sc = r.data as Scenario;
+  checkSizes(sc);
   for (const [i, s] of sc.shocks.entries()) {
     if (s.step >= sc.steps) throw new InvalidArgumentError(`scenario.shocks.${i}.step`, `must be below steps (${sc.steps})`);
   }
   if (sc.sweep) {
+    const points = sc.sweep.x.values.length * (sc.sweep.series?.values.length ?? 1);
+    const seeds = typeof sc.seeds === 'number' ? sc.seeds : sc.seeds.length;
+    if (points * seeds > MAX_SWEEP_RUNS) {
+      throw new InvalidArgumentError('scenario.sweep', `${points} grid points x ${seeds} seeds = ${points * seeds} runs, more than ${MAX_SWEEP_RUNS}`);
+    }
     setParam(structuredClone(sc), sc.sweep.x.param, sc.sweep.x.values[0]!, 'scenario.sweep.x.param');
     if (sc.sweep.series) setParam(structuredClone(sc), sc.sweep.series.param, sc.sweep.series.values[0]!, 'scenario.sweep.series.param');
   }
@@ -199,19 +217,36 @@ export function seedsOf(sc: Scenario): number[] {
 export function setParam(sc: Scenario, path: string, value: number | string | boolean, field = 'param'): Scenario {
   const copy = structuredClone(sc) as Record<string, unknown>;
   const keys = path.split('.');
+  for (const k of keys) {
+    if (FORBIDDEN_KEYS.has(k) || k === '') throw new InvalidArgumentError(field, `${path}: no such parameter`);
+  }
   let node: Record<string, unknown> = copy;
   for (const k of keys.slice(0, -1)) {
-    const next = node[k];
-    if (next === null || typeof next !== 'object') throw new InvalidArgumentError(field, `${path}: no such parameter`);
+    const next = Object.hasOwn(node, k) ? node[k] : undefined;
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) throw new InvalidArgumentError(field, `${path}: no such parameter`);
     node = next as Record<string, unknown>;
   }
   const last = keys[keys.length - 1]!;
-  if (!(last in node) && !(keys.length === 1 && last === 'protections')) {
+  if (!Object.hasOwn(node, last) && !(keys.length === 1 && last === 'protections')) {
     throw new InvalidArgumentError(field, `${path}: no such parameter`);
   }
   node[last] = value;
   const { name, ...rest } = copy as Scenario;
-  return { ...parseScenarioNoSweep(rest), name };
+  const out = { ...parseScenarioNoSweep(rest), name };
+  checkSizes(out);
+  return out;
+}
+
+/** Path segments that would reach an object's prototype instead of a parameter. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Limits zod cannot see field by field: the population when `agents` gives counts. */
+function checkSizes(sc: Omit<Scenario, 'name'>): void {
+  const a = sc.agents;
+  if (a.total === undefined) {
+    const sum = a.momentum + a.meanReversion + a.ai + a.marketMaker + a.arbitrageur + a.liquidator;
+    if (sum > MAX_AGENTS) throw new InvalidArgumentError('scenario.agents', `${sum} agents in all, more than ${MAX_AGENTS}`);
+  }
 }
 
 function parseScenarioNoSweep(input: Record<string, unknown>): Omit<Scenario, 'name'> {

@@ -8,7 +8,10 @@ export type { StrategyName };
  * One row per step. Columns: step, time, price, feed, twap, oracle, fee (ppm), paused (0/1), liquidations (count
  * in the step), liquidatedCollateral (token0 seized in the step), liquidationSales (token0 liquidators sold in the
  * step), badDebt (cumulative, token1), utilization, borrowRate (annual), volume (token1 value swapped in the step),
- * trades (swaps in the step), liquidity (sqrt(reserve0 * reserve1), whole tokens).
+ * trades (swaps in the step), liquidity (sqrt(reserve0 * reserve1), whole tokens), underwaterDebt (token1: the sum
+ * over borrowers of max(0, debt - collateral x feed), debt a stale oracle hides), offPoolFlow (token1 value of the
+ * token0 arbitrageurs bought on the external venue in the step, negative = sold), whaleLeft (token1 value at the
+ * pool price of the whale orders still unfilled after the step's attempt).
  */
 export type SeriesTable = { columns: string[]; data: Record<string, Float64Array> };
 
@@ -20,6 +23,10 @@ export type AgentPnl = { id: number; strategy: StrategyName; herd: boolean; star
 export type RunMetrics = {
   maxDrawdown: number;
   crashDepth: number;
+  /** max over steps of |1 - price/feed|: mispricing either way (a pool frozen above the feed counts). */
+  maxMispricing: number;
+  /** peak over steps of the series' underwaterDebt (token1). */
+  underwaterDebt: number;
   crashDuration: number;
   timeToRecover: number;
   liquidationVolume: number;
@@ -73,6 +80,6 @@ export type SweepResult = {
 export type Progress = (done: number, total: number) => void;
 
 export const METRIC_KEYS: readonly (keyof RunMetrics)[] = [
-  'maxDrawdown', 'crashDepth', 'crashDuration', 'timeToRecover', 'liquidationVolume', 'liquidationCount',
+  'maxDrawdown', 'crashDepth', 'maxMispricing', 'underwaterDebt', 'crashDuration', 'timeToRecover', 'liquidationVolume', 'liquidationCount',
   'cascadeDepth', 'badDebt', 'realizedVol', 'breakerTrips', 'pausedSteps', 'minPrice', 'finalPrice',
 ];

@@ -3,7 +3,7 @@
 // headline metrics), one run, its charts (byte for byte the SVG of the run's report) and CSV files,
 // and the errors (404 for what is not there, 400 naming the field for ids and names that are not ours).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -75,6 +75,9 @@ describe('node: lab API (/v1/sim)', () => {
     assert.equal(run.metrics.crashDepth, kept.result.summary.crashDepth.mean);
     assert.equal(run.metrics.badDebtVaR95, result.badDebtVaR95);
     assert.equal(run.metrics.breakerTrips, result.summary.breakerTrips.mean);
+    assert.equal(run.metrics.maxMispricing, result.summary.maxMispricing.mean);
+    assert.equal(run.metrics.underwaterDebt, result.summary.underwaterDebt.mean);
+    assert.ok(run.metrics.maxMispricing >= run.metrics.crashDepth, 'mispricing either way is at least the shortfall below the feed');
     assert.ok(run.metrics.crashDepth > 0, 'the feed crash moved the pool');
     assert.equal(run.sweep, null);
     assert.equal(sweep.kind, 'sweep');
@@ -82,10 +85,31 @@ describe('node: lab API (/v1/sim)', () => {
     assert.deepEqual(sweep.sweep, { xParam: 'agents.herdShare', xValues: [0, 0.4, 0.8], seriesParam: 'protections', seriesLabels: ['off', 'on'], points: 6 });
     assert.equal(sweep.metrics.crashDepth, Math.max(...swept.points.map((p) => p.summary.crashDepth.mean)), 'a sweep shows its worst point');
     assert.equal(sweep.metrics.badDebtVaR95, Math.max(...swept.points.map((p) => p.badDebtVaR95)));
+    assert.equal(sweep.metrics.underwaterDebt, Math.max(...swept.points.map((p) => p.summary.underwaterDebt.mean)));
 
     const one = await get('/v1/sim/runs?limit=1');
     assert.deepEqual(one.json.runs.map((x: any) => x.id), [SWEEP_ID]);
     for (const bad of ['0', '101', 'ten', '-1', '1.5']) assertError(await get(`/v1/sim/runs?limit=${bad}`), 400, 'limit');
+  });
+
+  it('reads a summary again when it changes, and shows a run kept before the newer metrics with those as null', async () => {
+    const id = '20261125-110000-lab-old-0a0a';
+    await keepRuns(dataDir, { runId: id, sweepId: null });
+    const file = path.join(runsDir(dataDir), id, 'summary.json');
+    const rowOf = async () => (await get('/v1/sim/runs?limit=100')).json.runs.find((r: any) => r.id === id);
+    assert.equal(typeof (await rowOf()).metrics.underwaterDebt, 'number');
+    // As an older writer left it: no maxMispricing or underwaterDebt (a later mtime, so the cached row is stale).
+    const older = JSON.parse(readFileSync(file, 'utf8'));
+    delete older.summary.maxMispricing;
+    delete older.summary.underwaterDebt;
+    writeFileSync(file, JSON.stringify(older));
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    const row = await rowOf();
+    assert.equal(row.metrics.maxMispricing, null);
+    assert.equal(row.metrics.underwaterDebt, null);
+    assert.equal(row.metrics.crashDepth, older.summary.crashDepth.mean);
+    rmSync(path.join(runsDir(dataDir), id), { recursive: true, force: true });
+    assert.equal(await rowOf(), undefined);
   });
 
   it('answers one run: metrics, the charts and files it holds, its summary as written', async () => {

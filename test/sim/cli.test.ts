@@ -66,7 +66,7 @@ describe('machina sim CLI', () => {
     // Per seed: the metrics in runs.csv give the printed summary.
     const runs = readFileSync(path.join(out, 'runs.csv'), 'utf8');
     assert.deepEqual(column(runs, 'seed'), [1, 2]);
-    for (const k of ['crashDepth', 'badDebt', 'liquidationCount', 'minPrice']) {
+    for (const k of ['crashDepth', 'maxMispricing', 'badDebt', 'underwaterDebt', 'liquidationCount', 'minPrice']) {
       const v = column(runs, k);
       assert.ok(Math.abs((v[0]! + v[1]!) / 2 - s.summary[k].mean) <= 1e-9 * Math.max(1, Math.abs(s.summary[k].mean)), `${k} mean`);
       assert.equal(Math.max(...v), s.summary[k].max, `${k} max`);
@@ -93,6 +93,8 @@ describe('machina sim CLI', () => {
     assert.match(r.stdout, /^tiny-crash: 1 seed × 150 steps × \d+ agents/);
     assert.match(r.stdout, /\nmetric +mean +p95\n/);
     assert.match(r.stdout, /\ncrash depth +[\d.]+% +[\d.]+%\n/);
+    assert.match(r.stdout, /\nmax mispricing +[\d.]+% +[\d.]+%\n/);
+    assert.match(r.stdout, /\nunderwater debt +[\d,.]+ +[\d,.]+\n/);
     assert.match(r.stdout, /\nbad debt VaR 95% +[\d,.]+/);
     assert.match(r.stdout, /\nreport +\S+report\.html\n/);
     const l = await machina('sim', 'list');
@@ -126,6 +128,7 @@ describe('machina sim CLI', () => {
     await refused(['sim', 'run', bad], 'scenario.agents.herdShare', /./);
     await refused(['sim', 'run', scenarioFile, '--seeds', 'many'], '--seeds', /integer 1-10000/);
     await refused(['sim', 'run', scenarioFile, '--steps', '0'], '--steps', /integer/);
+    await refused(['sim', 'sweep', scenarioFile, '--steps', '1000001'], '--steps', /integer 1-1000000/);
     await refused(['sim', 'run', scenarioFile, '--steps', '100'], '--steps', /shock at step 120/);
     await refused(['sim', 'sweep', scenarioFile], 'scenario.sweep', /no sweep/);
     await refused(['sim', 'list', '--limit', '0'], '--limit', /integer 1-1000/);

@@ -1,6 +1,5 @@
-// The engine: a run is deterministic per (scenario, seed) and has the pinned shape; and the lab's result — a herd
-// sharing one model deepens the crash and the bad debt, the breaker and the dynamic fee contain both — comes out
-// of the mechanics on a small, fast version of scenarios/herd-sweep.json.
+// The engine: a run is deterministic per (scenario, seed) and has the pinned shape; whale orders are worked until
+// filled; and what honestly holds of the lab's result, on a small, fast version of scenarios/herd-sweep.json.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadScenario, parseScenario, runSimulation, runSweep, setParam, SERIES_COLUMNS, type Scenario } from '../../src/sim/index.ts';
@@ -56,20 +55,38 @@ describe('engine', () => {
     assert.equal(a.series.data.time![1]! - a.series.data.time![0]!, sc.blockSeconds);
   });
 
-  it('a herd sharing one model deepens the crash and the bad debt; the breaker and the dynamic fee contain both', () => {
+  it('what holds on the herd sweep: protections cut crash depth and bad debt but hold the pool off the feed; a herd adds bad debt', () => {
+    // Honest version of the lab's result (see scenarios/README.md, "What the sweep shows"). Crash depth growing
+    // with the herd share is NOT asserted: it shows on this small scenario but not on the shipped 16-seed sweep.
     const seeds = [1, 2, 3];
-    const mean = (sc: Scenario, key: 'crashDepth' | 'badDebt') =>
-      seeds.reduce((s, seed) => s + runSimulation(sc, seed).metrics[key], 0) / seeds.length;
+    type Key = 'crashDepth' | 'badDebt' | 'maxMispricing';
+    const stats = (sc: Scenario) => {
+      const ms = seeds.map((seed) => runSimulation(sc, seed).metrics);
+      const mean = (k: Key) => ms.reduce((s, m) => s + m[k], 0) / ms.length;
+      return { depth: mean('crashDepth'), bad: mean('badDebt'), mis: mean('maxMispricing') };
+    };
     const sc = small();
     const at = (herd: number, prot: 'on' | 'off') => setParam(setParam(sc, 'agents.herdShare', herd), 'protections', prot);
-    const off0 = { depth: mean(at(0, 'off'), 'crashDepth'), bad: mean(at(0, 'off'), 'badDebt') };
-    const off8 = { depth: mean(at(0.8, 'off'), 'crashDepth'), bad: mean(at(0.8, 'off'), 'badDebt') };
-    const on8 = { depth: mean(at(0.8, 'on'), 'crashDepth'), bad: mean(at(0.8, 'on'), 'badDebt') };
+    const off0 = stats(at(0, 'off'));
+    const off8 = stats(at(0.8, 'off'));
+    const on8 = stats(at(0.8, 'on'));
     const msg = JSON.stringify({ off0, off8, on8 });
-    assert.ok(off8.depth > off0.depth * 1.2, `crash depth grows with the herd: ${msg}`);
     assert.ok(off8.bad > off0.bad, `bad debt grows with the herd: ${msg}`);
-    assert.ok(on8.depth < off8.depth / 2, `protections cut the crash: ${msg}`);
+    assert.ok(on8.depth < off8.depth / 2, `protections cut the crash below the feed: ${msg}`);
     assert.ok(on8.bad < off8.bad, `protections cut bad debt: ${msg}`);
+    assert.ok(on8.mis > off8.mis, `but the breaker holds the pool further from the feed (above it): ${msg}`);
+  });
+
+  it('a whale order the breaker stops is split and worked until filled, not dropped', () => {
+    const sc = setParam(setParam(small(), 'protections', 'on'), 'agents.herdShare', 0);
+    const run = runSimulation(sc, 1);
+    const left = run.series.data.whaleLeft!;
+    assert.ok(left[200]! > 0, 'the first, whole order trips the breaker');
+    assert.ok(run.metrics.breakerTrips > 0);
+    assert.equal(left[359], 0, 'sold by the end');
+    for (const col of ['underwaterDebt', 'offPoolFlow', 'whaleLeft']) assert.equal(run.series.data[col]!.length, 360, col);
+    const u = run.series.data.utilization!;
+    assert.ok(u[359]! !== u[1]!, 'interest accrues every step, so utilization moves');
   });
 
   it('sweeps a parameter grid, in worker threads', async () => {

@@ -7,7 +7,7 @@ function series(cols: Record<string, number[]>): SeriesTable {
   const n = cols.price!.length;
   const zero = () => new Float64Array(n);
   const data: Record<string, Float64Array> = {};
-  for (const c of ['price', 'feed', 'paused', 'liquidations', 'liquidationSales', 'repaid', 'badDebt']) data[c] = cols[c] ? Float64Array.from(cols[c]!) : zero();
+  for (const c of ['price', 'feed', 'paused', 'liquidations', 'liquidationSales', 'repaid', 'badDebt', 'underwaterDebt']) data[c] = cols[c] ? Float64Array.from(cols[c]!) : zero();
   return { columns: Object.keys(data), data };
 }
 
@@ -30,6 +30,16 @@ describe('metrics', () => {
     assert.equal(m.minPrice, 70);
     assert.equal(m.finalPrice, 80);
     assert.ok(m.realizedVol > 0);
+  });
+
+  it('mispricing counts a pool held above the feed; underwater debt is the peak of its column', () => {
+    const m = computeMetrics(
+      series({ price: [100, 100, 100, 95, 82], feed: [100, 80, 80, 80, 80], underwaterDebt: [0, 40, 55, 30, 0] }),
+      { blockSeconds: 12, gap: 6, breakerTrips: 1 },
+    );
+    assert.equal(m.crashDepth, 0, 'never below the feed');
+    assert.ok(Math.abs(m.maxMispricing - 0.25) < 1e-12, 'held 25% above it');
+    assert.equal(m.underwaterDebt, 55);
   });
 
   it('a fall that follows the feed is no crash', () => {
@@ -66,6 +76,8 @@ describe('metrics', () => {
     assert.equal(mc.first.seed, 1);
     assert.deepEqual({ ...mc.runs[0], seed: undefined }, { ...mc.first.metrics, seed: undefined });
     assert.equal(mc.badDebtVaR95, percentile(mc.runs.map((r) => r.badDebt), 0.95));
-    assert.equal(mc.summary.crashDepth.max, Math.max(...mc.runs.map((r) => r.crashDepth)));
+    assert.equal(mc.summary.crashDepth.max, mc.runs.reduce((m, r) => Math.max(m, r.crashDepth), 0));
+    assert.ok('maxMispricing' in mc.summary && 'underwaterDebt' in mc.summary);
+    await assert.rejects(runMonteCarlo(sc, { seeds: [] }), /seeds: at least one seed/);
   });
 });

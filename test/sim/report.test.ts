@@ -26,7 +26,7 @@ import {
   toCsv,
 } from '../../src/sim/report/index.ts';
 import { parseScenario, runSimulation } from '../../src/sim/index.ts';
-import type { MetricSummary, MonteCarloResult, RunMetrics, SimRun, SweepResult } from '../../src/sim/types.ts';
+import { METRIC_KEYS, type MetricSummary, type MonteCarloResult, type RunMetrics, type SimRun, type SweepResult } from '../../src/sim/types.ts';
 
 /** Checks that `xml` is well-formed enough for a browser and GitHub: balanced tags, quoted attributes, escaped text. */
 function assertWellFormed(xml: string): void {
@@ -46,8 +46,6 @@ function assertWellFormed(xml: string): void {
   assert.deepEqual(stack, [], 'unclosed elements');
   assert.doesNotMatch(xml.slice(last), /</, 'a tag the checker could not read');
 }
-
-const METRIC_KEYS: (keyof RunMetrics)[] = ['maxDrawdown', 'crashDepth', 'crashDuration', 'timeToRecover', 'liquidationVolume', 'liquidationCount', 'cascadeDepth', 'badDebt', 'realizedVol', 'breakerTrips', 'pausedSteps', 'minPrice', 'finalPrice'];
 
 const summaryOf = (f: (k: keyof RunMetrics) => number): Record<keyof RunMetrics, MetricSummary> =>
   Object.fromEntries(METRIC_KEYS.map((k) => [k, { mean: f(k), p50: f(k) * 0.9, p95: f(k) * 1.4, min: f(k) * 0.5, max: f(k) * 2 }])) as Record<keyof RunMetrics, MetricSummary>;
@@ -76,7 +74,7 @@ function fakeRun(n: number, scenario = 'crash <&> "test"'): SimRun {
     },
   };
   const pnlSeries = { columns: ['step', 'herd', 'market-maker'], data: { step: col((i) => i), herd: col((i) => -i / 10), 'market-maker': col((i) => i / 20) } };
-  const metrics: RunMetrics = { maxDrawdown: 0.59, crashDepth: 0.585, crashDuration: 1, timeToRecover: 40, liquidationVolume: 30, liquidationCount: 6, cascadeDepth: 3, badDebt: 7.25, realizedVol: 0.03, breakerTrips: 1, pausedSteps: 5, minPrice: 41.5, finalPrice: 99 };
+  const metrics: RunMetrics = { maxDrawdown: 0.59, crashDepth: 0.585, maxMispricing: 0.6, underwaterDebt: 18.5, crashDuration: 1, timeToRecover: 40, liquidationVolume: 30, liquidationCount: 6, cascadeDepth: 3, badDebt: 7.25, realizedVol: 0.03, breakerTrips: 1, pausedSteps: 5, minPrice: 41.5, finalPrice: 99 };
   return {
     scenario,
     seed: 7,
@@ -108,7 +106,7 @@ function fakeSweep(): SweepResult {
   const xValues = [0, 0.2, 0.4, 0.6, 0.8];
   const seriesLabels = ['protections off', 'protections <on>'];
   const points = seriesLabels.flatMap((series, s) =>
-    xValues.map((x) => ({ x, series, summary: summaryOf((k) => (k === 'crashDepth' ? 0.1 + x * (s === 0 ? 0.6 : 0.3) : k === 'badDebt' ? x * (s === 0 ? 100 : 20) : 1)), badDebtVaR95: x * (s === 0 ? 150 : 30) })),
+    xValues.map((x) => ({ x, series, summary: summaryOf((k) => (k === 'crashDepth' ? 0.1 + x * (s === 0 ? 0.6 : 0.3) : k === 'badDebt' ? x * (s === 0 ? 100 : 20) : k === 'underwaterDebt' ? x * (s === 0 ? 300 : 50) : 1)), badDebtVaR95: x * (s === 0 ? 150 : 30) })),
   );
   return { scenario: 'herd & sweep', xParam: 'herdShare', xValues, seriesParam: 'protections', seriesLabels, points };
 }
@@ -156,9 +154,10 @@ describe('charts', () => {
     assert.ok(price.length < 120_000, `${price.length} bytes`);
   });
 
-  it('draws a sweep: one mean line and one band per series, and bad debt with its VaR', () => {
+  it('draws a sweep: one mean line and one band per series, bad debt with its VaR, underwater debt with its p95', () => {
     const svg = sweepChart(fakeSweep());
-    assert.match(svg, /role="img" aria-label="herd &amp; sweep: crash depth and bad debt vs herd share, by protections"/);
+    assert.match(svg, /role="img" aria-label="herd &amp; sweep: crash depth and bad and underwater debt vs herd share, by protections"/);
+    assert.match(svg, />Underwater debt at the fundamental price/);
     assert.deepEqual(seriesNames(svg, 'band'), ['protections off: median–p95', 'protections &lt;on&gt;: median–p95']);
     assert.deepEqual(seriesNames(svg, 'line'), [
       'protections off',
@@ -167,8 +166,22 @@ describe('charts', () => {
       'protections off: VaR 95%',
       'protections &lt;on&gt;',
       'protections &lt;on&gt;: VaR 95%',
+      'protections off',
+      'protections off: p95',
+      'protections &lt;on&gt;',
+      'protections &lt;on&gt;: p95',
     ]);
     for (const x of ['0', '0.2', '0.4', '0.6', '0.8']) assert.match(svg, new RegExp(`text-anchor="middle">${x.replace('.', '\\.')}</text>`), `x tick ${x}`);
+  });
+
+  it('draws a sweep kept before underwater debt existed with its two panels', () => {
+    const old = fakeSweep();
+    for (const p of old.points) delete (p.summary as Partial<SweepResult['points'][number]['summary']>).underwaterDebt;
+    const svg = sweepChart(old);
+    assertWellFormed(svg);
+    assert.match(svg, /aria-label="herd &amp; sweep: crash depth and bad debt vs herd share, by protections"/);
+    assert.doesNotMatch(svg, /Underwater debt/);
+    assert.equal(seriesNames(svg, 'line').length, 6);
   });
 });
 
@@ -184,6 +197,14 @@ describe('CSV', () => {
     const text = toCsv(rows[0]!, [rows[1]!]);
     assert.ok(text.endsWith('\r\n'));
     assert.deepEqual(parseCsv(text), rows);
+  });
+
+  it('neutralises text a spreadsheet would run as a formula, not numbers', () => {
+    for (const f of ['=SUM(A1)', '+1', '-2+3', '@cmd', '\t=x', '\r=x']) assert.ok(csvField(f).replace(/^"/, '').startsWith("'"), f);
+    assert.equal(csvField('=HYPERLINK("x")'), '"\'=HYPERLINK(""x"")"');
+    assert.equal(csvField(-1.5), '-1.5');
+    assert.equal(csvField('a=b'), 'a=b');
+    assert.equal(toCsv(['note'], [['=1+1']]), "note\r\n'=1+1\r\n");
   });
 
   it('writes a series table that reads back to the same doubles', () => {
@@ -264,6 +285,10 @@ describe('run store', () => {
     assert.doesNotMatch(html, /<script|<link|\ssrc=|@import|url\(/, 'the report loads nothing from elsewhere');
     assert.match(html, /<a href="series\.csv">series\.csv<\/a>/);
     assert.equal((html.match(/<svg /g) ?? []).length, 4);
+    assert.match(html, /<td>max mispricing<\/td><td>0\.6<\/td>/);
+    assert.match(html, /<td>underwater debt<\/td><td>18\.5<\/td>/);
+    const sweepHtml = sweepFiles(fakeSweep(), { id: runId, createdAt: '2026-11-25T12:05:00.000Z', scenario: {} }).files['report.html']!;
+    assert.match(sweepHtml, /<th scope="col">max mispricing mean<\/th>.*<th scope="col">underwater debt mean<\/th>/);
 
     const sweepId = newRunId('herd', new Date('2026-11-25T12:05:00Z'), '0002');
     saveRun({ dataDir, id: sweepId, files: sweepFiles(fakeSweep(), { id: sweepId, createdAt: '2026-11-25T12:05:00.000Z', scenario: {}, seeds: 4, steps: 100 }).files });

@@ -75,6 +75,35 @@ describe('scenarios', () => {
     assert.throws(() => setParam(sc, 'market.nothing.here', 1), InvalidArgumentError);
   });
 
+  it('never reaches a prototype through a parameter path', () => {
+    const sc = parseScenario({ steps: 10, agents: { ai: 10 } }, 's');
+    for (const path of ['__proto__.hasOwnProperty', 'agents.__proto__.x', 'constructor.prototype.polluted', 'agents.constructor', 'toString', 'agents.hasOwnProperty']) {
+      assert.equal(fieldOf(() => setParam(sc, path, 1, 'scenario.sweep.x.param')), 'scenario.sweep.x.param', path);
+    }
+    assert.equal(typeof Object.prototype.hasOwnProperty, 'function');
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    assert.equal(
+      fieldOf(() => parseScenario({ steps: 10, agents: {}, sweep: { x: { param: '__proto__.polluted', values: [1] } } })),
+      'scenario.sweep.x.param',
+    );
+  });
+
+  it('bounds what one file may ask for', () => {
+    assert.equal(fieldOf(() => parseScenario({ steps: 2_000_000, agents: {} })), 'scenario.steps');
+    assert.equal(fieldOf(() => parseScenario({ steps: 10, seeds: 10_001, agents: {} })), 'scenario.seeds');
+    assert.equal(fieldOf(() => parseScenario({ steps: 10, seeds: [], agents: {} })), 'scenario.seeds');
+    assert.equal(fieldOf(() => parseScenario({ steps: 10, agents: { total: 2_000_000, ai: 1 } })), 'scenario.agents.total');
+    assert.equal(fieldOf(() => parseScenario({ steps: 10, agents: { ai: 2_000_000 } })), 'scenario.agents.ai');
+    assert.equal(fieldOf(() => parseScenario({ steps: 10, agents: { ai: 600_000, momentum: 600_000 } })), 'scenario.agents');
+    assert.equal(fieldOf(() => parseScenario({ steps: 10, agents: {}, lending: { borrowers: { count: 2_000_000 } } })), 'scenario.lending.borrowers.count');
+    const values = Array.from({ length: 1001 }, (_, i) => i / 1001);
+    assert.equal(
+      fieldOf(() => parseScenario({ steps: 10, seeds: 100, agents: {}, sweep: { x: { param: 'agents.herdShare', values } } })),
+      'scenario.sweep',
+    );
+    parseScenario({ steps: 10, seeds: 99, agents: {}, sweep: { x: { param: 'agents.herdShare', values } } });
+  });
+
   it('resolves populations from counts or shares, herdShare of the AI traders sharing one model', () => {
     const counts = population(parseScenario({ steps: 1, agents: { ai: 10, herdShare: 0.3, arbitrageur: 2 } }));
     assert.equal(counts.length, 12);

@@ -4,6 +4,9 @@ import { describe, it } from 'node:test';
 import {
   createSharedModel,
   createStrategy,
+  OnlineForecaster,
+  PRIOR_WEIGHTS,
+  SharedModel,
   FeatureTracker,
   HOLD,
   STRATEGY_NAMES,
@@ -11,6 +14,7 @@ import {
   type Features,
   type MarketView,
 } from '../../src/agents/strategies/index.ts';
+import { aiVariant } from '../../src/agents/strategies/ai.ts';
 import { addLiquidity, createPool, price, swap } from '../../src/defi/poolMath.ts';
 
 const calm: Features = Object.freeze({ r1: 0, r5: 0, r20: 0, devTwap: 0, devFeed: 0, vol: 0.001 });
@@ -84,8 +88,23 @@ describe('strategies', () => {
     assert.ok(below.kind === 'swap' && !below.zeroForOne);
   });
 
+  it('the herd\'s one model is a draw from the same distribution as each ml agent\'s, not the consensus prior', () => {
+    for (const seed of [1, 2, 3]) {
+      const v = aiVariant(seed, {});
+      const shared = createSharedModel({ seed });
+      assert.deepEqual([...shared.model.weights], v.weights, 'the same draw an ml agent with this seed makes');
+      assert.deepEqual(shared.rule, v.rule);
+    }
+    // over many draws the mean weights match the ml agents' (both ~ prior x E[U(-1,2)] = prior / 2)
+    const meanW0 = (f: (seed: number) => number) => Array.from({ length: 2000 }, (_, i) => f(i + 1)).reduce((a, b) => a + b, 0) / 2000;
+    const herdMean = meanW0((seed) => createSharedModel({ seed }).model.weights[0]!);
+    const mlMean = meanW0((seed) => aiVariant(seed * 7919 + 13).weights[0]!);
+    assert.ok(Math.abs(herdMean - PRIOR_WEIGHTS[0]! / 2) < 0.03 && Math.abs(mlMean - PRIOR_WEIGHTS[0]! / 2) < 0.03, `${herdMean} ${mlMean}`);
+  });
+
   it('herd agents share one model: one training step per market step, identical actions in lockstep', () => {
-    const shared = createSharedModel();
+    // a trend-following herd (the consensus prior) so that the crash below makes it sell
+    const shared = new SharedModel({ model: new OnlineForecaster({ weights: PRIOR_WEIGHTS }) });
     const herd = Array.from({ length: 50 }, (_, i) => createStrategy('herd', { seed: i, shared }));
     const t = new FeatureTracker();
     let price = 100;

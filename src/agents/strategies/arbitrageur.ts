@@ -1,5 +1,6 @@
 // Arbitrageur: trades the pool toward the external feed when the gap beats the fee, with the closed-form size
-// that maximises its profit (marginal pool price after fee = feed), kept inside the breaker's band.
+// that maximises its profit (marginal pool price after fee = feed), kept inside the breaker's band; while swaps are
+// paused, only toward the TWAP (what the pool still accepts).
 import { jitter } from './sizing.ts';
 import { seededRandom } from './model.ts';
 import { HOLD, type Strategy, type StrategyOptions } from './types.ts';
@@ -18,7 +19,7 @@ export function arbitrageur(o: StrategyOptions): Strategy {
     name: 'arbitrageur',
     decide(m, a) {
       const L = m.liquidity ?? 0;
-      if (m.paused || L <= 0 || !(m.feed > 0) || !(m.price > 0)) return HOLD;
+      if (L <= 0 || !(m.feed > 0) || !(m.price > 0)) return HOLD;
       const g = 1 - m.fee / 1e6;
       let target = m.feed;
       const b = m.breaker ?? 0;
@@ -28,6 +29,13 @@ export function arbitrageur(o: StrategyOptions): Strategy {
         target = target < lo ? lo : target > hi ? hi : target;
       }
       const P = m.price;
+      // while swaps are paused the pool takes only swaps that do not move the price further from the TWAP:
+      // trade toward the feed, but not past the TWAP
+      if (m.paused) {
+        if (!(m.twap > 0)) return HOLD;
+        if (P >= m.twap) target = target < m.twap ? m.twap : target > P ? P : target;
+        else target = target > m.twap ? m.twap : target < P ? P : target;
+      }
       const sq = Math.sqrt(P);
       const r0 = L / sq;
       const r1 = L * sq;

@@ -1,10 +1,10 @@
 // Builds a strategy by name: what the simulator and `machina agent run --strategy NAME` both call.
-import { herdTrader, ml } from './ai.ts';
+import { aiVariant, herdTrader, ml } from './ai.ts';
 import { arbitrageur } from './arbitrageur.ts';
 import { liquidator } from './liquidator.ts';
 import { marketMaker } from './marketMaker.ts';
 import { meanReversion } from './meanReversion.ts';
-import { OnlineForecaster, PRIOR_WEIGHTS, SharedModel } from './model.ts';
+import { OnlineForecaster, SharedModel } from './model.ts';
 import { momentum } from './momentum.ts';
 import type { Strategy, StrategyName, StrategyOptions } from './types.ts';
 
@@ -34,13 +34,11 @@ export function createStrategy(name: StrategyName, o: StrategyOptions): Strategy
 }
 
 /**
- * The one model a herd shares (pass it as `shared` to every herd strategy): the consensus weights and one rule.
- * @example const shared = createSharedModel({ params: { margin: 0.003 } });
+ * The one model a herd shares (pass it as `shared` to every herd strategy): ONE draw of an AI trader's model and
+ * rule from the same distribution as an independent `ml` agent's (`aiVariant(seed)`), used by the whole herd.
+ * @example const shared = createSharedModel({ seed: 42, params: { margin: 0.003 } });
  */
-export function createSharedModel(o: { params?: Record<string, number> } = {}): SharedModel {
-  const params = o.params ?? {};
-  return new SharedModel({
-    model: new OnlineForecaster({ weights: PRIOR_WEIGHTS, learningRate: params.learningRate ?? 0.0005 }),
-    rule: params,
-  });
+export function createSharedModel(o: { seed?: number; params?: Record<string, number> } = {}): SharedModel {
+  const v = aiVariant(o.seed ?? 1, o.params ?? {});
+  return new SharedModel({ model: new OnlineForecaster(v), rule: v.rule });
 }

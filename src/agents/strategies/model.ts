@@ -1,6 +1,7 @@
 // The online forecaster behind the `ml` and `herd` strategies: a linear model on the scaled features that predicts
 // the next step's return and trains by SGD on the realised return every step. Herd agents share ONE instance
 // (through `SharedModel`), so they see one signal and act in lockstep; each `ml` agent trains its own variant.
+import { seededRng } from '../../math/random.ts';
 import type { Features, MarketView } from './types.ts';
 
 /** Features are divided by this before entering the model (1% = 1.0) and clipped to +-CLIP. */
@@ -10,21 +11,13 @@ export const N_WEIGHTS = 7; // r1 r5 r20 devTwap devFeed vol bias
 
 /**
  * The "consensus" pretrained weights: trend-following on short horizons (what a model fitted on trending history
- * learns). Independent agents start from random variants of it; the shared herd model starts from it exactly.
+ * learns). Every AI model — each `ml` agent's and the one a herd shares — starts from a random variant of it drawn
+ * by `aiVariant`, so the herd differs from independent traders only in sharing one draw.
  */
 export const PRIOR_WEIGHTS: readonly number[] = [0.35, 0.25, 0.1, 0, 0, 0, 0];
 
-/** A tiny seeded generator (mulberry32) for per-agent variation inside strategies. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator in [0, 1) for per-agent variation inside strategies: the shared mulberry32. */
+export const seededRandom: (seed: number) => () => number = seededRng;
 
 function scaled(v: number): number {
   const x = v / FEATURE_SCALE;

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config/settings.ts';
-import type { MetricSummary, RunMetrics } from '../../sim/types.ts';
+import { METRICS, sortedPoints, type MetricKey, type MetricSummaries } from '../../sim/report/labels.ts';
 import { InvalidArgumentError } from '../../errors/index.ts';
 import type { Scenario } from '../../sim/scenario.ts';
 import { parseIntIn } from '../args.ts';
@@ -16,20 +16,10 @@ import { addDataDirOption, addJsonOption, type GlobalOptions } from './options.t
 type RunOptions = GlobalOptions & { out?: string; seeds?: string; steps?: string; workers?: string };
 type ListOptions = GlobalOptions & { limit: string };
 
-/** The metrics the summary prints, in order, with how to show them. */
-const SUMMARY_METRICS: readonly { key: keyof RunMetrics; label: string; pct?: boolean }[] = [
-  { key: 'crashDepth', label: 'crash depth', pct: true },
-  { key: 'maxDrawdown', label: 'max drawdown', pct: true },
-  { key: 'crashDuration', label: 'crash duration (steps)' },
-  { key: 'timeToRecover', label: 'time to recover (steps)' },
-  { key: 'realizedVol', label: 'realized volatility' },
-  { key: 'liquidationCount', label: 'liquidations' },
-  { key: 'liquidationVolume', label: 'liquidation volume' },
-  { key: 'cascadeDepth', label: 'cascade depth' },
-  { key: 'badDebt', label: 'bad debt' },
-  { key: 'breakerTrips', label: 'breaker trips' },
-  { key: 'pausedSteps', label: 'paused steps' },
-  { key: 'minPrice', label: 'minimum price' },
+/** The metrics the summary prints, in order (labels, units and percentages as in the HTML report). */
+const SUMMARY_METRICS: readonly MetricKey[] = [
+  'crashDepth', 'maxMispricing', 'maxDrawdown', 'crashDuration', 'timeToRecover', 'realizedVol', 'liquidationCount',
+  'liquidationVolume', 'cascadeDepth', 'badDebt', 'underwaterDebt', 'breakerTrips', 'pausedSteps', 'minPrice',
 ];
 
 /** A number for the terminal: four significant digits, thousands separated; fractions as percentages when asked. */
@@ -41,10 +31,11 @@ export function formatMetric(n: number | null | undefined, pct = false): string 
 }
 
 /** Rows `metric  mean  p95` under a header. */
-export function metricTable(summary: Partial<Record<keyof RunMetrics, MetricSummary>>, extra: [string, string, string][] = []): string[] {
+export function metricTable(summary: MetricSummaries, extra: [string, string, string][] = []): string[] {
   const rows: [string, string, string][] = [['metric', 'mean', 'p95']];
-  for (const m of SUMMARY_METRICS) {
-    const s = summary[m.key];
+  for (const key of SUMMARY_METRICS) {
+    const s = summary[key];
+    const m = METRICS.find((x) => x.key === key)!;
     if (s) rows.push([m.label, formatMetric(s.mean, m.pct), formatMetric(s.p95, m.pct)]);
   }
   rows.push(...extra);
@@ -55,10 +46,16 @@ export function metricTable(summary: Partial<Record<keyof RunMetrics, MetricSumm
 }
 
 
+/**
+ * The most steps --steps takes: series.csv holds one row a step and is built as one string, which must stay well
+ * under V8's longest string (~2^29 characters, about 1.5 million rows of the series' columns).
+ */
+const MAX_STEPS = 1_000_000;
+
 /** The scenario from a file or a name in scenarios/, with --seeds and --steps applied (checked before anything runs). */
 async function scenarioFor(raw: string, opts: RunOptions): Promise<Scenario> {
   const seeds = opts.seeds === undefined ? undefined : parseIntIn(opts.seeds, '--seeds', 1, 10_000);
-  const steps = opts.steps === undefined ? undefined : parseIntIn(opts.steps, '--steps', 1, 10_000_000);
+  const steps = opts.steps === undefined ? undefined : parseIntIn(opts.steps, '--steps', 1, MAX_STEPS);
   const { loadScenario } = await import('../../sim/scenario.ts');
   const scenario = loadScenario(raw);
   if (steps !== undefined) {
@@ -80,22 +77,33 @@ const rel = (p: string) => {
   return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : p;
 };
 
+const KEPT = 'kept simulation runs (sim/runs/<id>/)';
+
+/** What `sim run` and `sim sweep` share: the scenario argument, --out, --seeds, --steps, --workers, --json, --data-dir. */
+function simCommand(cmd: Command, help: { description: string; scenario: string; out: string; seeds: string }): Command {
+  return addDataDirOption(
+    addJsonOption(
+      cmd
+        .description(help.description)
+        .argument('<SCENARIO>', help.scenario)
+        .option('--out <dir>', help.out)
+        .option('--seeds <n>', `${help.seeds}, 1-10,000 (default: the scenario's)`)
+        .option('--steps <n>', `steps per run, 1-${MAX_STEPS.toLocaleString('en-US')} (default: the scenario's)`)
+        .option('--workers <n>', 'worker threads, 1-256 (default: one per core)'),
+    ),
+    KEPT,
+  );
+}
+
 export function addSimCommands(program: Command): void {
   const sim = program.command('sim').description('the AI-volatility lab: simulate markets of trading agents, Monte Carlo over seeds, parameter sweeps, reports');
 
-  addDataDirOption(
-    addJsonOption(
-      sim
-        .command('run')
-        .description('run a scenario over its seeds (Monte Carlo); print the metrics and write an HTML report with charts and CSV series')
-        .argument('<SCENARIO>', 'a scenario file (JSON) or the name of one in scenarios/, e.g. flash-crash')
-        .option('--out <dir>', 'also write the report here (report.html, charts/*.svg, *.csv, summary.json)')
-        .option('--seeds <n>', "number of seeds, 1-10,000 (default: the scenario's)")
-        .option('--steps <n>', "steps per run, 1-10,000,000 (default: the scenario's)")
-        .option('--workers <n>', 'worker threads, 1-256 (default: one per core)'),
-    ),
-    'kept simulation runs (sim/runs/<id>/)',
-  ).action(async (raw: string, opts: RunOptions) => {
+  simCommand(sim.command('run'), {
+    description: 'run a scenario over its seeds (Monte Carlo); print the metrics and write an HTML report with charts and CSV series',
+    scenario: 'a scenario file (JSON) or the name of one in scenarios/, e.g. flash-crash',
+    out: 'also write the report here (report.html, charts/*.svg, *.csv, summary.json)',
+    seeds: 'number of seeds',
+  }).action(async (raw: string, opts: RunOptions) => {
     const json = !!opts.json;
     const workers = workersOf(opts);
     const settings = loadSettings(opts);
@@ -143,19 +151,12 @@ export function addSimCommands(program: Command): void {
     );
   });
 
-  addDataDirOption(
-    addJsonOption(
-      sim
-        .command('sweep')
-        .description('run a scenario over its parameter grid (e.g. share of herd agents, breaker on/off); write the sweep chart, CSV and an HTML report')
-        .argument('<SCENARIO>', 'a scenario file (JSON) with a sweep, or the name of one in scenarios/, e.g. herd-sweep')
-        .option('--out <dir>', 'also write the sweep here (sweep.svg, sweep.csv, sweep.json, report.html)')
-        .option('--seeds <n>', "seeds per point, 1-10,000 (default: the scenario's)")
-        .option('--steps <n>', "steps per run, 1-10,000,000 (default: the scenario's)")
-        .option('--workers <n>', 'worker threads, 1-256 (default: one per core)'),
-    ),
-    'kept simulation runs (sim/runs/<id>/)',
-  ).action(async (raw: string, opts: RunOptions) => {
+  simCommand(sim.command('sweep'), {
+    description: 'run a scenario over its parameter grid (e.g. share of herd agents, breaker on/off); write the sweep chart, CSV and an HTML report',
+    scenario: 'a scenario file (JSON) with a sweep, or the name of one in scenarios/, e.g. herd-sweep',
+    out: 'also write the sweep here (sweep.svg, sweep.csv, sweep.json, report.html)',
+    seeds: 'seeds per point',
+  }).action(async (raw: string, opts: RunOptions) => {
     const json = !!opts.json;
     const workers = workersOf(opts);
     const settings = loadSettings(opts);
@@ -173,13 +174,22 @@ export function addSimCommands(program: Command): void {
     const { files } = sweepFiles(sweep, { id, createdAt, scenario, seeds: seedCount(scenario), steps: scenario.steps });
     const { dir, out } = saveRun({ dataDir: settings.dataDir, id, files, out: opts.out });
     const where = out ?? dir;
-    const points = [...sweep.points].sort((a, b) => sweep.seriesLabels.indexOf(a.series) - sweep.seriesLabels.indexOf(b.series) || a.x - b.x);
+    const points = sortedPoints(sweep);
     emit(
       { json },
       { id, scenario: sweep.scenario, xParam: sweep.xParam, xValues: sweep.xValues, seriesParam: sweep.seriesParam, seriesLabels: sweep.seriesLabels, points: sweep.points, wallMs, chart: path.join(where, 'sweep.svg'), report: path.join(where, 'report.html'), dir, out },
       () => {
-        const header = [sweep.seriesParam ?? 'series', sweep.xParam, 'crash depth', 'p95', 'bad debt', 'VaR 95%'];
-        const rows = points.map((p) => [p.series || '-', formatMetric(p.x), formatMetric(p.summary.crashDepth.mean, true), formatMetric(p.summary.crashDepth.p95, true), formatMetric(p.summary.badDebt.mean), formatMetric(p.badDebtVaR95)]);
+        const header = [sweep.seriesParam ?? 'series', sweep.xParam, 'crash depth', 'p95', 'mispricing', 'bad debt', 'VaR 95%', 'underwater debt'];
+        const rows = points.map((p) => [
+          p.series || '-',
+          formatMetric(p.x),
+          formatMetric(p.summary.crashDepth.mean, true),
+          formatMetric(p.summary.crashDepth.p95, true),
+          formatMetric(p.summary.maxMispricing?.mean, true),
+          formatMetric(p.summary.badDebt.mean),
+          formatMetric(p.badDebtVaR95),
+          formatMetric(p.summary.underwaterDebt?.mean),
+        ]);
         const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
         const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
         return [
@@ -200,7 +210,7 @@ export function addSimCommands(program: Command): void {
 
   addDataDirOption(
     addJsonOption(sim.command('list').description('recent simulation runs and sweeps, newest first').option('--limit <n>', 'at most this many, 1-1,000', '20')),
-    'kept simulation runs (sim/runs/<id>/)',
+    KEPT,
   ).action(async (opts: ListOptions) => {
     const json = !!opts.json;
     const limit = parseIntIn(opts.limit, '--limit', 1, 1_000);

@@ -4,7 +4,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Api } from '../api/context.ts';
 import { ApiError } from '../api/errors.ts';
 import { errors, json } from '../api/reads.ts';
-import { isSimRunId, openSimRuns, SIM_CHARTS, SIM_FILES, type SimChartName, type SimFileName, type SimRuns } from './runs.ts';
+import { isRunId } from '../../sim/report/store.ts';
+import { openSimRuns, SIM_CHARTS, SIM_FILES, type SimChartName, type SimFileName, type SimRuns } from './runs.ts';
 
 /** What the node's lab surface is given. */
 export type NodeSim = {
@@ -19,7 +20,7 @@ const ID_MESSAGE = 'must be a run id such as 20261125-121500-herd-sweep-3fa2 (<u
 const idParam = z
   .string()
   .max(200, ID_MESSAGE)
-  .refine(isSimRunId, ID_MESSAGE)
+  .refine(isRunId, ID_MESSAGE)
   .openapi({ param: { name: 'id', in: 'path' }, type: 'string', pattern: '^[0-9]{8}-[0-9]{6}-[a-z0-9-]+-[0-9a-f]{4}$', example: '20261125-121500-herd-sweep-3fa2' });
 
 const limitQuery = z
@@ -42,15 +43,17 @@ export const simRunRowSchema = z
     agents: z.number().int().nullable(),
     metrics: z
       .object({
-        crashDepth: metric.openapi({ description: 'mean across seeds: fall from the pre-crash peak, a fraction' }),
+        crashDepth: metric.openapi({ description: 'mean across seeds: largest shortfall of the pool price below the fundamental feed, max(0, 1 − price/feed), a fraction' }),
+        maxMispricing: metric.openapi({ description: 'mean across seeds: largest gap between the pool price and the feed either way, max |1 − price/feed|, a fraction' }),
         badDebtVaR95: metric.openapi({ description: '95th percentile of bad debt across runs (token1)' }),
+        underwaterDebt: metric.openapi({ description: 'mean across seeds: peak debt above its collateral valued at the feed — bad debt a stale oracle hides (token1)' }),
         breakerTrips: metric.openapi({ description: 'mean circuit-breaker trips per run' }),
         maxDrawdown: metric,
         badDebt: metric,
         liquidationVolume: metric,
         timeToRecover: metric,
       })
-      .openapi({ description: "a run's means across seeds (VaR95: the 95th percentile across seeds); a sweep's worst point" }),
+      .openapi({ description: "a run's means across seeds (VaR95: the 95th percentile across seeds); a sweep's worst point; null where a run kept before a metric existed lacks it" }),
     sweep: z
       .object({ xParam: z.string(), xValues: z.array(z.number()), seriesParam: z.string().nullable(), seriesLabels: z.array(z.string()), points: z.number().int() })
       .nullable()
@@ -75,8 +78,9 @@ function fileName<T extends string>(raw: string, ext: string, names: readonly T[
   return name as T;
 }
 
+/** The `id` path segment of a hand-routed path, checked as the declared routes check it. */
 function runId(raw: string): string {
-  if (raw.length > 200 || !isSimRunId(raw)) throw new ApiError(400, 'INVALID_ARGUMENT', `id: ${ID_MESSAGE}`, 'id');
+  if (!idParam.safeParse(raw).success) throw new ApiError(400, 'INVALID_ARGUMENT', `id: ${ID_MESSAGE}`, 'id');
   return raw;
 }
 
@@ -120,44 +124,49 @@ export function registerSim(app: Api, ctx: SimRouteContext): void {
   );
 
   // `{name}.svg` is not a whole path segment, so these two are declared for the document and routed by hand.
-  app.openAPIRegistry.registerPath({
-    method: 'get',
-    path: '/v1/sim/runs/{id}/charts/{name}.svg',
-    tags: ['lab'],
+  const fileRoute = (o: { path: string; kind: 'chart' | 'csv'; summary: string; names: readonly string[]; ext: 'svg' | 'csv'; contentType: string; headers: (id: string, name: string) => Record<string, string> }) => {
+    app.openAPIRegistry.registerPath({
+      method: 'get',
+      path: `/v1/sim/runs/{id}/${o.path}/{name}.${o.ext}`,
+      tags: ['lab'],
+      summary: o.summary,
+      request: { params: z.object({ id: idParam, name: z.enum(o.names as [string, ...string[]]).openapi({ param: { name: 'name', in: 'path' } }) }) },
+      responses: { 200: { description: o.kind === 'chart' ? 'The chart' : 'The CSV file', content: { [o.contentType]: { schema: z.string() } } }, ...errors },
+    });
+    app.get(`/v1/sim/runs/:id/${o.path}/:file`, async (c) => {
+      const id = runId(c.req.param('id'));
+      const name = fileName(c.req.param('file'), o.ext, o.names);
+      const text = await runs.read(id, o.kind === 'chart' ? { chart: name as SimChartName } : { csv: name as SimFileName });
+      if (text === undefined) throw notFound(id);
+      if (text === null) throw new ApiError(404, 'NOT_FOUND', `run ${id} has no ${name}.${o.ext}`, 'name');
+      return c.body(text, 200, o.headers(id, name));
+    });
+  };
+  fileRoute({
+    path: 'charts',
+    kind: 'chart',
+    ext: 'svg',
+    names: SIM_CHARTS,
+    contentType: 'image/svg+xml',
     summary: "A chart of a run, the same SVG as in the run's HTML report",
-    request: { params: z.object({ id: idParam, name: z.enum(SIM_CHARTS).openapi({ param: { name: 'name', in: 'path' } }) }) },
-    responses: { 200: { description: 'The chart', content: { 'image/svg+xml': { schema: z.string() } } }, ...errors },
-  });
-  app.get('/v1/sim/runs/:id/charts/:file', async (c) => {
-    const id = runId(c.req.param('id'));
-    const name = fileName<SimChartName>(c.req.param('file'), 'svg', SIM_CHARTS);
-    const svg = await runs.chart(id, name);
-    if (svg === null) throw (await runs.get(id)) ? new ApiError(404, 'NOT_FOUND', `run ${id} has no ${name} chart`, 'name') : notFound(id);
-    return c.body(svg, 200, {
+    headers: () => ({
       'content-type': 'image/svg+xml',
       // Shown through <img> (no scripts there); opened on its own, this keeps it inert too.
       'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox",
       'cache-control': 'no-cache',
-    });
+    }),
   });
-
-  app.openAPIRegistry.registerPath({
-    method: 'get',
-    path: '/v1/sim/runs/{id}/files/{name}.csv',
-    tags: ['lab'],
+  fileRoute({
+    path: 'files',
+    kind: 'csv',
+    ext: 'csv',
+    names: SIM_FILES,
+    contentType: 'text/csv',
     summary: "Raw series of a run as CSV: series (the first seed's steps), events, pnl (per strategy), agents, runs (one row a seed), sweep (one row a point)",
-    request: { params: z.object({ id: idParam, name: z.enum(SIM_FILES).openapi({ param: { name: 'name', in: 'path' } }) }) },
-    responses: { 200: { description: 'The CSV file', content: { 'text/csv': { schema: z.string() } } }, ...errors },
-  });
-  app.get('/v1/sim/runs/:id/files/:file', async (c) => {
-    const id = runId(c.req.param('id'));
-    const name = fileName<SimFileName>(c.req.param('file'), 'csv', SIM_FILES);
-    const csv = await runs.file(id, name);
-    if (csv === null) throw (await runs.get(id)) ? new ApiError(404, 'NOT_FOUND', `run ${id} has no ${name}.csv`, 'name') : notFound(id);
-    return c.body(csv, 200, {
+    headers: (id, name) => ({
       'content-type': 'text/csv; charset=utf-8',
       'content-disposition': `attachment; filename="${id}-${name}.csv"`,
       'cache-control': 'no-cache',
-    });
+    }),
   });
 }

@@ -2,6 +2,7 @@
 // dashboard embed the same files. Long runs are thinned to about one point per pixel, keeping each bucket's
 // minimum and maximum so a one-step crash still shows.
 import type { SeriesTable, SimEvent, SimRun, SweepPoint, SweepResult } from '../types.ts';
+import { summaryOf } from './labels.ts';
 
 export type RunCharts = { price: string; liquidations: string; pnl: string; breaker: string };
 
@@ -479,8 +480,10 @@ function seriesOf(sweep: SweepResult): string[] {
 }
 
 /**
- * The lab's chart: crash depth (mean, with the median-to-95th-percentile band across seeds) and bad debt
- * (mean, and its 95% value-at-risk) against the swept parameter, one line per series (e.g. protections off / on).
+ * The lab's chart, three panels against the swept parameter, one line per series (e.g. protections off / on):
+ * crash depth (mean, with the median-to-95th-percentile band across seeds), bad debt (mean, and its 95% value
+ * at risk), and underwater debt (debt above its collateral valued at the fundamental feed — what a stale oracle
+ * hides; mean and 95th percentile). The third panel is left out for sweeps written before that metric existed.
  * @example
  * writeFileSync('sweep.svg', sweepChart(await runSweep(scenario)))
  */
@@ -524,7 +527,23 @@ export function sweepChart(sweep: SweepResult): string {
       { label: `${named(label)}: VaR 95%`, y: at(pts, (p) => p.badDebtVaR95), color: color(k), dash: '5 3', legend: false },
     ]),
   };
-  const title = `${sweep.scenario}: crash depth and bad debt vs ${xLabel}${sweep.seriesParam ? `, by ${humanize(sweep.seriesParam)}` : ''}`;
-  const description = `Two panels over ${xLabel} = ${xAll.join(', ')}; series ${labels.map(named).join(', ')}. Top: mean crash depth with its median-to-95th-percentile band across seeds. Bottom: mean bad debt and its 95th percentile (value at risk).`;
-  return svgDocument(title, description, [crash, debt], title);
+  // Summaries kept before underwaterDebt existed lack it: the panel is drawn only when every point has it.
+  const underwaterOf = (p: SweepPoint) => summaryOf(p.summary, 'underwaterDebt');
+  const withUnderwater = sweep.points.length > 0 && sweep.points.every((p) => underwaterOf(p) !== undefined);
+  const underwater: PanelSpec = {
+    title: 'Underwater debt at the fundamental price (solid: mean; dashed: 95th percentile)',
+    x: xAll,
+    xLabel,
+    yLabel: 'debt above collateral at the feed (token1)',
+    zeroBased: true,
+    height: 310,
+    ...(xTicks ? { xTicks } : {}),
+    lines: byLabel.flatMap(({ label, pts }, k) => [
+      { label: named(label), y: at(pts, (p) => underwaterOf(p)?.mean ?? NaN), color: color(k), dots: true },
+      { label: `${named(label)}: p95`, y: at(pts, (p) => underwaterOf(p)?.p95 ?? NaN), color: color(k), dash: '5 3', legend: false },
+    ]),
+  };
+  const title = `${sweep.scenario}: crash depth and ${withUnderwater ? 'bad and underwater debt' : 'bad debt'} vs ${xLabel}${sweep.seriesParam ? `, by ${humanize(sweep.seriesParam)}` : ''}`;
+  const description = `${withUnderwater ? 'Three' : 'Two'} panels over ${xLabel} = ${xAll.join(', ')}; series ${labels.map(named).join(', ')}. Top: mean crash depth with its median-to-95th-percentile band across seeds. Then: mean bad debt and its 95th percentile (value at risk).${withUnderwater ? ' Bottom: mean underwater debt (debt above its collateral valued at the fundamental feed, peak over the run) and its 95th percentile.' : ''}`;
+  return svgDocument(title, description, withUnderwater ? [crash, debt, underwater] : [crash, debt], title);
 }

@@ -1,14 +1,22 @@
 // A run's raw series as CSV (RFC 4180: comma separated, CRLF line ends, fields with a comma, quote or line break
 // quoted, quotes doubled), so a spreadsheet or pandas gets exactly what the charts were drawn from. Numbers are
-// written with JavaScript's shortest round-trip form, so reading them back gives the same doubles.
+// written with JavaScript's shortest round-trip form, so reading them back gives the same doubles. Text that a
+// spreadsheet would run as a formula is neutralised (see csvField).
 import type { AgentPnl, RunMetrics, SeriesTable, SimEvent, SweepResult } from '../types.ts';
+import { sortedPoints } from './labels.ts';
 
 export type CsvValue = string | number | boolean | null | undefined;
 
-/** One field, quoted when it must be. */
+/**
+ * One field, quoted when it must be. A text field a spreadsheet would read as a formula (starting with = + - @,
+ * or a tab or carriage return before one) gets a leading apostrophe so it stays text; numbers are written as is.
+ * @example
+ * csvField('=HYPERLINK("x")') // '"\'=HYPERLINK(""x"")"'
+ */
 export function csvField(v: CsvValue): string {
   if (v === null || v === undefined) return '';
-  const s = typeof v === 'number' ? formatNumber(v) : String(v);
+  let s = typeof v === 'number' ? formatNumber(v) : String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -118,6 +126,6 @@ export function sweepCsv(sweep: SweepResult): string {
   const metrics = first ? (Object.keys(first.summary) as (keyof RunMetrics)[]) : [];
   const stats = ['mean', 'p50', 'p95', 'min', 'max'] as const;
   const header = [sweep.seriesParam ?? 'series', sweep.xParam, ...metrics.flatMap((m) => stats.map((s) => `${m}_${s}`)), 'badDebtVaR95'];
-  const points = [...sweep.points].sort((a, b) => sweep.seriesLabels.indexOf(a.series) - sweep.seriesLabels.indexOf(b.series) || a.x - b.x);
+  const points = sortedPoints(sweep);
   return toCsv(header, points.map((p) => [p.series, p.x, ...metrics.flatMap((m) => stats.map((s) => p.summary[m][s])), p.badDebtVaR95]));
 }

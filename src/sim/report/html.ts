@@ -1,24 +1,8 @@
 // Self-contained HTML reports of a Monte Carlo run and of a sweep: inline SVG and CSS, nothing loaded from
 // elsewhere, so the file opens offline, from a CI artifact or from the dashboard as is.
-import type { MetricSummary, MonteCarloResult, RunMetrics, SimEvent, SweepResult } from '../types.ts';
+import type { MonteCarloResult, SimEvent, SweepPoint, SweepResult } from '../types.ts';
 import { escapeXml as esc, type RunCharts } from './charts.ts';
-
-/** What each metric means (definitions in src/sim/metrics.ts), in the order the tables show them. */
-export const METRICS: readonly { key: keyof RunMetrics; label: string; unit: string }[] = [
-  { key: 'crashDepth', label: 'crash depth', unit: 'largest shortfall of the pool price below the external feed, fraction' },
-  { key: 'crashDuration', label: 'crash duration', unit: 'longest run of steps more than 2% below the feed' },
-  { key: 'timeToRecover', label: 'time to recover', unit: 'steps from the deepest shortfall back to within 2% of the feed' },
-  { key: 'maxDrawdown', label: 'max drawdown', unit: 'largest fall from a running peak, fraction' },
-  { key: 'minPrice', label: 'minimum price', unit: 'token1 per token0' },
-  { key: 'finalPrice', label: 'final price', unit: 'token1 per token0' },
-  { key: 'realizedVol', label: 'realized volatility', unit: 'annualised std. dev. of step log returns' },
-  { key: 'liquidationVolume', label: 'liquidation volume', unit: 'debt repaid by liquidators, token1' },
-  { key: 'liquidationCount', label: 'liquidations', unit: 'count' },
-  { key: 'cascadeDepth', label: 'cascade depth', unit: 'waves in the longest liquidation chain' },
-  { key: 'badDebt', label: 'bad debt', unit: 'debt written off with no collateral left, token1' },
-  { key: 'breakerTrips', label: 'breaker trips', unit: 'swaps the circuit breaker stopped' },
-  { key: 'pausedSteps', label: 'paused steps', unit: 'steps that ended with swaps paused' },
-];
+import { METRICS, sortedPoints, summaryOf, type MetricKey, type MetricSummaries } from './labels.ts';
 
 /** A number for a table cell: integers with separators, others to four significant digits. */
 export function formatValue(n: number): string {
@@ -67,10 +51,11 @@ function tableHtml(header: string[], rows: string[][], caption?: string): string
 const td = (s: string, cls?: string) => `<td${cls ? ` class="${cls}"` : ''}>${esc(s)}</td>`;
 
 /** Metric rows of a summary: mean, median, 95th percentile, minimum, maximum, and what the metric means. */
-function summaryRows(summary: Record<keyof RunMetrics, MetricSummary>): string[][] {
-  return METRICS.filter((m) => summary[m.key]).map((m) => {
-    const s = summary[m.key];
-    return [td(m.label), td(formatValue(s.mean)), td(formatValue(s.p50)), td(formatValue(s.p95)), td(formatValue(s.min)), td(formatValue(s.max)), td(m.unit, 'note')];
+function summaryRows(summary: MetricSummaries): string[][] {
+  return METRICS.flatMap((m) => {
+    const s = summaryOf(summary, m.key);
+    if (!s) return [];
+    return [[td(m.label), td(formatValue(s.mean)), td(formatValue(s.p50)), td(formatValue(s.p95)), td(formatValue(s.min)), td(formatValue(s.max)), td(m.unit, 'note')]];
   });
 }
 
@@ -142,13 +127,14 @@ export type SweepReportInput = {
 const percent = (n: number) => (Number.isFinite(n) ? `${(n * 100).toFixed(1)}%` : String(n));
 
 /**
- * The HTML report of a sweep: its chart and, per series and x, the crash and bad-debt figures.
+ * The HTML report of a sweep: its chart and, per series and x, the crash, mispricing and debt figures.
  * @example
  * writeFileSync('report.html', sweepReportHtml({ sweep, svg: sweepChart(sweep), createdAt: new Date().toISOString() }))
  */
 export function sweepReportHtml({ sweep, svg, createdAt, id, files = [], description, seeds }: SweepReportInput): string {
   const title = `Parameter sweep: ${sweep.scenario}`;
-  const points = [...sweep.points].sort((a, b) => sweep.seriesLabels.indexOf(a.series) - sweep.seriesLabels.indexOf(b.series) || a.x - b.x);
+  const points = sortedPoints(sweep);
+  const mean = (p: SweepPoint, k: MetricKey) => summaryOf(p.summary, k)?.mean ?? NaN;
   const body = [
     `<h1>${esc(title)}</h1>`,
     description ? `<p>${esc(description)}</p>` : '',
@@ -156,16 +142,18 @@ export function sweepReportHtml({ sweep, svg, createdAt, id, files = [], descrip
     `<figure>${svg}</figure>`,
     '<h2>Points</h2>',
     tableHtml(
-      [sweep.seriesParam ?? 'series', sweep.xParam, 'crash depth mean', 'crash depth p95', 'bad debt mean', 'bad debt VaR 95%', 'liquidations mean', 'breaker trips mean'],
+      [sweep.seriesParam ?? 'series', sweep.xParam, 'crash depth mean', 'crash depth p95', 'max mispricing mean', 'bad debt mean', 'bad debt VaR 95%', 'underwater debt mean', 'liquidations mean', 'breaker trips mean'],
       points.map((p) => [
         td(p.series || '-'),
         td(formatValue(p.x)),
-        td(percent(p.summary.crashDepth.mean)),
-        td(percent(p.summary.crashDepth.p95)),
-        td(formatValue(p.summary.badDebt.mean)),
+        td(percent(mean(p, 'crashDepth'))),
+        td(percent(summaryOf(p.summary, 'crashDepth')?.p95 ?? NaN)),
+        td(percent(mean(p, 'maxMispricing'))),
+        td(formatValue(mean(p, 'badDebt'))),
         td(formatValue(p.badDebtVaR95)),
-        td(formatValue(p.summary.liquidationCount.mean)),
-        td(formatValue(p.summary.breakerTrips.mean)),
+        td(formatValue(mean(p, 'underwaterDebt'))),
+        td(formatValue(mean(p, 'liquidationCount'))),
+        td(formatValue(mean(p, 'breakerTrips'))),
       ]),
     ),
     files.length > 0 ? `<h2>Raw data</h2>${links(files)}` : '',

@@ -3,7 +3,7 @@
 // series.csv, events.csv, pnl.csv, agents.csv, runs.csv, charts/*.svg and report.html; a sweep directory holds
 // sweep.json, sweep.csv, sweep.svg and report.html. Directories appear whole: written under a hidden name, then renamed.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../../errors/index.ts';
 import type { MonteCarloResult, SimRun, SweepResult } from '../types.ts';
@@ -56,7 +56,17 @@ export type RunInfo = {
   files: string[];
 };
 
-export type StoredRun = { info: RunInfo; summary: StoredRunSummary | StoredSweepSummary; charts: Record<string, string> };
+/** A kept run's list line and its summary as written (summary.json or sweep.json). */
+export type RunEntry = { info: RunInfo; summary: StoredRunSummary | StoredSweepSummary };
+
+export type StoredRun = RunEntry & { charts: Record<string, string> };
+
+/**
+ * Entries already read, by run id and the modification time of the summary they came from: a reader that keeps
+ * one (the node) parses a summary once, and again only when it is rewritten. At most RUN_CACHE_SIZE entries.
+ */
+export type RunCache = Map<string, { mtimeMs: number; entry: RunEntry }>;
+const RUN_CACHE_SIZE = 500;
 
 /** File name → contents of one run directory. */
 export type RunFiles = Record<string, string>;
@@ -230,9 +240,31 @@ function infoOf(id: string, summary: StoredRunSummary | StoredSweepSummary, file
   };
 }
 
-function loadSummary(dir: string): StoredRunSummary | StoredSweepSummary | null {
-  const s = readJson<StoredRunSummary>(path.join(dir, 'summary.json')) ?? readJson<StoredSweepSummary>(path.join(dir, 'sweep.json'));
-  return s && (s.kind === 'run' || s.kind === 'sweep') ? s : null;
+/**
+ * The run in `dir` (its summary.json, or a sweep's sweep.json) or null when the directory holds no whole run;
+ * from `cache` when its summary has not changed since it was read.
+ */
+function entryOf(dir: string, id: string, cache?: RunCache): RunEntry | null {
+  for (const name of ['summary.json', 'sweep.json']) {
+    const file = path.join(dir, name);
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(file).mtimeMs;
+    } catch {
+      continue;
+    }
+    const hit = cache?.get(id);
+    if (hit && hit.mtimeMs === mtimeMs) return hit.entry;
+    const summary = readJson<StoredRunSummary | StoredSweepSummary>(file);
+    if (!summary || (summary.kind !== 'run' && summary.kind !== 'sweep')) continue;
+    const entry: RunEntry = { info: infoOf(id, summary, filesIn(dir)), summary };
+    if (cache) {
+      if (cache.size >= RUN_CACHE_SIZE && !cache.has(id)) cache.delete(cache.keys().next().value!);
+      cache.set(id, { mtimeMs, entry });
+    }
+    return entry;
+  }
+  return null;
 }
 
 /**
@@ -240,7 +272,17 @@ function loadSummary(dir: string): StoredRunSummary | StoredSweepSummary | null 
  * @example
  * for (const r of listRuns(settings.dataDir, { limit: 20 })) console.log(r.id, r.crashDepth)
  */
-export function listRuns(dataDir: string, { limit = 50 }: { limit?: number } = {}): RunInfo[] {
+export function listRuns(dataDir: string, { limit = 50, cache }: { limit?: number; cache?: RunCache } = {}): RunInfo[] {
+  return listEntries(dataDir, { limit, cache }).map((e) => e.info);
+}
+
+/**
+ * The kept runs with their summaries, newest first; with `cache`, a summary is parsed only when it is new or changed.
+ * @example
+ * const cache: RunCache = new Map()
+ * const latest = listEntries(settings.dataDir, { limit: 20, cache })[0]?.summary
+ */
+export function listEntries(dataDir: string, { limit = 50, cache }: { limit?: number; cache?: RunCache | undefined } = {}): RunEntry[] {
   const root = runsDir(dataDir);
   if (!existsSync(root)) return [];
   const ids = readdirSync(root, { withFileTypes: true })
@@ -248,14 +290,25 @@ export function listRuns(dataDir: string, { limit = 50 }: { limit?: number } = {
     .map((e) => e.name)
     .sort()
     .reverse();
-  const out: RunInfo[] = [];
+  const out: RunEntry[] = [];
   for (const id of ids) {
     if (out.length >= limit) break;
-    const dir = path.join(root, id);
-    const summary = loadSummary(dir);
-    if (summary) out.push(infoOf(id, summary, filesIn(dir)));
+    const entry = entryOf(path.join(root, id), id, cache);
+    if (entry) out.push(entry);
   }
   return out;
+}
+
+/**
+ * One kept run's list line and summary, without reading its charts, or null if there is none (or it is not whole).
+ * An id that is not a run id is refused (it could name a path outside the runs).
+ * @example
+ * const entry = runEntry(settings.dataDir, '20261125-121500-herd-sweep-3fa2')
+ */
+export function runEntry(dataDir: string, id: string, cache?: RunCache): RunEntry | null {
+  checkId(id, 'id');
+  const dir = path.join(runsDir(dataDir), id);
+  return existsSync(dir) ? entryOf(dir, id, cache) : null;
 }
 
 /**
@@ -265,16 +318,13 @@ export function listRuns(dataDir: string, { limit = 50 }: { limit?: number } = {
  * const run = readRun(settings.dataDir, '20261125-121500-herd-sweep-3fa2')
  */
 export function readRun(dataDir: string, id: string): StoredRun | null {
-  checkId(id, 'id');
+  const entry = runEntry(dataDir, id);
+  if (!entry) return null;
   const dir = path.join(runsDir(dataDir), id);
-  if (!existsSync(dir)) return null;
-  const summary = loadSummary(dir);
-  if (!summary) return null;
-  const files = filesIn(dir);
   const charts: Record<string, string> = {};
-  const names = summary.kind === 'sweep' ? { sweep: 'sweep.svg' } : Object.fromEntries(RUN_CHARTS.map((k) => [k, `charts/${k}.svg`]));
-  for (const [k, f] of Object.entries(names)) if (files.includes(f)) charts[k] = readFileSync(path.join(dir, f), 'utf8');
-  return { info: infoOf(id, summary, files), summary, charts };
+  const names = entry.summary.kind === 'sweep' ? { sweep: 'sweep.svg' } : Object.fromEntries(RUN_CHARTS.map((k) => [k, `charts/${k}.svg`]));
+  for (const [k, f] of Object.entries(names)) if (entry.info.files.includes(f)) charts[k] = readFileSync(path.join(dir, f), 'utf8');
+  return { ...entry, charts };
 }
 
 /**

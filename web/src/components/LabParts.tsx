@@ -36,7 +36,7 @@ export const CHART_TITLES: Record<SimChartName, string> = {
   liquidations: 'Liquidations and bad debt',
   pnl: 'Agent PnL by strategy',
   breaker: 'Circuit breaker and dynamic fee',
-  sweep: 'Sweep: crash depth and bad debt across the parameter',
+  sweep: 'Sweep: crash depth, bad debt and underwater debt across the parameter',
 };
 
 export function RunChart({ runId, name }: { runId: string; name: SimChartName }) {

@@ -1,5 +1,6 @@
 // The lab: recent simulator runs and sweeps (`machina sim run`) with their headline metrics: crash
-// depth, bad debt at the 95th percentile across seeds, circuit-breaker trips. New runs appear by polling.
+// depth, mispricing, bad debt at the 95th percentile across seeds, underwater debt, circuit-breaker trips.
+// New runs appear by polling.
 import { simApi, type SimRunRow } from '../api.ts';
 import { Badge, Card, Empty, ErrorNote, Loading } from '../components/common.tsx';
 import { amount, pct, usePolling } from '../components/LabParts.tsx';
@@ -47,11 +48,17 @@ function RunsTable({ runs, now }: { runs: SimRunRow[]; now: number }) {
           <th>Scenario</th>
           <th>When</th>
           <th className="num">Seeds</th>
-          <th className="num" title="mean across seeds: fall from the pre-crash peak">
+          <th className="num" title="mean across seeds: largest shortfall of the pool price below the fundamental feed">
             Crash depth
+          </th>
+          <th className="num" title="mean across seeds: largest gap between the pool price and the feed, either way">
+            Mispricing
           </th>
           <th className="num" title="95th percentile of bad debt across runs">
             Bad debt VaR95
+          </th>
+          <th className="num" title="mean across seeds: peak debt above its collateral valued at the feed (bad debt a stale oracle hides)">
+            Underwater debt
           </th>
           <th className="num" title="mean circuit-breaker trips per run">
             Breaker trips
@@ -69,6 +76,8 @@ function RunsTable({ runs, now }: { runs: SimRunRow[]; now: number }) {
             data-scenario={r.scenario}
             data-crash-depth={r.metrics.crashDepth ?? ''}
             data-var95={r.metrics.badDebtVaR95 ?? ''}
+            data-mispricing={r.metrics.maxMispricing ?? ''}
+            data-underwater={r.metrics.underwaterDebt ?? ''}
             data-breaker-trips={r.metrics.breakerTrips ?? ''}
             onClick={() => (location.hash = href(`/lab/runs/${r.id}`))}
           >
@@ -91,8 +100,14 @@ function RunsTable({ runs, now }: { runs: SimRunRow[]; now: number }) {
             <td className="num" data-testid="lab-run-crash">
               {pct(r.metrics.crashDepth)}
             </td>
+            <td className="num" data-testid="lab-run-mispricing">
+              {pct(r.metrics.maxMispricing)}
+            </td>
             <td className="num" data-testid="lab-run-var95">
               {amount(r.metrics.badDebtVaR95)}
+            </td>
+            <td className="num" data-testid="lab-run-underwater">
+              {amount(r.metrics.underwaterDebt)}
             </td>
             <td className="num" data-testid="lab-run-breaker">
               {amount(r.metrics.breakerTrips, 1)}

@@ -18,9 +18,10 @@ const FILE_TITLES: Record<string, string> = {
 };
 
 /** Metrics that are fractions of the price, shown as percentages. */
-const FRACTIONS = new Set(['maxDrawdown', 'crashDepth', 'realizedVol']);
+const FRACTIONS = new Set(['maxDrawdown', 'crashDepth', 'maxMispricing', 'realizedVol']);
 const METRIC_LABELS: Record<string, string> = {
   crashDepth: 'Crash depth',
+  maxMispricing: 'Max mispricing',
   crashDuration: 'Crash duration (steps)',
   timeToRecover: 'Time to recover (steps)',
   maxDrawdown: 'Max drawdown',
@@ -28,6 +29,7 @@ const METRIC_LABELS: Record<string, string> = {
   liquidationCount: 'Liquidations',
   cascadeDepth: 'Cascade depth',
   badDebt: 'Bad debt',
+  underwaterDebt: 'Underwater debt',
   realizedVol: 'Realized volatility',
   breakerTrips: 'Breaker trips',
   pausedSteps: 'Paused steps',
@@ -110,8 +112,10 @@ function Headline({ r }: { r: SimRunDetail }) {
       <Stat label="Run" value={<span title={`${r.id}, ${dateTime(r.createdAt)}`}>{timeAgo(r.createdAt, now)}</span>} testId="lab-stat-when" />
       <Stat label={r.kind === 'sweep' ? 'Seeds per point' : 'Seeds'} value={r.seeds} testId="lab-stat-seeds" />
       <Stat label="Agents × steps" value={r.agents !== null && r.steps !== null ? `${amount(r.agents)} × ${amount(r.steps)}` : '—'} testId="lab-stat-size" />
-      <Stat label={r.kind === 'sweep' ? 'Crash depth (worst point)' : 'Crash depth (mean)'} value={pct(m.crashDepth)} testId="lab-stat-crash" />
+      <Stat label={r.kind === 'sweep' ? 'Crash depth (worst point)' : 'Crash depth (mean)'} value={pct(m.crashDepth)} testId="lab-stat-crash" hint="largest shortfall of the pool price below the fundamental feed" />
+      <Stat label={r.kind === 'sweep' ? 'Max mispricing (worst point)' : 'Max mispricing (mean)'} value={pct(m.maxMispricing)} testId="lab-stat-mispricing" hint="largest gap between the pool price and the feed, either way" />
       <Stat label={r.kind === 'sweep' ? 'Bad debt VaR95 (worst point)' : 'Bad debt VaR95'} value={amount(m.badDebtVaR95)} testId="lab-stat-var95" hint="95th percentile of bad debt across seeds" />
+      <Stat label={r.kind === 'sweep' ? 'Underwater debt (worst point)' : 'Underwater debt (mean)'} value={amount(m.underwaterDebt)} testId="lab-stat-underwater" hint="peak debt above its collateral valued at the feed: bad debt a stale oracle hides" />
       <Stat label={r.kind === 'sweep' ? 'Breaker trips (most)' : 'Breaker trips (mean)'} value={amount(m.breakerTrips, 1)} testId="lab-stat-breaker" />
       {r.kind === 'run' && <Stat label="Liquidation volume (mean)" value={amount(m.liquidationVolume)} testId="lab-stat-liquidations" />}
       {r.sweep && (
@@ -163,7 +167,7 @@ function MetricsCard({ summary }: { summary: unknown }) {
   );
 }
 
-/** A sweep's points: crash depth, bad debt VaR95 and breaker trips at each value of the swept parameter. */
+/** A sweep's points: crash depth, bad debt, mispricing, VaR95, underwater debt and breaker trips at each value of the swept parameter. */
 function SweepCard({ summary }: { summary: unknown }) {
   const result = resultOf(summary);
   const points = Array.isArray(result.points) ? result.points.filter(isObj) : [];
@@ -181,7 +185,9 @@ function SweepCard({ summary }: { summary: unknown }) {
               <th className="num">{xParam}</th>
               <th className="num">Crash depth (mean)</th>
               <th className="num">Bad debt (mean)</th>
+              <th className="num">Mispricing (mean)</th>
               <th className="num">Bad debt VaR95</th>
+              <th className="num">Underwater debt (mean)</th>
               <th className="num">Breaker trips (mean)</th>
             </tr>
           </thead>
@@ -192,7 +198,9 @@ function SweepCard({ summary }: { summary: unknown }) {
                 <td className="num">{amount(n(p.x))}</td>
                 <td className="num">{pct(n(mean(p, 'crashDepth')))}</td>
                 <td className="num">{amount(n(mean(p, 'badDebt')))}</td>
+                <td className="num">{pct(n(mean(p, 'maxMispricing')))}</td>
                 <td className="num">{amount(n(p.badDebtVaR95))}</td>
+                <td className="num">{amount(n(mean(p, 'underwaterDebt')))}</td>
                 <td className="num">{amount(n(mean(p, 'breakerTrips')), 1)}</td>
               </tr>
             ))}
