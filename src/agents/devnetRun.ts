@@ -83,7 +83,7 @@ export async function runOnDevnet(p: DevnetRunParameters): Promise<DevnetRunResu
   const t0 = performance.now();
 
   // The population: seeded keys, one strategy each; herd agents share one model.
-  const shared = createSharedModel({});
+  const shared = createSharedModel({ seed: p.seed ?? 1 });
   const agents: Array<{ wallet: MachinaWalletClient; address: Address; strategy: Strategy }> = [];
   for (const [name, n] of counts) {
     for (let i = 0; i < n; i++) {

@@ -44,7 +44,7 @@ export function parseStrategyName(raw: string, field = '--strategy'): StrategyNa
 
 /** A new strategy instance by name (herd agents get their own shared model when none is given). */
 export function strategyFor(name: StrategyName, o: { seed: number; params?: Record<string, number>; shared?: unknown }): Strategy {
-  return createStrategy(name, { seed: o.seed, ...(o.params ? { params: o.params } : {}), shared: o.shared ?? (name === 'herd' ? createSharedModel({ params: o.params ?? {} }) : undefined) });
+  return createStrategy(name, { seed: o.seed, ...(o.params ? { params: o.params } : {}), shared: o.shared ?? (name === 'herd' ? createSharedModel({ seed: o.seed, params: o.params ?? {} }) : undefined) });
 }
 
 /** The session key's policy: the lab's tokens approved only to the pool and the market, trades paid only to the account itself. */

@@ -98,7 +98,10 @@ const lending = z
       .refine((b) => b.ltvMin <= b.ltvMax, { message: 'ltvMin must not exceed ltvMax', path: ['ltvMin'] })
       .prefault({}),
   })
-  .strict();
+  .strict()
+  // The contract refuses these too: a liquidation paying more than the debt's collateral lets a borrower
+  // self-liquidate at a profit and leave bad debt.
+  .refine((l) => l.lltv * (1 + l.bonus) < 1, { message: 'lltv × (1 + bonus) must be below 1', path: ['bonus'] });
 
 const feed = z
   .object({

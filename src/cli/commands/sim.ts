@@ -79,6 +79,39 @@ const rel = (p: string) => {
 
 const KEPT = 'kept simulation runs (sim/runs/<id>/)';
 
+type Lab = typeof import('../../sim/index.ts');
+
+/**
+ * What `sim run` and `sim sweep` do around their simulation: check the options and load the scenario, run it with
+ * a progress bar, then keep its files under <dataDir>/sim/runs/<id>/ (and in --out).
+ */
+async function simulateAndKeep<T extends { scenario: string }>(
+  raw: string,
+  opts: RunOptions,
+  o: {
+    verb: string;
+    check?: (scenario: Scenario) => void;
+    run: (lab: Lab, scenario: Scenario, o: { workers: number | undefined; onProgress: (done: number, total: number) => void }) => Promise<T>;
+    files: (result: T, meta: { id: string; createdAt: string; scenario: Scenario }) => Promise<Record<string, string>>;
+  },
+) {
+  const workers = workersOf(opts);
+  const settings = loadSettings(opts);
+  const scenario = await scenarioFor(raw, opts);
+  o.check?.(scenario);
+  const lab = await import('../../sim/index.ts');
+  const { newRunId, saveRun } = await import('../../sim/report/index.ts');
+  const bar = countProgressBar({ json: !!opts.json, what: `${o.verb} ${scenario.name}` });
+  const started = Date.now();
+  const result = await o.run(lab, scenario, { workers, onProgress: (done, total) => bar.update(done, total, 'runs') });
+  bar.stop();
+  const wallMs = Date.now() - started;
+  const id = newRunId(result.scenario);
+  const files = await o.files(result, { id, createdAt: new Date().toISOString(), scenario });
+  const { dir, out } = saveRun({ dataDir: settings.dataDir, id, files, out: opts.out });
+  return { result, scenario, id, wallMs, dir, out, where: out ?? dir };
+}
+
 /** What `sim run` and `sim sweep` share: the scenario argument, --out, --seeds, --steps, --workers, --json, --data-dir. */
 function simCommand(cmd: Command, help: { description: string; scenario: string; out: string; seeds: string }): Command {
   return addDataDirOption(
@@ -105,21 +138,11 @@ export function addSimCommands(program: Command): void {
     seeds: 'number of seeds',
   }).action(async (raw: string, opts: RunOptions) => {
     const json = !!opts.json;
-    const workers = workersOf(opts);
-    const settings = loadSettings(opts);
-    const scenario = await scenarioFor(raw, opts);
-    const lab = await import('../../sim/index.ts');
-    const { newRunId, runFiles, saveRun } = await import('../../sim/report/index.ts');
-    const bar = countProgressBar({ json, what: `simulating ${scenario.name}` });
-    const started = Date.now();
-    const result = await lab.runMonteCarlo(scenario, { workers, onProgress: (done: number, total: number) => bar.update(done, total, 'runs') });
-    bar.stop();
-    const wallMs = Date.now() - started;
-    const createdAt = new Date().toISOString();
-    const id = newRunId(result.scenario);
-    const { files } = runFiles(result, { id, createdAt, scenario });
-    const { dir, out } = saveRun({ dataDir: settings.dataDir, id, files, out: opts.out });
-    const where = out ?? dir;
+    const { result, id, wallMs, dir, out, where } = await simulateAndKeep(raw, opts, {
+      verb: 'simulating',
+      run: (lab, scenario, o) => lab.runMonteCarlo(scenario, o),
+      files: async (result, meta) => (await import('../../sim/report/index.ts')).runFiles(result, meta).files,
+    });
     const first = result.first;
     const decisions = result.runs.length * first.decisions;
     emit(
@@ -158,22 +181,14 @@ export function addSimCommands(program: Command): void {
     seeds: 'seeds per point',
   }).action(async (raw: string, opts: RunOptions) => {
     const json = !!opts.json;
-    const workers = workersOf(opts);
-    const settings = loadSettings(opts);
-    const scenario = await scenarioFor(raw, opts);
-    if (!scenario.sweep) throw new InvalidArgumentError('scenario.sweep', `${scenario.name} has no sweep: add "sweep": { "x": { "param": "agents.herdShare", "values": [0, 0.4, 0.8] } }, or use \`machina sim run\``);
-    const lab = await import('../../sim/index.ts');
-    const { newRunId, saveRun, sweepFiles } = await import('../../sim/report/index.ts');
-    const bar = countProgressBar({ json, what: `sweeping ${scenario.name}` });
-    const started = Date.now();
-    const sweep = await lab.runSweep(scenario, { workers, onProgress: (done: number, total: number) => bar.update(done, total, 'runs') });
-    bar.stop();
-    const wallMs = Date.now() - started;
-    const createdAt = new Date().toISOString();
-    const id = newRunId(sweep.scenario);
-    const { files } = sweepFiles(sweep, { id, createdAt, scenario, seeds: seedCount(scenario), steps: scenario.steps });
-    const { dir, out } = saveRun({ dataDir: settings.dataDir, id, files, out: opts.out });
-    const where = out ?? dir;
+    const { result: sweep, id, wallMs, dir, out, where } = await simulateAndKeep(raw, opts, {
+      verb: 'sweeping',
+      check: (scenario) => {
+        if (!scenario.sweep) throw new InvalidArgumentError('scenario.sweep', `${scenario.name} has no sweep: add "sweep": { "x": { "param": "agents.herdShare", "values": [0, 0.4, 0.8] } }, or use \`machina sim run\``);
+      },
+      run: (lab, scenario, o) => lab.runSweep(scenario, o),
+      files: async (sweep, meta) => (await import('../../sim/report/index.ts')).sweepFiles(sweep, { ...meta, seeds: seedCount(meta.scenario), steps: meta.scenario.steps }).files,
+    });
     const points = sortedPoints(sweep);
     emit(
       { json },
