@@ -10,10 +10,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { buildWeb, webDistDir } from '../scripts/build-web.js';
-import { createEventFeed } from '../src/node/indexer/feed.ts';
 import { startNode, type RunningNode } from '../src/node/server.ts';
 import { runsDir } from '../src/sim/report/store.ts';
-import { keepRuns, RUN_ID, SWEEP_ID } from './node/fixtures/simRuns.ts';
+import { keepRuns, labNodeDeps, RUN_ID, SWEEP_ID } from './node/fixtures/simRuns.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/machina-dashboard-lab.png';
@@ -38,18 +37,7 @@ describe('dashboard: lab', { skip }, () => {
     node = await startNode({
       host: '127.0.0.1',
       port: 0,
-      deps: (publicUrl) => ({
-        client: {} as never,
-        deployment: {} as never,
-        version: 'test',
-        queries: {} as never,
-        feed: createEventFeed(),
-        hosted: {} as never,
-        publicUrl,
-        webRoot: webDistDir,
-        sim: { dataDir },
-        log: () => {},
-      }),
+      deps: (publicUrl) => labNodeDeps(publicUrl, dataDir, { webRoot: webDistDir }),
     });
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({

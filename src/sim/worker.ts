@@ -1,6 +1,7 @@
 // Runs many simulations, in worker threads when more than one worker is asked for (one per core by default for
-// batches), and in this thread otherwise. Results come back in job order. This file is also the worker's entry:
-// in a worker thread it runs one simulation per message and posts back its metrics.
+// batches), and in this thread otherwise. Results come back in job order; the first failure (a worker's error,
+// or a worker exiting early) stops the pool and rejects. This file is also the worker's entry: in a thread this
+// pool started (workerData flag), it runs one simulation per message and posts back its metrics.
 import { availableParallelism } from 'node:os';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { runSimulation } from './engine.ts';

@@ -8,24 +8,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createNodeApp, type NodeApp } from '../../src/node/app.ts';
-import { createEventFeed } from '../../src/node/indexer/feed.ts';
 import { runsDir } from '../../src/sim/report/store.ts';
-import { keepRuns, RUN_ID, SWEEP_ID } from './fixtures/simRuns.ts';
+import { keepRuns, labNodeDeps, RUN_ID, SWEEP_ID } from './fixtures/simRuns.ts';
 
-/** The node app with nothing but the lab: the sim routes read files, never the chain or the index. */
-function labApp(dataDir: string | undefined): NodeApp {
-  return createNodeApp({
-    client: {} as never,
-    deployment: {} as never,
-    version: 'test',
-    queries: {} as never,
-    feed: createEventFeed(),
-    hosted: {} as never,
-    publicUrl: 'http://127.0.0.1:1',
-    sim: dataDir === undefined ? undefined : { dataDir },
-    log: (l) => process.env.SIM_TEST_LOG && console.error(l),
-  });
-}
+/** The node app with nothing but the lab. */
+const labApp = (dataDir: string | undefined): NodeApp => createNodeApp(labNodeDeps('http://127.0.0.1:1', dataDir, { log: (l) => process.env.SIM_TEST_LOG && console.error(l) }));
 
 describe('node: lab API (/v1/sim)', () => {
   let dataDir: string;

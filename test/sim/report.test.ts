@@ -156,7 +156,7 @@ describe('charts', () => {
 
   it('draws a sweep: one mean line and one band per series, bad debt with its VaR, underwater debt with its p95', () => {
     const svg = sweepChart(fakeSweep());
-    assert.match(svg, /role="img" aria-label="herd &amp; sweep: crash depth and bad and underwater debt vs herd share, by protections"/);
+    assert.match(svg, /role="img" aria-label="herd &amp; sweep: crash depth and debt vs herd share, by protections"/);
     assert.match(svg, />Underwater debt at the fundamental price/);
     assert.deepEqual(seriesNames(svg, 'band'), ['protections off: median–p95', 'protections &lt;on&gt;: median–p95']);
     assert.deepEqual(seriesNames(svg, 'line'), [

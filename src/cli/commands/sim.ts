@@ -48,7 +48,8 @@ export function metricTable(summary: MetricSummaries, extra: [string, string, st
 
 /**
  * The most steps --steps takes: series.csv holds one row a step and is built as one string, which must stay well
- * under V8's longest string (~2^29 characters, about 1.5 million rows of the series' columns).
+ * under V8's longest string (2^29 - 24 characters; a row of the series' 21 columns is 200-300 characters, so
+ * about 2 million rows at most).
  */
 const MAX_STEPS = 1_000_000;
 
@@ -103,8 +104,12 @@ async function simulateAndKeep<T extends { scenario: string }>(
   const { newRunId, saveRun } = await import('../../sim/report/index.ts');
   const bar = countProgressBar({ json: !!opts.json, what: `${o.verb} ${scenario.name}` });
   const started = Date.now();
-  const result = await o.run(lab, scenario, { workers, onProgress: (done, total) => bar.update(done, total, 'runs') });
-  bar.stop();
+  let result: T;
+  try {
+    result = await o.run(lab, scenario, { workers, onProgress: (done, total) => bar.update(done, total, 'runs') });
+  } finally {
+    bar.stop();
+  }
   const wallMs = Date.now() - started;
   const id = newRunId(result.scenario);
   const files = await o.files(result, { id, createdAt: new Date().toISOString(), scenario });

@@ -534,7 +534,7 @@ export function sweepChart(sweep: SweepResult): string {
     title: 'Underwater debt at the fundamental price (solid: mean; dashed: 95th percentile)',
     x: xAll,
     xLabel,
-    yLabel: 'debt above collateral at the feed (token1)',
+    yLabel: 'underwater debt (token1)',
     zeroBased: true,
     height: 310,
     ...(xTicks ? { xTicks } : {}),
@@ -543,7 +543,7 @@ export function sweepChart(sweep: SweepResult): string {
       { label: `${named(label)}: p95`, y: at(pts, (p) => underwaterOf(p)?.p95 ?? NaN), color: color(k), dash: '5 3', legend: false },
     ]),
   };
-  const title = `${sweep.scenario}: crash depth and ${withUnderwater ? 'bad and underwater debt' : 'bad debt'} vs ${xLabel}${sweep.seriesParam ? `, by ${humanize(sweep.seriesParam)}` : ''}`;
+  const title = `${sweep.scenario}: crash depth and ${withUnderwater ? 'debt' : 'bad debt'} vs ${xLabel}${sweep.seriesParam ? `, by ${humanize(sweep.seriesParam)}` : ''}`;
   const description = `${withUnderwater ? 'Three' : 'Two'} panels over ${xLabel} = ${xAll.join(', ')}; series ${labels.map(named).join(', ')}. Top: mean crash depth with its median-to-95th-percentile band across seeds. Then: mean bad debt and its 95th percentile (value at risk).${withUnderwater ? ' Bottom: mean underwater debt (debt above its collateral valued at the fundamental feed, peak over the run) and its 95th percentile.' : ''}`;
   return svgDocument(title, description, withUnderwater ? [crash, debt, underwater] : [crash, debt], title);
 }
