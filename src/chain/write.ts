@@ -41,14 +41,15 @@ export function withGasMargin(wallet: MachinaWalletClient, client: MachinaPublic
 }
 
 /**
- * Simulates, sends (with a gas margin) and confirms one contract call.
+ * Simulates, sends and confirms one contract call.
  * @example
  * const { receipt } = await writeAndWait(client, wallet, { address, abi, functionName: 'register', args: [] })
  */
 export async function writeAndWait(client: MachinaPublicClient, wallet: MachinaWalletClient, call: ContractWrite): Promise<WriteResult> {
   const { request } = await client.simulateContract({ ...call, account: wallet.account } as Parameters<MachinaPublicClient['simulateContract']>[0]);
-  const gas = gasWithMargin(await client.estimateContractGas({ ...call, account: wallet.account } as Parameters<MachinaPublicClient['estimateContractGas']>[0]));
-  const hash = await wallet.writeContract({ ...request, gas } as Parameters<MachinaWalletClient['writeContract']>[0]);
+  // No gas limit here: the wallet may carry its own margin policy (`withGasMargin`), which a limit set here would
+  // bypass (a compute daemon's commit can become the one that settles a job and need several times its estimate).
+  const hash = await wallet.writeContract(request as Parameters<MachinaWalletClient['writeContract']>[0]);
   const receipt = await client.waitForTransactionReceipt({ hash });
   if (receipt.status !== 'success') {
     throw new MachinaError(`${call.functionName} reverted on chain (tx ${hash})`, { code: 'TX_REVERTED', details: { hash } });

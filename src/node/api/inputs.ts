@@ -291,3 +291,12 @@ function depthExceeds(value: unknown, max: number): boolean {
   }
   return false;
 }
+
+/** A page size query parameter: an integer 1–100 (the route applies its default when absent). */
+export const limitQuery = z
+  .string()
+  .regex(/^\d{1,4}$/, 'must be an integer 1-100')
+  .transform(Number)
+  .refine((n) => n >= 1 && n <= 100, 'must be an integer 1-100')
+  .optional()
+  .openapi({ type: 'integer', minimum: 1, maximum: 100, default: 20 });

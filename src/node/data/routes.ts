@@ -11,7 +11,7 @@ import { InvalidDataInputError } from '../../data/errors.ts';
 import { PURPOSES, purposesToMask } from '../../data/terms.ts';
 import type { Api } from '../api/context.ts';
 import { ApiError } from '../api/errors.ts';
-import { address, bytes32Param, readJsonBody, uintPathParam } from '../api/inputs.ts';
+import { address, bytes32Param, limitQuery, readJsonBody, uintPathParam } from '../api/inputs.ts';
 import { errors, json } from '../api/reads.ts';
 import { addressSchema, bytes32Schema, decimalSchema, errorSchema } from '../api/schemas.ts';
 import type { ProvenanceQueries } from '../provenance/queries.ts';
@@ -46,13 +46,6 @@ export type DataRouteContext = Omit<ModelServingContext, 'data'> & { data?: Node
 const MAX_RECORDS_BODY = 16 * 1024 * 1024;
 const MAX_DELIVERY_BODY = 16 * 1024;
 
-const limitQuery = z
-  .string()
-  .regex(/^\d{1,4}$/, 'must be an integer 1-100')
-  .transform(Number)
-  .refine((n) => n >= 1 && n <= 100, 'must be an integer 1-100')
-  .optional()
-  .openapi({ type: 'integer', minimum: 1, maximum: 100, default: 20 });
 const cursorQuery = z.string().max(40, 'is not a cursor this node gave').refine(isIdCursor, 'is not a cursor this node gave').optional().openapi({ description: '`nextCursor` of the previous page' });
 
 const termsSchema = z

@@ -4,6 +4,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Api } from '../api/context.ts';
 import { ApiError } from '../api/errors.ts';
 import { errors, json } from '../api/reads.ts';
+import { limitQuery } from '../api/inputs.ts';
 import { isRunId } from '../../sim/report/store.ts';
 import { openSimRuns, SIM_CHARTS, SIM_FILES, type SimChartName, type SimFileName, type SimRuns } from './runs.ts';
 
@@ -23,13 +24,6 @@ const idParam = z
   .refine(isRunId, ID_MESSAGE)
   .openapi({ param: { name: 'id', in: 'path' }, type: 'string', pattern: '^[0-9]{8}-[0-9]{6}-[a-z0-9-]+-[0-9a-f]{4}$', example: '20261125-121500-herd-sweep-3fa2' });
 
-const limitQuery = z
-  .string()
-  .regex(/^\d{1,4}$/, 'must be an integer 1-100')
-  .transform(Number)
-  .refine((n) => n >= 1 && n <= 100, 'must be an integer 1-100')
-  .optional()
-  .openapi({ type: 'integer', minimum: 1, maximum: 100, default: 20 });
 
 const metric = z.number().nullable();
 export const simRunRowSchema = z
