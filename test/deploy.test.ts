@@ -34,9 +34,12 @@ describe('machina deploy on an external chain', () => {
     const first = await runCli(['deploy', '--json'], env);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(first.json().chainId, 4242);
-    assert.equal(first.json().deployedCount, protocolPlan.contracts.length);
+    // Everything but the DeFi lab, whose open-mint tokens are for the devnet only.
+    const here = protocolPlan.contracts.filter((c) => c.only?.(4242) ?? true);
+    assert.ok(here.length < protocolPlan.contracts.length && !here.some((c) => c.name === 'LabAsset' || c.name === 'LendingMarket'));
+    assert.equal(first.json().deployedCount, here.length);
     const file = JSON.parse(readFileSync(path.join(dir, 'deployments', '4242.json'), 'utf8'));
-    assert.deepEqual(Object.keys(file.contracts).sort(), protocolPlan.contracts.map((c) => c.name).sort());
+    assert.deepEqual(Object.keys(file.contracts).sort(), here.map((c) => c.name).sort());
     for (const out of [first.stdout, first.stderr]) {
       assert.ok(!out.toLowerCase().includes(KEY.slice(2)), 'key never printed');
       assert.ok(!out.includes('pa55word'), 'password never printed');
