@@ -45,6 +45,10 @@ const SLOW_FIRST = [
   'test/dashboard.data.test.ts',
   'test/data/c2d.test.ts',
   'test/cli.test.ts',
+  'test/sim/lab.done.test.ts',
+  'test/defi/replay.test.ts',
+  'test/agents/run.test.ts',
+  'test/dashboard.lab.test.ts',
 ];
 
 /** Test files under test/ (Node 20's runner takes no globs), slowest first; arguments filter them by substring. */
