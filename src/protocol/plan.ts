@@ -39,6 +39,7 @@ import {
 } from '../chain/artifacts/index.ts';
 import type { DeployContext, DeployPlan } from '../chain/deploy.ts';
 import { DEVNET_CHAIN_ID } from '../chain/devnet.ts';
+import { withGasMargin } from '../chain/write.ts';
 
 /** Where ERC-4337 v0.8's EntryPoint lives on every chain that has it (deterministic deployment). */
 export const CANONICAL_ENTRY_POINT_V08: Address = '0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108';
@@ -47,6 +48,12 @@ export const CANONICAL_ENTRY_POINT_V08: Address = '0x4337084D9E255Ff0702461CF889
 export const DEVNET_PAYMASTER_DEPOSIT = parseEther('10');
 
 const isDevnet = (ctx: DeployContext) => ctx.client.chain.id === DEVNET_CHAIN_ID;
+/**
+ * The deployer's wallet with a gas margin, for the lab's writes: the pool's TWAP accumulator, the market's accrual and
+ * the oracle's timestamp write storage only when the block's time has moved, which an estimate made against the
+ * latest block may not see (a seeding `supply` ran out of gas that way).
+ */
+const labWallet = (ctx: DeployContext) => withGasMargin(ctx.wallet, ctx.client);
 /** Where the DeFi lab is deployed. */
 const labChain = (chainId: number) => chainId === DEVNET_CHAIN_ID;
 
@@ -260,7 +267,8 @@ export const protocolPlan: DeployPlan = {
       isDone: async (ctx) =>
         !isDevnet(ctx) || (await ctx.client.readContract({ address: ctx.addresses.AdaptivePool!, abi: adaptivePoolAbi, functionName: 'totalShares' })) > 0n,
       run: async (ctx) => {
-        const { wallet, addresses } = ctx;
+        const { addresses } = ctx;
+        const wallet = labWallet(ctx);
         const { poolLab, poolDollar } = defiMarketConfig(true).seed;
         const me = wallet.account.address;
         for (const [token, amount] of [[addresses.LabAsset!, poolLab], [addresses.LabDollar!, poolDollar]] as const) {
@@ -275,7 +283,8 @@ export const protocolPlan: DeployPlan = {
       isDone: async (ctx) =>
         !isDevnet(ctx) || (await ctx.client.readContract({ address: ctx.addresses.LendingMarket!, abi: lendingMarketAbi, functionName: 'state' })).totalSupplyAssets > 0n,
       run: async (ctx) => {
-        const { wallet, addresses } = ctx;
+        const { addresses } = ctx;
+        const wallet = labWallet(ctx);
         const { lendingSupply } = defiMarketConfig(true).seed;
         const me = wallet.account.address;
         await mined(ctx, await wallet.writeContract({ address: addresses.LabDollar!, abi: labTokenAbi, functionName: 'mint', args: [me, lendingSupply] }));
@@ -286,8 +295,8 @@ export const protocolPlan: DeployPlan = {
     {
       description: "the devnet pushes the lab oracle's first feed price (100 lUSD per LAB)",
       isDone: async (ctx) => !isDevnet(ctx) || (await ctx.client.readContract({ address: ctx.addresses.LabOracle!, abi: labOracleAbi, functionName: 'feed' }))[0] > 0n,
-      run: ({ wallet, addresses }) =>
-        wallet.writeContract({ address: addresses.LabOracle!, abi: labOracleAbi, functionName: 'setFeedPrice', args: [defiMarketConfig(true).seed.feedPrice] }),
+      run: (ctx) =>
+        labWallet(ctx).writeContract({ address: ctx.addresses.LabOracle!, abi: labOracleAbi, functionName: 'setFeedPrice', args: [defiMarketConfig(true).seed.feedPrice] }),
     },
   ],
 };
