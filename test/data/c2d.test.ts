@@ -412,7 +412,7 @@ describe('compute-to-data', { timeout: 300_000 }, () => {
           const j = await readPosted();
           return j && j.status !== 'open' ? j : undefined;
         },
-        10_000,
+        20_000, // the provider polls; on a loaded 2-core runner taking a job has needed more than 10 s
       );
       assert.equal(job?.status, 'assigned', 'the provider took the job');
       await bindTrainingRun(lab, { market: dataMarket, licenceId: lic.licenceId, jobId: posted.jobId, providerId: allowedId });
