@@ -19,7 +19,9 @@ describe('npm run lab (the README sweep chart)', () => {
     const lab = pkg.scripts.lab!;
     assert.match(lab, /^node bin\/machina\.js sim sweep (\S+) --out docs\/lab$/, 'the lab script is one sim sweep into docs/lab');
     const args = lab.split(' ').slice(1, -1); // bin/machina.js sim sweep <scenario> --out
-    const r = spawnSync(process.execPath, [...args, path.join(tmp, 'lab'), '--json', '--data-dir', path.join(tmp, 'data')], {
+    // One worker: the suite runs two files at a time on two cores, and the other lane (compute-to-data's provider
+    // daemon) must keep its core. Results do not depend on the worker count (test/sim/engine.test.ts).
+    const r = spawnSync(process.execPath, [...args, path.join(tmp, 'lab'), '--json', '--data-dir', path.join(tmp, 'data'), '--workers', '1'], {
       cwd: root,
       encoding: 'utf8',
       env: { ...process.env, CI: 'true' },
