@@ -67,6 +67,9 @@ describe('agent payments end to end (issue #4 "Done means")', { skip }, () => {
     ({ account } = await createAgentAccount(owner, { factory: machine.deployment.contracts.AgentAccountFactory!.address, agentId: buyerAgent }));
     await bindAgentWallet(owner, { identityRegistry, account, agentId: buyerAgent });
     await faucet(machine.client, owner, { token, to: account, amount: mUSD('20') });
+    // The official client's payer (account 4) is funded here, not mid-test: once payments flow, the node settles
+    // them in the background from account 0 (the owner's key too), and a write of ours would race its nonce.
+    await faucet(machine.client, owner, { token, to: devnetAccount(4).address, amount: mUSD('1') });
 
     // The agent key: a fresh key (as a compromised or buggy agent would hold it) with gas money only.
     key = walletFor(machine.client, privateKeyToAccount(generatePrivateKey()));
@@ -128,7 +131,6 @@ describe('agent payments end to end (issue #4 "Done means")', { skip }, () => {
 
     // The official x402 client (@x402/fetch + @x402/evm) pays a Machina-priced route from a plain EOA.
     const buyer = walletFor(machine.client, devnetAccount(4));
-    await faucet(machine.client, owner, { token, to: buyer.account.address, amount: mUSD('1') });
     const official = new x402Client();
     official.register('eip155:*', new ExactEvmScheme(toClientEvmSigner({ address: buyer.account.address, signTypedData: (m) => buyer.signTypedData({ account: buyer.account, ...(m as object) } as never) })));
     official.setSpendControls({ allowedAssets: [{ network: `eip155:${machine.client.chain.id}`, asset: token, maxAmountPerPayment: mUSD('1').toString() }] });

@@ -1,6 +1,7 @@
 // viem clients for one chain, with the settings that local chains need (fast polling).
 import { createPublicClient, createWalletClient, defineChain, http, webSocket, type Account, type Chain, type PublicClient, type Transport, type WalletClient } from 'viem';
 import { MachinaError } from '../errors/index.ts';
+import { withGasMargin } from './write.ts';
 
 export type MachinaPublicClient = PublicClient<Transport, Chain>;
 export type MachinaWalletClient = WalletClient<Transport, Chain, Account>;
@@ -39,8 +40,13 @@ export async function connectChain(rpcUrl: string): Promise<MachinaPublicClient>
   return createPublicClient({ chain, transport: transportFor(rpcUrl), pollingInterval: isLocal(rpcUrl) ? 50 : 2_000 }) as MachinaPublicClient;
 }
 
-/** A wallet client on the same chain and transport as `client`, signing locally with `account`. */
+/**
+ * A wallet client on the same chain and transport as `client`, signing locally with `account`. Its contract writes
+ * carry a gas margin over the estimate (`withGasMargin`): an exact estimate fails on chain as soon as the mined block
+ * differs from the one estimated on (a batch whose items run under a gas cap reverted that way on a loaded machine).
+ * Code that needs a larger margin wraps the wallet again; the outer margin wins.
+ */
 export function walletFor(client: MachinaPublicClient, account: Account): MachinaWalletClient {
   const rpcUrl = client.chain.rpcUrls.default.http[0]!;
-  return createWalletClient({ chain: client.chain, account, transport: transportFor(rpcUrl), pollingInterval: client.pollingInterval });
+  return withGasMargin(createWalletClient({ chain: client.chain, account, transport: transportFor(rpcUrl), pollingInterval: client.pollingInterval }), client);
 }

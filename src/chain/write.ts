@@ -21,12 +21,16 @@ export type ContractWrite = {
  */
 export const gasWithMargin = (estimate: bigint): bigint => (estimate * 13n) / 10n + 20_000n;
 
+/** The margin each wrapped wallet applies, so wrapping twice with the same margin estimates once. */
+const marginOf = new WeakMap<MachinaWalletClient, (estimate: bigint) => bigint>();
+
 /**
  * The wallet with `margin(estimate)` as the gas limit of every write that does not set one (for code that calls
  * `writeContract` directly, e.g. a daemon whose writes may become the ones that settle a job and need far more).
  * @example const roomy = withGasMargin(wallet, client, (g) => g * 2n + 500_000n)
  */
 export function withGasMargin(wallet: MachinaWalletClient, client: MachinaPublicClient, margin: (estimate: bigint) => bigint = gasWithMargin): MachinaWalletClient {
+  if (marginOf.get(wallet) === margin) return wallet; // already wrapped so (every `walletFor` wallet has the default)
   const writeContract = (async (args: Parameters<MachinaWalletClient['writeContract']>[0]) => {
     if (args.gas !== undefined) return wallet.writeContract(args);
     let gas: bigint | undefined;
@@ -37,7 +41,9 @@ export function withGasMargin(wallet: MachinaWalletClient, client: MachinaPublic
     }
     return wallet.writeContract((gas === undefined ? args : { ...args, gas }) as Parameters<MachinaWalletClient['writeContract']>[0]);
   }) as MachinaWalletClient['writeContract'];
-  return { ...wallet, writeContract };
+  const wrapped = { ...wallet, writeContract };
+  marginOf.set(wrapped, margin);
+  return wrapped;
 }
 
 /**

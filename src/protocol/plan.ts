@@ -51,7 +51,8 @@ const isDevnet = (ctx: DeployContext) => ctx.client.chain.id === DEVNET_CHAIN_ID
 /**
  * The deployer's wallet with a gas margin, for the lab's writes: the pool's TWAP accumulator, the market's accrual and
  * the oracle's timestamp write storage only when the block's time has moved, which an estimate made against the
- * latest block may not see (a seeding `supply` ran out of gas that way).
+ * latest block may not see (a seeding `supply` ran out of gas that way). A no-op on `walletFor` wallets, which carry the
+ * same margin; a deployer's own viem wallet gets it here.
  */
 const labWallet = (ctx: DeployContext) => withGasMargin(ctx.wallet, ctx.client);
 /** Where the DeFi lab is deployed. */
