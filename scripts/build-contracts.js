@@ -23,8 +23,12 @@ export function newestSourceTime(dir = path.join(contractsDir, 'src')) {
   return newest;
 }
 
-export function buildContracts({ quiet = false } = {}) {
-  const r = spawnSync(forgeBin, ['build', '--skip', 'test', '--skip', 'script'], { cwd: contractsDir, stdio: quiet ? 'pipe' : 'inherit' });
+/**
+ * Compiles contracts/src (and with `withTests`, the forge tests too: `npm test` then runs them without a second
+ * compile of every contract they import, ~20 s less) and regenerates the typed artifacts.
+ */
+export function buildContracts({ quiet = false, withTests = false } = {}) {
+  const r = spawnSync(forgeBin, withTests ? ['build'] : ['build', '--skip', 'test', '--skip', 'script'], { cwd: contractsDir, stdio: quiet ? 'pipe' : 'inherit' });
   if (r.status !== 0) {
     if (quiet) process.stderr.write(r.stdout?.toString() ?? '', r.stderr?.toString() ?? '');
     throw new Error(`forge build failed (exit ${r.status})`);

@@ -86,7 +86,7 @@ function runAsync(cmd, args, opts = {}) {
 }
 
 if (!tsOnly) await stage('contracts: build', () => {
-  buildContracts({ quiet: true });
+  buildContracts({ quiet: true, withTests: true });
   // The generated ABIs are committed; a difference means someone changed a contract without regenerating.
   const diff = spawnSync('git', ['status', '--porcelain', '--', 'src/chain/artifacts'], { cwd: root, encoding: 'utf8' });
   if (diff.status === 0 && diff.stdout.trim() !== '' && process.env.CI) {

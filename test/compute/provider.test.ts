@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Address } from 'viem';
 import { demoJob, submitJob, waitForJob } from '../../src/compute/buyer.ts';
-import { readCredit, readJob, readProvider, type JobState } from '../../src/compute/market.ts';
+import { acceptResult, offer, readCredit, readJob, readProvider, type JobState } from '../../src/compute/market.ts';
 import { startProviderDaemon, type ProviderDaemon } from '../../src/compute/provider/daemon.ts';
 import type { ProviderEvent } from '../../src/compute/provider/events.ts';
 import { seededRng } from '../../src/compute/provider/pricing.ts';
@@ -49,7 +49,7 @@ describe('provider daemon', () => {
 
   async function startProvider(
     account: number,
-    o: { deviceKind?: string; cheatRate?: number; seed?: number; validator?: boolean; bid?: boolean; wallet?: MachinaWalletClient } = {},
+    o: { deviceKind?: string; cheatRate?: number; seed?: number; validator?: boolean; bid?: boolean; wallet?: MachinaWalletClient; concurrency?: number } = {},
   ) {
     const wallet = chain.wallet(account);
     const setup = await ensureProvider(chain.client, wallet, {
@@ -70,6 +70,7 @@ describe('provider daemon', () => {
       cheatRate: o.cheatRate,
       rng: o.seed === undefined ? undefined : seededRng(o.seed),
       pollMs: 50,
+      concurrency: o.concurrency,
       validator: o.validator,
       bid: o.bid,
       validationRegistry: chain.address('ValidationRegistry'),
@@ -196,6 +197,42 @@ describe('provider daemon', () => {
     const until = Date.now() + 5_000;
     while (Date.now() < until && !honest.events.some((e) => e.type === 'paid')) await new Promise((r) => setTimeout(r, 50));
     assert.ok(honest.events.some((e) => e.type === 'paid'));
+  });
+
+  it('a direct offer made while every device is busy is taken up when one frees, not dropped', async () => {
+    const p = await startProvider(2, { deviceKind: 'npu', concurrency: 1 });
+    const buyer = chain.wallet(5);
+    const { faucet } = await import('../../src/pay/token.ts');
+    await faucet(chain.client, buyer, { token, to: buyer.account.address, amount: 1_000_000_000n });
+    const { workload, input, units } = demoJob();
+    const postDirect = async () => {
+      const { jobId } = await submitJob({ wallet: buyer, client: chain.client, market, token, workload, input, units, maxPricePerUnit: MAX_PRICE, replicas: 1, mode: 'optimistic', direct: true, deadlineSeconds: 120, needs: { deviceKind: 'npu', minMemoryMB: 64 } });
+      await offer(buyer, { market, jobId, providerId: p.providerId, pricePerUnit: PRICE });
+      return jobId;
+    };
+    const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 20_000) => {
+      const end = Date.now() + ms;
+      while (!(await ok())) {
+        assert.ok(Date.now() < end, `timed out waiting for ${what}: ${JSON.stringify(p.events.slice(-8), (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      // The first job holds the one device from its assignment until it settles (committed, inside the challenge window).
+      const first = await postDirect();
+      await until('the first result to be committed', () => p.events.some((e) => e.type === 'committed' && e.jobId === first));
+      const second = await postDirect();
+      await until('the busy provider to skip the second offer', () => p.events.some((e) => e.type === 'skipped' && e.jobId === second && /busy/.test(e.reason)));
+      assert.equal((await readJob(chain.client, { market, jobId: second }))!.status, 'open');
+      // The buyer accepts the first result: the device frees, and the standing offer is taken.
+      await acceptResult(buyer, { market, jobId: first });
+      await until('the second offer to be taken', async () => (await readJob(chain.client, { market, jobId: second }))!.status !== 'open');
+      assert.equal((await readJob(chain.client, { market, jobId: second }))!.assignments[0]!.providerId, p.providerId);
+      await until('the second result to be committed', () => p.events.some((e) => e.type === 'committed' && e.jobId === second));
+      await acceptResult(buyer, { market, jobId: second });
+    } finally {
+      await p.daemon.stop(); // the later tests reuse account 2's provider with other devices
+    }
   });
 
   it('a restarted daemon picks up a job posted while it was down, and reports only its own run', async () => {

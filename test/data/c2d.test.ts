@@ -412,8 +412,12 @@ describe('compute-to-data', { timeout: 300_000 }, () => {
           const j = await readPosted();
           return j && j.status !== 'open' ? j : undefined;
         },
-        20_000, // the provider polls; on a loaded 2-core runner taking a job has needed more than 10 s
-      );
+        20_000,
+      ).catch((err: Error) => {
+        // What the provider did meanwhile is what tells why (a CI run once timed out here).
+        const recent = events.allowed.slice(-12).map((e) => JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+        throw new Error(`${err.message}; the provider's last events:\n${recent.join('\n')}`);
+      });
       assert.equal(job?.status, 'assigned', 'the provider took the job');
       await bindTrainingRun(lab, { market: dataMarket, licenceId: lic.licenceId, jobId: posted.jobId, providerId: allowedId });
       const expected = failureDigest('invalid-input', 'input.datasets[0]');

@@ -7,6 +7,9 @@ import {ValidationRegistry} from "../../src/identity/ValidationRegistry.sol";
 import {RepTestBase} from "./utils/RepTestBase.sol";
 import {ValHandler} from "./utils/ValHandler.sol";
 
+// The invariants recompute every request's status and summary from the ghost, which made this suite the second
+// longest of `forge test` (32 s). They are asserted every 8 calls and at the end of every run.
+/// forge-config: default.invariant.check-interval = 8
 contract ValidationRegistryInvariantTest is StdInvariant, RepTestBase {
     ValidationRegistry internal val;
     ValHandler internal handler;

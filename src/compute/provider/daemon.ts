@@ -454,18 +454,37 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
     }
   }
 
+  /**
+   * Direct offers made while every device was busy (a slot counts until its job settles), by job id: the offer stands
+   * on chain until the job's deadline, so it is taken up as soon as a device frees instead of being dropped.
+   */
+  const busyOffers = new Map<bigint, bigint>();
+  function retakeOffers() {
+    if (!bidding || busyOffers.size === 0) return;
+    for (const [jobId, pricePerUnit] of [...busyOffers].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (active() >= capacity) return;
+      busyOffers.delete(jobId);
+      spawn(() => acceptOffered(jobId, pricePerUnit));
+    }
+  }
+
   async function acceptOffered(jobId: bigint, pricePerUnit: bigint) {
     if (pricePerUnit < o.pricePerUnit) return emit({ type: 'skipped', jobId, reason: `offer ${pricePerUnit} below the ask ${o.pricePerUnit}` });
     const job = await posted(jobId);
-    if (!job) return;
+    if (!job || job.deadline <= Date.now() / 1000) return;
     const mismatch = cannotRun({ deviceKind: decodeLabel(job.needs.deviceKind), minMemoryMB: job.needs.minMemoryMB, region: decodeLabel(job.needs.region) }, resources);
     if (mismatch) return emit({ type: 'skipped', jobId, reason: `needs a different ${mismatch}` });
-    if (active() >= capacity) return emit({ type: 'skipped', jobId, reason: 'all devices busy' });
+    if (active() >= capacity) {
+      busyOffers.set(jobId, pricePerUnit);
+      return emit({ type: 'skipped', jobId, reason: 'all devices busy (the offer is taken up when one frees)' });
+    }
     const refused = await precheck(job);
     if (refused) return emit({ type: 'skipped', jobId, reason: refused });
     try {
       await withRetry('accept', jobId, () => acceptOffer(wallet, { market, jobId, providerId }));
     } catch (err) {
+      // Busy as the market counts it (a slot not yet seen here): taken up when a device frees.
+      if (isComputeRevert(err, 'NoFreeCapacity')) busyOffers.set(jobId, pricePerUnit);
       if (isComputeRevert(err)) return emit({ type: 'skipped', jobId, reason: formatError(err) });
       emit({ type: 'error', stage: 'accept', jobId, message: formatError(err) });
     }
@@ -586,6 +605,7 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
       }
       case 'JobCancelled':
         tracked.delete(log.args.jobId);
+        busyOffers.delete(log.args.jobId);
         dropBytes(log.args.jobId);
         return;
       default:
@@ -671,6 +691,7 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
         if (validator) for (const req of validation) spawn(() => validator.answer(req));
         await pokeDue();
         await reconsiderDeferred();
+        retakeOffers();
         await maybeWithdraw();
         failures = 0;
       } catch (err) {
