@@ -1,6 +1,7 @@
 // viem clients for one chain, with the settings that local chains need (fast polling).
 import { createPublicClient, createWalletClient, defineChain, http, webSocket, type Account, type Chain, type PublicClient, type Transport, type WalletClient } from 'viem';
 import { MachinaError } from '../errors/index.ts';
+import { withNonceRetry } from './nonceRetry.ts';
 import { withGasMargin } from './write.ts';
 
 export type MachinaPublicClient = PublicClient<Transport, Chain>;
@@ -44,9 +45,11 @@ export async function connectChain(rpcUrl: string): Promise<MachinaPublicClient>
  * A wallet client on the same chain and transport as `client`, signing locally with `account`. Its contract writes
  * carry a gas margin over the estimate (`withGasMargin`): an exact estimate fails on chain as soon as the mined block
  * differs from the one estimated on (a batch whose items run under a gas cap reverted that way on a loaded machine).
- * Code that needs a larger margin wraps the wallet again; the outer margin wins.
+ * Code that needs a larger margin wraps the wallet again; the outer margin wins. A write whose nonce another sender on
+ * the same key took is signed again with a fresh one (`withNonceRetry`).
  */
 export function walletFor(client: MachinaPublicClient, account: Account): MachinaWalletClient {
   const rpcUrl = client.chain.rpcUrls.default.http[0]!;
-  return withGasMargin(createWalletClient({ chain: client.chain, account, transport: transportFor(rpcUrl), pollingInterval: client.pollingInterval }), client);
+  const wallet = createWalletClient({ chain: client.chain, account, transport: transportFor(rpcUrl), pollingInterval: client.pollingInterval });
+  return withGasMargin(withNonceRetry(wallet, client), client);
 }
