@@ -1,14 +1,15 @@
 // Writes that survive another sender on the same key. The node settles payments and anchors batches with its
 // signer while the CLI, a demo or a test may use the same key; each fetches the account's next nonce, and the slower
 // one is refused ("nonce too low", or "replacement transaction underpriced" while the other is pending) although
-// nothing went wrong. A refused transaction never reached the chain, so it is signed again with a fresh nonce. Before
-// that, its hash is looked up: if the same signed bytes did get in (a transport retry re-sent them, which also reads
-// "already known"), that hash is the answer and nothing is sent twice.
-import { BaseError, encodeFunctionData, keccak256, NonceTooLowError, type Hash } from 'viem';
+// nothing went wrong. A refused transaction did not enter the pool, so the write is checked again against the state
+// the other sender just changed (a revert now comes back decoded, nothing is sent) and signed with a fresh nonce.
+// Before that, the refused bytes' hash is looked up, and only a definite "not found" counts as not landed.
+import { BaseError, encodeFunctionData, keccak256, NonceTooLowError, TransactionNotFoundError, type Hash } from 'viem';
 import type { MachinaPublicClient, MachinaWalletClient } from './clients.ts';
+import { gasWithMargin } from './write.ts';
 
 /** Attempts in all when the nonce keeps being taken by another sender. */
-const ATTEMPTS = 5;
+const ATTEMPTS = 8;
 
 type WriteArgs = Parameters<MachinaWalletClient['writeContract']>[0];
 
@@ -34,6 +35,7 @@ export function withNonceRetry(wallet: MachinaWalletClient, client: MachinaPubli
       return wallet.writeContract(args);
     }
     const data = encodeFunctionData({ abi: a.abi, functionName: a.functionName, args: a.args } as Parameters<typeof encodeFunctionData>[0]);
+    let gas = a.gas;
     for (let attempt = 1; ; attempt++) {
       const request = await wallet.prepareTransactionRequest({
         account,
@@ -41,7 +43,7 @@ export function withNonceRetry(wallet: MachinaWalletClient, client: MachinaPubli
         to: a.address,
         data,
         value: a.value,
-        gas: a.gas,
+        gas,
         ...(a.maxFeePerGas === undefined ? {} : { maxFeePerGas: a.maxFeePerGas }),
         ...(a.maxPriorityFeePerGas === undefined ? {} : { maxPriorityFeePerGas: a.maxPriorityFeePerGas }),
       } as Parameters<MachinaWalletClient['prepareTransactionRequest']>[0]);
@@ -51,9 +53,20 @@ export function withNonceRetry(wallet: MachinaWalletClient, client: MachinaPubli
         return await wallet.sendRawTransaction({ serializedTransaction });
       } catch (err) {
         if (!isNonceConflict(err)) throw err;
-        if (await client.getTransaction({ hash }).then(() => true, () => false)) return hash;
+        const landed = await client.getTransaction({ hash }).then(
+          () => true,
+          (lookup: unknown) => {
+            if (lookup instanceof TransactionNotFoundError) return false;
+            throw err; // cannot tell whether it landed: never risk sending it twice
+          },
+        );
+        if (landed) return hash;
         if (attempt >= ATTEMPTS) throw err;
-        await new Promise((r) => setTimeout(r, 25 * attempt)); // let the other sender's transaction be counted
+        // Let the other sender's transaction be counted (jitter: two senders in step would collide again).
+        await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 40));
+        // The other sender changed the state: a write that now reverts is reported decoded, and nothing is sent.
+        const estimate = await client.estimateContractGas({ address: a.address, abi: a.abi, functionName: a.functionName, args: a.args, value: a.value, account } as Parameters<MachinaPublicClient['estimateContractGas']>[0]);
+        gas = gasWithMargin(estimate) > gas ? gasWithMargin(estimate) : gas;
       }
     }
   }) as MachinaWalletClient['writeContract'];

@@ -7,6 +7,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { settlementTokenAbi } from '../../src/chain/artifacts/index.ts';
 import { walletFor } from '../../src/chain/clients.ts';
 import { devnetAccount } from '../../src/chain/signer.ts';
+import { revertOf } from '../../src/errors/revert.ts';
 import { startTestChain, type TestChain } from '../helpers/chain.ts';
 
 describe('writes from two senders on one key', () => {
@@ -42,7 +43,7 @@ describe('writes from two senders on one key', () => {
     const w = walletFor(chain.client, privateKeyToAccount(generatePrivateKey()));
     await assert.rejects(
       w.writeContract({ address: token, abi: settlementTokenAbi, functionName: 'transfer', args: [w.account.address, 1n] }),
-      (err: Error) => /ERC20InsufficientBalance|insufficient/i.test(err.message),
+      (err: unknown) => revertOf(err)?.errorName === 'ERC20InsufficientBalance',
     );
   });
 });

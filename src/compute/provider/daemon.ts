@@ -458,13 +458,18 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
    * Direct offers made while every device was busy (a slot counts until its job settles), by job id: the offer stands
    * on chain until the job's deadline, so it is taken up as soon as a device frees instead of being dropped.
    */
-  const busyOffers = new Map<bigint, bigint>();
+  const busyOffers = new Map<bigint, { pricePerUnit: bigint; deadline: number }>();
+  /** Offers being accepted right now (their slot is not counted by `active()` until the Assigned log arrives). */
+  let accepting = 0;
+  let lastRetake = 0;
   function retakeOffers() {
-    if (!bidding || busyOffers.size === 0) return;
-    for (const [jobId, pricePerUnit] of [...busyOffers].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      if (active() >= capacity) return;
+    if (!bidding || busyOffers.size === 0 || Date.now() - lastRetake < RECONSIDER_MS) return;
+    lastRetake = Date.now();
+    for (const [jobId, offer] of busyOffers) if (!hasTime(offer.deadline)) busyOffers.delete(jobId);
+    const free = Math.max(0, capacity - active() - accepting);
+    for (const [jobId, offer] of [...busyOffers].sort(([a], [b]) => (a < b ? -1 : 1)).slice(0, free)) {
       busyOffers.delete(jobId);
-      spawn(() => acceptOffered(jobId, pricePerUnit));
+      spawn(() => acceptOffered(jobId, offer.pricePerUnit));
     }
   }
 
@@ -474,19 +479,23 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
     if (!job || job.deadline <= Date.now() / 1000) return;
     const mismatch = cannotRun({ deviceKind: decodeLabel(job.needs.deviceKind), minMemoryMB: job.needs.minMemoryMB, region: decodeLabel(job.needs.region) }, resources);
     if (mismatch) return emit({ type: 'skipped', jobId, reason: `needs a different ${mismatch}` });
-    if (active() >= capacity) {
-      busyOffers.set(jobId, pricePerUnit);
-      return emit({ type: 'skipped', jobId, reason: 'all devices busy (the offer is taken up when one frees)' });
-    }
-    const refused = await precheck(job);
-    if (refused) return emit({ type: 'skipped', jobId, reason: refused });
+    const busy = () => {
+      busyOffers.set(jobId, { pricePerUnit, deadline: job.deadline });
+      emit({ type: 'skipped', jobId, reason: 'all devices busy (the offer is taken up when one frees)' });
+    };
+    if (active() + accepting >= capacity) return busy();
+    accepting++;
     try {
+      const refused = await precheck(job);
+      if (refused) return emit({ type: 'skipped', jobId, reason: refused });
       await withRetry('accept', jobId, () => acceptOffer(wallet, { market, jobId, providerId }));
     } catch (err) {
       // Busy as the market counts it (a slot not yet seen here): taken up when a device frees.
-      if (isComputeRevert(err, 'NoFreeCapacity')) busyOffers.set(jobId, pricePerUnit);
+      if (isComputeRevert(err, 'NoFreeCapacity')) return busy();
       if (isComputeRevert(err)) return emit({ type: 'skipped', jobId, reason: formatError(err) });
       emit({ type: 'error', stage: 'accept', jobId, message: formatError(err) });
+    } finally {
+      accepting--;
     }
   }
 
@@ -595,6 +604,7 @@ export async function startProviderDaemon(o: ProviderDaemonOptions): Promise<Pro
       case 'JobFinalized': {
         const t = tracked.get(log.args.jobId);
         dropBytes(log.args.jobId);
+        busyOffers.delete(log.args.jobId);
         if (!t) return;
         tracked.delete(log.args.jobId);
         if (t.mine || t.phase === 'challenging') {
